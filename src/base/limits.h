@@ -1,0 +1,44 @@
+// Every queue, batch, body, connection count and retry has a named upper bound, here or in config
+// (where an operator may tune it within these hard caps).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace paygate::limits {
+
+// HTTP server
+inline constexpr size_t kRequestBodyBytesMax = 64 * 1024;
+inline constexpr size_t kRequestHeaderBytesMax = 16 * 1024;
+inline constexpr size_t kConnectionsMax = 10'000;
+inline constexpr int64_t kRequestReadTimeoutMs = 30'000;
+inline constexpr int64_t kKeepAliveIdleTimeoutMs = 60'000;
+
+// Storage writer
+inline constexpr size_t kWriteQueueDepthMax = 65'536;  // requests waiting for the writer
+inline constexpr size_t kCommitBatchSizeMax = 1'024;   // requests per transaction
+
+// Consign protocol
+inline constexpr size_t kConsignBatchCardsMax = 2'000;
+inline constexpr size_t kMerchantOrderIdLengthMax = 50;
+inline constexpr size_t kBatchNoLengthMax = 64;
+inline constexpr size_t kCardNumberLengthMax = 128;
+inline constexpr size_t kCardPasswordHexLengthMax = 8'192;  // hex of base64 of AES: room for an image URL
+inline constexpr size_t kCardPasswordPlainLengthMax = 2'048;
+inline constexpr size_t kNotifyUrlLengthMax = 1'024;
+inline constexpr size_t kCustomLengthMax = 1'024;
+inline constexpr size_t kProductCodeLengthMax = 64;
+
+// Notify dispatcher
+inline constexpr size_t kNotifyInFlightMax = 256;
+inline constexpr size_t kNotifyClaimBatchMax = 256;
+inline constexpr size_t kNotifyResponseBytesMax = 64 * 1024;
+inline constexpr size_t kNotifyBodyExcerptBytesMax = 256;
+inline constexpr int kNotifyAttemptsMax = 10;  // across all protocols' schedules
+
+// Processor
+inline constexpr size_t kProcessorBatchMax = 256;
+
+// Listing
+inline constexpr size_t kListPageSizeMax = 1'000;
+
+}  // namespace paygate::limits

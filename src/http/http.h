@@ -1,0 +1,57 @@
+// HTTP types shared by the server, the router and the outbound client.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace paygate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+using RawRequest = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+struct Request {
+  RawRequest raw;
+  std::string remote_ip;
+  std::string request_id;   // generated per request, echoed as X-Request-Id, logged
+  std::string path;         // target without the query string, percent-decoding NOT applied
+  std::string query;        // raw query string without '?'
+};
+
+using Handler = std::function<asio::awaitable<Response>(Request&)>;
+
+// Ordered key -> values, as decoded from application/x-www-form-urlencoded or a query string.
+// Repeated keys keep the first value (later ones are recorded in `repeated`).
+struct FormFields {
+  std::map<std::string, std::string, std::less<>> values;
+  std::vector<std::string> repeated;
+  const std::string* find(std::string_view key) const {
+    auto it = values.find(key);
+    return it == values.end() ? nullptr : &it->second;
+  }
+};
+
+// Decodes '+' as space and %XX; fails on a malformed escape or more than `fields_max` fields.
+Result<FormFields> parse_form_urlencoded(std::string_view body, size_t fields_max = 64);
+// Percent-encodes everything but unreserved characters (RFC 3986), space as %20... except that
+// `form_encode` below uses '+' for space as browsers do.
+std::string url_encode(std::string_view s);
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Builds a response with the given status, content type and body; sets Content-Length and keep-alive
+// according to the request.
+Response make_response(const Request& req, bhttp::status status, std::string_view content_type, std::string body);
+
+}  // namespace paygate::http
