@@ -1,0 +1,155 @@
+"""Operations: health, metrics, request ids, the listening banner, graceful SIGTERM."""
+
+import re
+import socket
+import time
+import unittest
+import urllib.parse
+
+import harness
+from harness import ConsignClient, PaygateTestCase, Server, assert_submit_ok, unique, wait_until
+
+
+def sample_value(line):
+    """The value of a Prometheus sample line `name{labels} value [timestamp]`."""
+    rest = line.rsplit("}", 1)[1] if "}" in line else line.split(None, 1)[1]
+    return float(rest.split()[0])
+
+
+class OpsTests(PaygateTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(name="ops")
+        harness.start_or_dump(cls.srv)
+        cls.m = cls.srv.new_merchant()
+        cls.c = ConsignClient(cls.srv, cls.m)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def test_banner(self):
+        text = wait_until(lambda: "paygate listening on" in self.srv.stdout_text() and self.srv.stdout_text(),
+                          5, 0.05, "the listening banner on stdout")
+        self.assertIn("paygate listening on http://127.0.0.1:%d" % self.srv.port, text)
+
+    def test_healthz(self):
+        r = self.srv.get("/healthz")
+        self.assertEqual(r.status, 200)
+
+    def test_request_id_header(self):
+        ids = []
+        for r in (self.srv.get("/healthz"), self.srv.get("/healthz"), self.c.submit(),
+                  self.c.query(unique("X")), self.srv.get("/no/such/path")):
+            rid = r.header("X-Request-Id")
+            self.assertTrue(rid, "X-Request-Id on %r" % r)
+            ids.append(rid)
+        self.assertEqual(len(set(ids)), len(ids), "request ids are distinct: %r" % ids)
+
+    def test_metrics(self):
+        assert_submit_ok(self, self.c.submit())
+        self.c.query(unique("X"))
+        self.c.submit(customer_id="99999999")
+        r = self.srv.get("/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertIn("text/plain", r.header("Content-Type") or "")
+        lines = [l for l in r.text.splitlines() if l and not l.startswith("#")]
+        for l in lines:
+            self.assertRegex(l, r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+\S+(\s+\d+)?$", "Prometheus sample line")
+        pg = [l for l in lines if l.startswith("paygate_")]
+        self.assertTrue(pg, "metrics named paygate_*")
+
+        def route_counter(route):
+            hits = [l for l in pg if "request" in l.split("{")[0] and route in l]
+            return hits
+        for route in ("consignmentOrders", "searchOrders"):
+            hits = route_counter(route)
+            self.assertTrue(hits, "a paygate_*request* metric labelled with the %s route:\n%s"
+                            % (route, "\n".join(pg[:60])))
+            self.assertTrue(any(sample_value(l) > 0 for l in hits), "a sample > 0 for %s: %r" % (route, hits))
+        batch = [l for l in pg if "commit" in l.split("{")[0] and "batch" in l.split("{")[0]]
+        self.assertTrue(batch, "a commit batch-size metric (paygate_*commit*batch*):\n%s" % "\n".join(pg[:80]))
+
+    def test_metrics_count_requests(self):
+        def total(route):
+            r = self.srv.get("/metrics")
+            s = 0.0
+            for l in r.text.splitlines():
+                name = l.split("{")[0].split(" ")[0]
+                if l.startswith("paygate_") and "request" in name and route in l and (
+                        name.endswith("_total") or name.endswith("_count")):
+                    s += sample_value(l)
+            return s
+        before = total("searchOrders")
+        for _ in range(5):
+            self.c.query(unique("X"))
+        after = total("searchOrders")
+        self.assertGreaterEqual(after - before, 5, "request counter for searchOrders grows by 5")
+
+    def test_unknown_route_404(self):
+        r = self.srv.get("/api/nothing")
+        self.assertEqual(r.status, 404)
+
+
+class ShutdownTests(PaygateTestCase):
+
+    def test_sigterm_drains_in_flight_request(self):
+        srv = Server(name="term")
+        try:
+            harness.start_or_dump(srv)
+            m = srv.new_merchant()
+            c = ConsignClient(srv, m)
+            fields = c.submit_fields(face=100)
+            body = urllib.parse.urlencode({k: v for k, v in fields.items() if not k.startswith("_")}).encode()
+            head = (b"POST /api/consignmentOrders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body))
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            try:
+                s.sendall(head + body[:10])       # the request is in flight: headers in, body incomplete
+                time.sleep(0.3)
+                srv.proc.send_signal(15)
+                time.sleep(0.3)
+                s.sendall(body[10:])
+                out = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+                    h, sep, rest = out.partition(b"\r\n\r\n")
+                    mm = re.search(rb"(?i)content-length:\s*(\d+)", h)
+                    if sep and mm and len(rest) >= int(mm.group(1)):
+                        break
+            finally:
+                s.close()
+            self.assertEqual(harness.status_of_raw(out), 200, "the in-flight request is answered: %r" % out[:300])
+            rest = out.partition(b"\r\n\r\n")[2].decode()
+            self.assertRegex(rest, r'"code"\s*:\s*1\b', rest)
+            code = srv.proc.wait(20)
+            self.assertEqual(code, 0, "SIGTERM exits 0")
+            # The accepted order survived the shutdown.
+            srv.start()
+            d = c.wait_status(fields["orderId"], "2")
+            self.assertEqual(d["faceMoney"], 100)
+            self.assertEqual(srv.stop(), 0)
+        finally:
+            srv.close()
+
+    def test_sigterm_idle_exit_0(self):
+        srv = Server(name="term-idle")
+        try:
+            harness.start_or_dump(srv)
+            conn = srv.connection()
+            conn.request("GET", "/healthz")   # an idle keep-alive connection must not hold the shutdown
+            conn.getresponse().read()
+            t0 = time.monotonic()
+            self.assertEqual(srv.stop(timeout=15), 0)
+            self.assertLess(time.monotonic() - t0, 10)
+            conn.close()
+        finally:
+            srv.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
