@@ -547,8 +547,11 @@ class Server:
     def order_show(self, sys_order_id):
         return self.cli("order", "show", sys_order_id)
 
-    def order_list(self, merchant_id=None, status=None):
+    def order_list(self, merchant_id=None, status=None, limit=None):
+        """`order list`; `limit` passes --limit (the implementation lists 100 orders unless told more)."""
         args = ["order", "list"]
+        if limit is not None:
+            args += ["--limit", limit]
         if merchant_id is not None:
             args += ["--merchant", merchant_id]
         if status is not None:
@@ -871,6 +874,23 @@ class PaygateTestCase(unittest.TestCase):
     """Prints the logs of every live server (and the receivers' request summary) when a test fails."""
 
     maxDiff = 4000
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        own = cls.__dict__.get("setUpClass")
+        if own is None:
+            return
+        fn = own.__func__
+
+        def setUpClass(klass):
+            try:
+                fn(klass)
+            except unittest.SkipTest:
+                raise
+            except BaseException:
+                dump_diagnostics("after setUpClass of %s failed" % klass.__name__)
+                raise
+        cls.setUpClass = classmethod(setUpClass)
 
     def run(self, result=None):
         if result is None:

@@ -376,6 +376,25 @@ class SubmitTests(PaygateTestCase):
         r = self.c.submit(notify_url=self.rx.url(unique("https-ok")).replace("http://", "https://"))
         assert_submit_ok(self, r, "https notifyUrl")
 
+    def test_rotate_keys(self):
+        m, c = self.fresh()
+        r = c.submit()
+        sid = assert_submit_ok(self, r)
+        new = self.srv.cli("merchant", "rotate-keys", m["id"])
+        self.assertEqual(new.get("id"), m["id"])
+        self.assertNotEqual(new["key"], m["key"])
+        self.assertNotEqual(new["aesKey"], m["aesKey"])
+        self.assertEqual(len(new["aesKey"]), 16)
+        r = c.submit()
+        assert_submit_rejected(self, r, "(signed with the key before rotation)")
+        c2 = ConsignClient(self.srv, dict(m, key=new["key"], aesKey=new["aesKey"]))
+        r = c2.submit()
+        assert_submit_ok(self, r, "new keys")
+        self.assertEqual(c2.query_one(sid)["sysOrderId"], sid, "old orders stay queryable with the new key")
+        # a password encrypted under the old AES key, signed with the new key, does not decrypt
+        r = c2.submit(encrypted_password=harness.undecryptable_password_hex(new["aesKey"], m["aesKey"]))
+        assert_submit_rejected(self, r, "(password under the old AES key)")
+
     # ----------------------------------------------------------------------------------------------- batch
 
     def test_batch_full(self):

@@ -80,10 +80,11 @@ class CrashTests(PaygateTestCase):
 
         # Every order reaches its final state after the restart.
         def all_final():
-            orders = self.srv.order_list(self.m["id"])
+            orders = self.srv.order_list(self.m["id"], limit=1000)
             return orders if all(o["status"] in ("success", "failed") for o in orders) else None
         orders = wait_until(all_final, 60, 0.3, "every order to reach a final state after the restart")
 
+        self.assertLess(len(orders), 1000, "the listing must not be truncated")
         by_order_id = {}
         for o in orders:
             by_order_id.setdefault(o["orderId"], []).append(o)
