@@ -1,0 +1,127 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <toml++/toml.h>
+
+#include "base/limits.h"
+#include "base/money.h"
+
+namespace paygate::app {
+namespace {
+
+std::string env_name(const char* section, const char* key) {
+  std::string name = std::string("PAYGATE_") + section + "_" + key;
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+[[noreturn]] void bad(const char* section, const char* key, const std::string& why) {
+  throw std::runtime_error(std::string("config ") + section + "." + key + ": " + why);
+}
+
+// Each setter reads the file value, then the environment, for one key.
+class Loader {
+ public:
+  explicit Loader(const toml::table* t) : t_(t) {}
+
+  void str(const char* section, const char* key, std::string& out) {
+    if (t_) {
+      if (auto v = (*t_)[section][key]; v) {
+        if (!v.is_string()) bad(section, key, "must be a string");
+        out = *v.value<std::string>();
+      }
+    }
+    if (const char* e = std::getenv(env_name(section, key).c_str())) out = e;
+  }
+
+  void boolean(const char* section, const char* key, bool& out) {
+    if (t_) {
+      if (auto v = (*t_)[section][key]; v) {
+        if (!v.is_boolean()) bad(section, key, "must be true or false");
+        out = *v.value<bool>();
+      }
+    }
+    if (const char* e = std::getenv(env_name(section, key).c_str())) {
+      std::string s = e;
+      if (s == "true" || s == "1" || s == "yes") out = true;
+      else if (s == "false" || s == "0" || s == "no") out = false;
+      else bad(section, key, "environment value must be true or false");
+    }
+  }
+
+  template <typename Int>
+  void integer(const char* section, const char* key, Int& out, int64_t min, int64_t max) {
+    int64_t v = static_cast<int64_t>(out);
+    if (t_) {
+      if (auto node = (*t_)[section][key]; node) {
+        if (!node.is_integer()) bad(section, key, "must be an integer");
+        v = *node.value<int64_t>();
+      }
+    }
+    if (const char* e = std::getenv(env_name(section, key).c_str())) {
+      auto parsed = parse_int64_strict(e);
+      if (!parsed) bad(section, key, "environment value must be a non-negative integer");
+      v = *parsed;
+    }
+    if (v < min || v > max) {
+      bad(section, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    out = static_cast<Int>(v);
+  }
+
+ private:
+  const toml::table* t_;
+};
+
+}  // namespace
+
+std::string Config::sqlite_path() const {
+  if (storage.database.starts_with("sqlite:")) return storage.database.substr(7);
+  return (std::filesystem::path(storage.data_dir) / "paygate.db").string();
+}
+
+Config load_config(const std::string& path) {
+  Config c;
+  toml::table table;
+  const toml::table* t = nullptr;
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) throw std::runtime_error("config file not found: " + path);
+    try {
+      table = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      throw std::runtime_error("config file " + path + ": " + std::string(e.description()));
+    }
+    t = &table;
+  }
+  Loader l(t);
+  l.str("server", "listen", c.server.listen);
+  l.integer("server", "threads", c.server.threads, 1, 64);
+  l.integer("server", "drain_timeout_ms", c.server.drain_timeout_ms, 0, 600'000);
+  l.integer("server", "body_bytes_max", c.server.body_bytes_max, 1024, 16 * 1024 * 1024);
+  l.integer("server", "connections_max", c.server.connections_max, 1, int64_t{limits::kConnectionsMax});
+  l.str("storage", "data_dir", c.storage.data_dir);
+  l.str("storage", "database", c.storage.database);
+  l.boolean("storage", "group_commit", c.storage.group_commit);
+  l.integer("storage", "commit_batch_max", c.storage.commit_batch_max, 1, int64_t{limits::kCommitBatchSizeMax});
+  l.integer("storage", "queue_depth_max", c.storage.queue_depth_max, 1, int64_t{limits::kWriteQueueDepthMax});
+  l.integer("sandbox", "processing_delay_ms", c.sandbox.processing_delay_ms, 0, 86'400'000);
+  l.boolean("notify", "allow_private_targets", c.notify.allow_private_targets);
+  l.integer("notify", "connect_timeout_ms", c.notify.connect_timeout_ms, 1, 120'000);
+  l.integer("notify", "total_timeout_ms", c.notify.total_timeout_ms, 1, 300'000);
+  l.integer("notify", "in_flight_max", c.notify.in_flight_max, 1, int64_t{limits::kNotifyInFlightMax});
+  l.integer("notify", "poll_interval_ms", c.notify.poll_interval_ms, 10, 60'000);
+  l.integer("notify", "consign_retry_step_ms", c.notify.consign_retry_step_ms, 1, 3'600'000);
+  l.integer("consign", "timestamp_skew_s", c.consign.timestamp_skew_s, 0, 86'400);
+  l.str("log", "level", c.log.level);
+  l.boolean("log", "access_log", c.log.access_log);
+  if (c.storage.data_dir.empty()) bad("storage", "data_dir", "must not be empty");
+  if (!c.storage.database.empty() && !c.storage.database.starts_with("sqlite:")) {
+    // PostgreSQL arrives with its own issue; until then say so rather than silently using SQLite.
+    bad("storage", "database", "only SQLite is supported in this version (leave empty or use sqlite:PATH)");
+  }
+  return c;
+}
+
+}  // namespace paygate::app

@@ -1,0 +1,52 @@
+// Configuration: defaults, then the TOML file, then PAYGATE_<SECTION>_<KEY> environment variables, then
+// command-line flags. Every key is documented in docs/configuration.md. Errors here are exceptions: they stop
+// start-up with a clear message.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace paygate::app {
+
+struct Config {
+  struct Server {
+    std::string listen = "127.0.0.1:8080";
+    int threads = 2;                    // I/O threads
+    int64_t drain_timeout_ms = 10'000;  // how long SIGTERM waits for requests in flight
+    size_t body_bytes_max = 64 * 1024;
+    size_t connections_max = 10'000;
+  } server;
+  struct Storage {
+    std::string data_dir = "var";
+    std::string database;               // empty: SQLite at <data_dir>/paygate.db
+    bool group_commit = true;
+    size_t commit_batch_max = 1'024;
+    size_t queue_depth_max = 65'536;
+  } storage;
+  struct Sandbox {
+    int64_t processing_delay_ms = 2'000;
+  } sandbox;
+  struct Notify {
+    bool allow_private_targets = false;
+    int64_t connect_timeout_ms = 5'000;
+    int64_t total_timeout_ms = 10'000;
+    size_t in_flight_max = 256;
+    int64_t poll_interval_ms = 1'000;
+    int64_t consign_retry_step_ms = 10'000;
+  } notify;
+  struct Consign {
+    int64_t timestamp_skew_s = 300;
+  } consign;
+  struct Log {
+    std::string level = "info";   // trace, debug, info, warn, error
+    bool access_log = true;
+  } log;
+
+  std::string sqlite_path() const;
+};
+
+// Loads `path` when non-empty (it must exist then), applies the environment, validates. Throws
+// std::runtime_error naming the bad key.
+Config load_config(const std::string& path);
+
+}  // namespace paygate::app

@@ -1,0 +1,177 @@
+// paygate: one binary, subcommands. `paygate --help` lists them; every subcommand has its own --help.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/config.h"
+#include "app/server_app.h"
+#include "tools/commands.h"
+
+using namespace paygate;
+
+namespace {
+
+void setup_logging(const std::string& level, bool quiet) {
+  auto logger = spdlog::stderr_color_mt("paygate");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  auto lvl = spdlog::level::from_str(level);
+  if (quiet && lvl < spdlog::level::warn) lvl = spdlog::level::warn;
+  spdlog::set_level(lvl);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"paygate: a self-hosted payment and card-consignment platform"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string config_path, data_dir;
+  app.add_option("--config", config_path, "TOML config file (docs/configuration.md)");
+  app.add_option("--data", data_dir, "data directory (overrides storage.data_dir)");
+
+  tools::Output out;
+  auto add_json = [&](CLI::App* cmd) { cmd->add_flag("--json", out.json, "print JSON"); };
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "run the HTTP server");
+  std::string listen, port_file, database;
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)");
+  serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
+  serve->add_option("--database", database, "database URL (sqlite:PATH; PostgreSQL in a later version)");
+
+  auto* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
+  auto* demo = app.add_subcommand("demo", "seed a demo merchant and product catalogue, print credentials and an example");
+
+  // merchant
+  auto* merchant = app.add_subcommand("merchant", "manage merchants");
+  merchant->require_subcommand(1);
+  std::string name;
+  int64_t id = 0;
+  auto* m_create = merchant->add_subcommand("create", "create a merchant and print its keys (shown once)");
+  m_create->add_option("--name", name, "merchant name")->required();
+  add_json(m_create);
+  auto* m_list = merchant->add_subcommand("list", "list merchants");
+  add_json(m_list);
+  auto* m_show = merchant->add_subcommand("show", "show one merchant");
+  m_show->add_option("id", id, "merchant id")->required();
+  add_json(m_show);
+  auto* m_rotate = merchant->add_subcommand("rotate-keys", "replace appKey, key and aesKey (new keys shown once)");
+  m_rotate->add_option("id", id, "merchant id")->required();
+  add_json(m_rotate);
+  auto* m_disable = merchant->add_subcommand("disable", "refuse the merchant's requests");
+  m_disable->add_option("id", id, "merchant id")->required();
+  add_json(m_disable);
+  auto* m_enable = merchant->add_subcommand("enable", "accept the merchant's requests again");
+  m_enable->add_option("id", id, "merchant id")->required();
+  add_json(m_enable);
+  auto* m_balance = merchant->add_subcommand("balance", "show the merchant's balance");
+  m_balance->add_option("id", id, "merchant id")->required();
+  add_json(m_balance);
+
+  // product
+  auto* product = app.add_subcommand("product", "manage the consign product catalogue");
+  product->require_subcommand(1);
+  tools::ProductSpec spec;
+  auto* p_add = product->add_subcommand("add", "add or update a product");
+  p_add->add_option("--code", spec.code, "product code merchants send as productCode")->required();
+  p_add->add_option("--name", spec.name, "display name");
+  p_add->add_option("--face-values", spec.face_values, "accepted face values in whole yuan, e.g. 50,100,200")->required();
+  p_add->add_option("--rate", spec.rate, "default settlement rate in percent, one decimal, e.g. 96.5")->required();
+  p_add->add_option("--custom-rate-min", spec.custom_rate_min, "lowest customizeRate allowed (enables custom rates)");
+  p_add->add_option("--custom-rate-max", spec.custom_rate_max, "highest customizeRate allowed");
+  add_json(p_add);
+  auto* p_list = product->add_subcommand("list", "list products");
+  add_json(p_list);
+  auto* p_enable = product->add_subcommand("enable", "enable (or with --disable, disable) a product for a merchant");
+  std::string code;
+  bool disable = false;
+  p_enable->add_option("--merchant", id, "merchant id")->required();
+  p_enable->add_option("--code", code, "product code")->required();
+  p_enable->add_flag("--disable", disable, "disable instead");
+  add_json(p_enable);
+
+  // order
+  auto* order = app.add_subcommand("order", "inspect and resolve orders");
+  order->require_subcommand(1);
+  tools::OrderListFilter filter;
+  auto* o_list = order->add_subcommand("list", "list orders, newest first");
+  int64_t filter_merchant = 0;
+  o_list->add_option("--merchant", filter_merchant, "only this merchant's orders");
+  o_list->add_option("--status", filter.status, "processing, review, success or failed");
+  o_list->add_option("--batchno", filter.batchno, "only this batch");
+  o_list->add_option("--limit", filter.limit, "at most this many (max 1000)")->check(CLI::Range(1, 1000));
+  add_json(o_list);
+  std::string sys_order_id;
+  auto* o_show = order->add_subcommand("show", "show an order with its notifications and ledger postings");
+  o_show->add_option("sysOrderId", sys_order_id, "the platform's order id")->required();
+  add_json(o_show);
+  auto* o_resolve = order->add_subcommand("resolve", "finish an order waiting for manual review");
+  bool success = false, failure = false;
+  int64_t real_money = 0;
+  std::string message;
+  o_resolve->add_option("sysOrderId", sys_order_id, "the platform's order id")->required();
+  auto* f_success = o_resolve->add_flag("--success", success, "the card was redeemed");
+  auto* f_fail = o_resolve->add_flag("--fail", failure, "the card was rejected");
+  f_success->excludes(f_fail);
+  o_resolve->add_option("--real-money", real_money, "the card's true value in whole yuan (with --success)");
+  o_resolve->add_option("--message", message, "message for the merchant");
+  add_json(o_resolve);
+
+  auto* ledger = app.add_subcommand("ledger", "ledger tools");
+  ledger->require_subcommand(1);
+  auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
+  add_json(l_check);
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    app::Config config = app::load_config(config_path);
+    if (!data_dir.empty()) config.storage.data_dir = data_dir;
+    setup_logging(config.log.level, !serve->parsed());
+    if (serve->parsed()) {
+      if (!listen.empty()) config.server.listen = listen;
+      if (!database.empty()) {
+        if (!database.starts_with("sqlite:")) {
+          throw std::runtime_error("only sqlite:PATH databases are supported in this version");
+        }
+        config.storage.database = database;
+      }
+      return app::serve(config, app::ServeOptions{port_file});
+    }
+    if (migrate->parsed()) return tools::migrate(config);
+    if (demo->parsed()) return tools::demo(config);
+    if (m_create->parsed()) return tools::merchant_create(config, name, out);
+    if (m_list->parsed()) return tools::merchant_list(config, out);
+    if (m_show->parsed()) return tools::merchant_show(config, id, out);
+    if (m_rotate->parsed()) return tools::merchant_rotate_keys(config, id, out);
+    if (m_disable->parsed()) return tools::merchant_set_enabled(config, id, false, out);
+    if (m_enable->parsed()) return tools::merchant_set_enabled(config, id, true, out);
+    if (m_balance->parsed()) return tools::merchant_balance(config, id, out);
+    if (p_add->parsed()) return tools::product_add(config, spec, out);
+    if (p_list->parsed()) return tools::product_list(config, out);
+    if (p_enable->parsed()) return tools::product_enable(config, id, code, !disable, out);
+    if (o_list->parsed()) {
+      if (filter_merchant != 0) filter.merchant = filter_merchant;
+      return tools::order_list(config, filter, out);
+    }
+    if (o_show->parsed()) return tools::order_show(config, sys_order_id, out);
+    if (o_resolve->parsed()) {
+      if (success == failure) {
+        std::cerr << "error: give exactly one of --success or --fail\n";
+        return 2;
+      }
+      if (success && real_money <= 0) {
+        std::cerr << "error: --success needs --real-money N (whole yuan, > 0)\n";
+        return 2;
+      }
+      return tools::order_resolve(config, sys_order_id, success, real_money, message, out);
+    }
+    if (l_check->parsed()) return tools::ledger_check(config, out);
+  } catch (const std::exception& e) {
+    std::cerr << "paygate: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

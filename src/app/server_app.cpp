@@ -1,0 +1,231 @@
+#include "app/server_app.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "app/master_key.h"
+#include "app/open_store.h"
+#include "http/server.h"
+#include "notify/dispatcher.h"
+#include "processors/sandbox/card_processor.h"
+#include "protocols/consign/handlers.h"
+#include "runtime/waker.h"
+#include "storage/async_write.h"
+
+namespace paygate::app {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Moves due consign orders forward with the card processor. The decision and the state change happen in one
+// write transaction, so a crash either did both or neither.
+class ConsignWorker {
+ public:
+  ConsignWorker(asio::io_context& io, storage::Store& store, const Clock& clock,
+                const processors::CardProcessor& processor, int64_t poll_interval_ms, std::function<void()> on_finished)
+      : store_(store), clock_(clock), processor_(processor), poll_interval_ms_(poll_interval_ms),
+        on_finished_(std::move(on_finished)), waker_(io) {}
+
+  void start() { asio::co_spawn(waker_.strand(), run(), asio::detached); }
+  void wake() { waker_.wake(); }
+  void stop() {
+    stopping_ = true;
+    waker_.wake();
+  }
+
+ private:
+  asio::awaitable<void> run() {
+    while (!stopping_) {
+      int64_t now_ms = clock_.now_unix_ms();
+      bool due = false;
+      try {
+        due = !store_.read()->consign_orders_due(now_ms, 1).empty();
+      } catch (const std::exception& e) {
+        spdlog::error("event=processor_read_failed error=\"{}\"", e.what());
+      }
+      if (due) {
+        const auto& processor = processor_;
+        std::function<Result<size_t>(storage::Tx&)> process = [&processor, now_ms](storage::Tx& tx) -> Result<size_t> {
+          return consign::process_due_orders(tx, processor, now_ms, limits::kProcessorBatchMax);
+        };
+        auto handled = co_await storage::async_write<size_t>(store_, std::move(process));
+        if (handled.ok() && *handled > 0) {
+          on_finished_();
+          if (*handled == limits::kProcessorBatchMax) continue;
+        } else if (!handled.ok()) {
+          spdlog::warn("event=processor_write_failed error=\"{}\"", handled.error().message);
+        }
+      }
+      co_await waker_.sleep(std::chrono::milliseconds(poll_interval_ms_));
+    }
+  }
+
+  storage::Store& store_;
+  const Clock& clock_;
+  const processors::CardProcessor& processor_;
+  int64_t poll_interval_ms_;
+  std::function<void()> on_finished_;
+  runtime::Waker waker_;
+  std::atomic<bool> stopping_{false};
+};
+
+std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("server.listen must be HOST:PORT, got " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = parse_int64_strict(listen.substr(colon + 1));
+  if (!port || *port > 65535) throw std::runtime_error("server.listen has a bad port: " + listen);
+  return {host, static_cast<uint16_t>(*port)};
+}
+
+}  // namespace
+
+int serve(const Config& config, const ServeOptions& options) {
+  auto box = load_master_key(config.storage.data_dir);
+  auto store = open_store(config, box);
+  SystemClock clock;
+  SecureRandom random;
+  metrics::Registry registry;
+
+  auto& batch_hist = registry.histogram("paygate_storage_commit_batch_size", "Requests committed per transaction.",
+                                        {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+  auto& commit_hist = registry.histogram("paygate_storage_commit_duration_seconds",
+                                         "Time to run and commit one write transaction.", metrics::latency_buckets_s());
+  store->set_commit_observer([&](size_t batch, int64_t commit_us) {
+    batch_hist.observe(static_cast<double>(batch));
+    commit_hist.observe(static_cast<double>(commit_us) / 1e6);
+  });
+
+  asio::io_context io(config.server.threads);
+
+  notify::DispatcherConfig dc;
+  dc.allow_private_targets = config.notify.allow_private_targets;
+  dc.connect_timeout_ms = config.notify.connect_timeout_ms;
+  dc.total_timeout_ms = config.notify.total_timeout_ms;
+  dc.in_flight_max = config.notify.in_flight_max;
+  dc.poll_interval_ms = config.notify.poll_interval_ms;
+  dc.schedule.consign_retry_step_ms = config.notify.consign_retry_step_ms;
+  notify::Dispatcher dispatcher(
+      io, *store, clock, dc,
+      [](std::string_view protocol, unsigned, std::string_view body) {
+        if (protocol == "consign") return consign::notify_acknowledged(body);
+        return false;
+      },
+      registry);
+
+  processors::SandboxCardProcessor processor;
+  ConsignWorker worker(io, *store, clock, processor, config.notify.poll_interval_ms, [&] { dispatcher.wake(); });
+
+  consign::Config cc;
+  cc.timestamp_skew_s = config.consign.timestamp_skew_s;
+  cc.processing_delay_ms = config.sandbox.processing_delay_ms;
+  cc.allow_private_targets = config.notify.allow_private_targets;
+  consign::Service consign_service(*store, box, clock, cc);
+
+  http::Router router;
+  consign::register_routes(router, consign::HandlerDeps{consign_service, *store, random, registry,
+                                                        [&] { worker.wake(); }});
+  router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
+    std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
+    auto st = co_await storage::async_write<Unit>(*store, std::move(probe));
+    if (!st.ok()) {
+      co_return http::make_response(req, bhttp::status::service_unavailable, "text/plain",
+                                    "storage not writable: " + st.error().message + "\n");
+    }
+    co_return http::make_response(req, bhttp::status::ok, "text/plain", "ok\n");
+  });
+  auto& queue_gauge = registry.gauge("paygate_storage_write_queue_depth", "Writes waiting for the writer.");
+  auto& commits_gauge = registry.gauge("paygate_storage_commits", "Write transactions committed since start.");
+  router.add(bhttp::verb::get, "/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
+    auto stats = store->stats();
+    queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
+    commits_gauge.set(static_cast<int64_t>(stats.commits));
+    co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());
+  });
+
+  http::ServerConfig sc;
+  sc.body_bytes_max = config.server.body_bytes_max;
+  sc.connections_max = config.server.connections_max;
+  bool access_log = config.log.access_log;
+  http::Server server(io, sc, router, [&registry, access_log](const http::RequestRecord& r) {
+    std::string route(r.route_name);
+    registry
+        .counter("paygate_http_requests_total", "HTTP requests by route and status.",
+                 "{route=\"" + route + "\",status=\"" + std::to_string(r.status) + "\"}")
+        .inc();
+    registry
+        .histogram("paygate_http_request_duration_seconds", "HTTP request latency by route.",
+                   metrics::latency_buckets_s(), "{route=\"" + route + "\"}")
+        .observe(static_cast<double>(r.latency_us) / 1e6);
+    if (access_log) {
+      spdlog::info("event=request request_id={} remote={} method={} path={} route={} status={} latency_us={}",
+                   r.request_id, r.remote_ip, r.method, r.path, r.route_name, r.status, r.latency_us);
+    }
+  });
+
+  auto [host, port] = split_listen(config.server.listen);
+  auto bound = server.listen(host, port);
+  if (!bound.ok()) {
+    spdlog::critical("event=listen_failed listen={} error=\"{}\"", config.server.listen, bound.error().message);
+    store->close();
+    return 1;
+  }
+  std::cout << "paygate listening on http://" << bound->address().to_string() << ":" << bound->port() << std::endl;
+  if (!options.port_file.empty()) {
+    std::string tmp = options.port_file + ".tmp";
+    { std::ofstream(tmp) << bound->port() << "\n"; }
+    std::filesystem::rename(tmp, options.port_file);
+  }
+  spdlog::info("event=started listen={}:{} data_dir={} group_commit={} processing_delay_ms={}",
+               bound->address().to_string(), bound->port(), config.storage.data_dir, config.storage.group_commit,
+               config.sandbox.processing_delay_ms);
+
+  worker.start();
+  dispatcher.start();
+
+  // Graceful drain: stop accepting, let requests in flight finish (their commits included), stop the loops,
+  // let notification attempts in flight be recorded, then stop.
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("event=draining signal={}", sig);
+    server.stop_accepting();
+    worker.stop();
+    dispatcher.stop();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          asio::steady_timer t(co_await asio::this_coro::executor);
+          auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.server.drain_timeout_ms);
+          while ((server.in_flight_requests() > 0 || dispatcher.in_flight() > 0) &&
+                 std::chrono::steady_clock::now() < deadline) {
+            t.expires_after(std::chrono::milliseconds(10));
+            co_await t.async_wait(asio::use_awaitable);
+          }
+          io.stop();
+        },
+        asio::detached);
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  store->close();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace paygate::app

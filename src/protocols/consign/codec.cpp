@@ -1,0 +1,167 @@
+#include "protocols/consign/codec.h"
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/crypto.h"
+#include "http/http.h"
+
+namespace paygate::consign {
+namespace {
+
+void append_pair(std::string& out, std::string_view name, std::string_view value, bool first = false) {
+  if (!first) out += '&';
+  out += name;
+  out += '=';
+  out += value;
+}
+
+std::string json_string(std::string_view s) {
+  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string_view field(const Fields& f, std::string_view name) {
+  auto it = f.find(name);
+  return it == f.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+std::string submit_signing_string(const Fields& f, std::string_view key) {
+  std::string s;
+  s.reserve(256);
+  append_pair(s, "customerId", field(f, "customerId"), true);
+  for (const char* name : {"timestamp", "orderId", "batchno", "productCode", "cardNumber", "cardPassword",
+                           "faceMoney", "notifyUrl"}) {
+    append_pair(s, name, field(f, name));
+  }
+  append_pair(s, "key", key);
+  return s;
+}
+
+std::string query_signing_string(const Fields& f, std::string_view key) {
+  std::string s;
+  append_pair(s, "customerId", field(f, "customerId"), true);
+  append_pair(s, "timestamp", field(f, "timestamp"));
+  append_pair(s, "orderId", field(f, "orderId"));
+  append_pair(s, "key", key);
+  return s;
+}
+
+std::string sign(std::string_view signing_string) { return crypto::md5_hex_upper(signing_string); }
+
+bool signature_matches(std::string_view received, std::string_view signing_string) {
+  return crypto::hex_equal_ci_constant_time(received, sign(signing_string));
+}
+
+Result<Fields> parse_body(std::string_view content_type, std::string_view body) {
+  bool json = content_type.find("json") != std::string_view::npos ||
+              (!body.empty() && body.find_first_not_of(" \t\r\n") != std::string_view::npos &&
+               body[body.find_first_not_of(" \t\r\n")] == '{');
+  if (!json) {
+    auto form = http::parse_form_urlencoded(body);
+    if (!form.ok()) return form.error();
+    return std::move(form->values);
+  }
+  auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return make_error(ErrorCode::kInvalidArgument, "request body is not a JSON object");
+  }
+  Fields out;
+  for (auto& [name, value] : doc.items()) {
+    if (value.is_string()) {
+      out.emplace(name, value.get<std::string>());
+    } else if (value.is_number()) {
+      out.emplace(name, value.dump());
+    } else if (value.is_null()) {
+      continue;  // treated as absent
+    } else {
+      return make_error(ErrorCode::kInvalidArgument, "field " + name + " must be a string or a number");
+    }
+  }
+  return out;
+}
+
+std::string submit_ok_json(std::string_view sys_order_id, std::string_view msg) {
+  std::string id = json_string(sys_order_id);
+  return "{\"code\":1,\"msg\":" + json_string(msg) + ",\"sysOrderId\":" + id + ",\"data\":{\"sysOrderId\":" + id + "}}";
+}
+
+std::string submit_error_json(std::string_view msg) {
+  return "{\"code\":-1,\"msg\":" + json_string(msg) + ",\"data\":null}";
+}
+
+OrderView view_of(const orders::ConsignOrder& o) {
+  OrderView v;
+  v.customer_id = std::to_string(o.merchant_id.value());
+  v.sys_order_id = o.sys_order_id.value();
+  v.order_id = o.merchant_order_id;
+  v.status = std::string(orders::protocol_status(o.state));
+  v.message = o.message;
+  v.face_money = std::to_string(o.face_money_yuan);
+  v.real_money = std::to_string(o.real_money_yuan);
+  v.amount = format_yuan(o.amount);
+  v.success_time = std::to_string(o.success_time_s);
+  v.custom = o.custom;
+  return v;
+}
+
+std::string query_ok_json(const OrderView& v, std::string_view msg) {
+  // Written by hand so that `amount` keeps exactly two decimals (96.50, not 96.5).
+  std::string out = "{\"code\":\"1\",\"msg\":" + json_string(msg) + ",\"data\":[{";
+  out += "\"customerId\":" + json_string(v.customer_id);
+  out += ",\"sysOrderId\":" + json_string(v.sys_order_id);
+  out += ",\"orderId\":" + json_string(v.order_id);
+  out += ",\"status\":" + json_string(v.status);
+  out += ",\"message\":" + json_string(v.message);
+  out += ",\"faceMoney\":" + v.face_money;
+  out += ",\"realMoney\":" + v.real_money;
+  out += ",\"amount\":" + v.amount;
+  out += ",\"successTime\":" + v.success_time;
+  out += ",\"custom\":" + json_string(v.custom);
+  out += "}]}";
+  return out;
+}
+
+std::string query_error_json(std::string_view code, std::string_view msg) {
+  return "{\"code\":" + json_string(code) + ",\"msg\":" + json_string(msg) + ",\"data\":[]}";
+}
+
+std::string notify_signing_string(const OrderView& v, std::string_view key) {
+  std::string s;
+  append_pair(s, "customerId", v.customer_id, true);
+  append_pair(s, "sysOrderId", v.sys_order_id);
+  append_pair(s, "orderId", v.order_id);
+  append_pair(s, "status", v.status);
+  append_pair(s, "faceMoney", v.face_money);
+  append_pair(s, "realMoney", v.real_money);
+  append_pair(s, "amount", v.amount);
+  append_pair(s, "successTime", v.success_time);
+  append_pair(s, "key", key);
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> notify_fields(const OrderView& v, std::string_view key) {
+  return {
+      {"customerId", v.customer_id}, {"sysOrderId", v.sys_order_id}, {"orderId", v.order_id},
+      {"status", v.status},          {"message", v.message},         {"faceMoney", v.face_money},
+      {"realMoney", v.real_money},   {"amount", v.amount},           {"successTime", v.success_time},
+      {"custom", v.custom},          {"sign", sign(notify_signing_string(v, key))},
+  };
+}
+
+bool notify_acknowledged(std::string_view body) {
+  auto first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return false;
+  auto last = body.find_last_not_of(" \t\r\n");
+  std::string_view t = body.substr(first, last - first + 1);
+  if (t.size() != 7) return false;
+  static constexpr std::string_view kWord = "success";
+  for (size_t i = 0; i < 7; ++i) {
+    char c = t[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kWord[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace paygate::consign

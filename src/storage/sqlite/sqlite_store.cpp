@@ -1,0 +1,292 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/migrations.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_tx.h"
+
+namespace paygate::storage {
+namespace {
+
+using sqlite::Connection;
+
+void apply_migrations(Connection& c) {
+  c.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_at_ms INTEGER NOT NULL)");
+  for (const auto& m : embedded_migrations()) {
+    auto st = c.prepare("SELECT 1 FROM schema_migrations WHERE number=?1");
+    st.bind(1, m.number);
+    if (st.step()) continue;
+    c.exec("BEGIN IMMEDIATE");
+    try {
+      c.exec(m.sql);
+      auto ins = c.prepare("INSERT INTO schema_migrations (number, name, applied_at_ms) VALUES (?1, ?2, ?3)");
+      auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      ins.bind(1, m.number).bind(2, m.name).bind(3, static_cast<int64_t>(now_ms));
+      ins.exec();
+      c.exec("COMMIT");
+      spdlog::info("event=migration_applied number={} name={}", m.number, m.name);
+    } catch (...) {
+      c.exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteOptions& options, std::shared_ptr<const crypto::SecretBox> box)
+      : options_(options), box_(std::move(box)) {
+    std::filesystem::path p(options_.path);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    writer_conn_ = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms);
+    writer_conn_->exec("PRAGMA journal_mode=WAL");
+    writer_conn_->exec("PRAGMA synchronous=FULL");
+    apply_migrations(*writer_conn_);
+    writer_ = std::thread([this] { writer_loop(); });
+  }
+
+  ~SqliteStore() override { close(); }
+
+  void submit(WriteFn fn, DoneFn done) override {
+    {
+      std::lock_guard lock(mu_);
+      if (closing_) {
+        done(make_error(ErrorCode::kUnavailable, "storage is shutting down"));
+        return;
+      }
+      if (queue_.size() >= options_.queue_depth_max) {
+        ++stats_.rejected_queue_full;
+        done(make_error(ErrorCode::kResourceExhausted, "server busy, retry later"));
+        return;
+      }
+      queue_.push_back(Item{std::move(fn), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  std::unique_ptr<Tx> read() override;
+
+  StoreStats stats() const override {
+    std::lock_guard lock(mu_);
+    StoreStats s = stats_;
+    s.queue_depth = queue_.size();
+    return s;
+  }
+
+  void set_commit_observer(CommitObserver observer) override {
+    std::lock_guard lock(mu_);
+    observer_ = std::move(observer);
+  }
+
+  Status probe_writable() override {
+    // A no-op write through the real path proves the writer is alive and the disk accepts commits.
+    return write_sync([](Tx&) { return ok_status(); });
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mu_);
+      if (closing_) return;
+      closing_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    std::lock_guard lock(readers_mu_);
+    readers_.clear();
+  }
+
+  // Reader pool.
+  std::unique_ptr<Connection> acquire_reader() {
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        return c;
+      }
+    }
+    auto c = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms);
+    c->exec("PRAGMA query_only=ON");
+    return c;
+  }
+  void release_reader(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(readers_mu_);
+    if (readers_.size() < options_.readers_max) readers_.push_back(std::move(c));
+  }
+  const crypto::SecretBox& box() const { return *box_; }
+
+ private:
+  struct Item {
+    WriteFn fn;
+    DoneFn done;
+  };
+
+  void writer_loop() {
+    std::vector<Item> batch;
+    std::vector<Status> results;
+    for (;;) {
+      batch.clear();
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        if (queue_.empty() && closing_) return;
+        size_t take = options_.group_commit ? std::min(queue_.size(), options_.commit_batch_max) : 1;
+        for (size_t i = 0; i < take; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      run_batch(batch, results);
+    }
+  }
+
+  void run_batch(std::vector<Item>& batch, std::vector<Status>& results) {
+    results.clear();
+    auto& c = *writer_conn_;
+    sqlite::SqliteTx tx(c, *box_);
+    auto started = std::chrono::steady_clock::now();
+    bool committed = false;
+    std::string failure;
+    try {
+      c.exec("BEGIN IMMEDIATE");
+      for (auto& item : batch) {
+        // A savepoint per request: one request's failure leaves the others in the batch untouched.
+        c.exec("SAVEPOINT req");
+        Status st = ok_status();
+        try {
+          st = item.fn(tx);
+        } catch (const StorageFailure& e) {
+          spdlog::error("event=storage_failure error=\"{}\"", e.what());
+          st = make_error(ErrorCode::kUnavailable, "storage failure, retry later");
+        }
+        if (!st.ok()) c.exec("ROLLBACK TO req");
+        c.exec("RELEASE req");
+        results.push_back(std::move(st));
+      }
+      c.exec("COMMIT");
+      committed = true;
+    } catch (const std::exception& e) {
+      failure = e.what();
+      spdlog::error("event=commit_failed error=\"{}\" batch={}", failure, batch.size());
+      try {
+        c.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    auto commit_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    CommitObserver observer;
+    {
+      std::lock_guard lock(mu_);
+      if (committed) {
+        ++stats_.commits;
+        stats_.committed_requests += batch.size();
+      }
+      observer = observer_;
+    }
+    if (observer && committed) observer(batch.size(), commit_us);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (committed) {
+        batch[i].done(std::move(results[i]));
+      } else {
+        batch[i].done(make_error(ErrorCode::kUnavailable, "storage commit failed, retry later"));
+      }
+    }
+  }
+
+  SqliteOptions options_;
+  std::shared_ptr<const crypto::SecretBox> box_;
+  std::unique_ptr<Connection> writer_conn_;
+  std::thread writer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool closing_ = false;
+  StoreStats stats_;
+  CommitObserver observer_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+};
+
+// A read snapshot: BEGIN on a pooled reader connection, COMMIT (end of snapshot) when dropped.
+class ReadTx final : public Tx {
+ public:
+  ReadTx(SqliteStore& store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)), tx_(*conn_, store.box()) {
+    conn_->exec("BEGIN");
+  }
+  ~ReadTx() override {
+    try {
+      conn_->exec("COMMIT");
+      store_.release_reader(std::move(conn_));
+    } catch (...) {
+      // Drop the connection rather than return a broken one to the pool.
+    }
+  }
+
+#define PG_FWD(ret, name, params, args) \
+  ret name params override { return tx_.name args; }
+  PG_FWD(MerchantId, insert_merchant, (const Merchant& m), (m))
+  PG_FWD(void, update_merchant, (const Merchant& m), (m))
+  PG_FWD(std::optional<Merchant>, merchant, (MerchantId id), (id))
+  PG_FWD(std::optional<Merchant>, merchant_by_app_key, (const std::string& k), (k))
+  PG_FWD(std::vector<Merchant>, merchants, (), ())
+  PG_FWD(void, upsert_product, (const Product& p), (p))
+  PG_FWD(std::optional<Product>, product, (const std::string& c), (c))
+  PG_FWD(std::vector<Product>, products, (), ())
+  PG_FWD(void, set_merchant_product, (MerchantId m, const std::string& c, bool e), (m, c, e))
+  PG_FWD(bool, merchant_product_enabled, (MerchantId m, const std::string& c), (m, c))
+  PG_FWD(std::vector<std::string>, merchant_products, (MerchantId m), (m))
+  PG_FWD(Status, insert_consign_order, (const orders::ConsignOrder& o), (o))
+  PG_FWD(void, update_consign_order, (const orders::ConsignOrder& o), (o))
+  PG_FWD(std::optional<orders::ConsignOrder>, consign_order, (MerchantId m, const std::string& id), (m, id))
+  PG_FWD(std::optional<orders::ConsignOrder>, consign_order_by_sys, (const SysOrderId& id), (id))
+  PG_FWD(std::vector<orders::ConsignOrder>, consign_orders, (const OrderFilter& f), (f))
+  PG_FWD(std::vector<orders::ConsignOrder>, consign_orders_due, (int64_t now, size_t limit), (now, limit))
+  PG_FWD(bool, consign_card_live, (const std::string& fp), (fp))
+  PG_FWD(int64_t, consign_batch_add, (MerchantId m, const std::string& b), (m, b))
+  PG_FWD(Status, post, (const ledger::Entry& e, int64_t now), (e, now))
+  PG_FWD(Money, balance, (const std::string& a), (a))
+  PG_FWD(std::vector<PostingRow>, postings_for_reference, (const std::string& r), (r))
+  PG_FWD(LedgerCheck, check_ledger, (), ())
+  PG_FWD(NotificationId, enqueue_notification, (const Notification& n), (n))
+  PG_FWD(std::vector<Notification>, claim_due_notifications, (int64_t now, int64_t lease, size_t limit),
+         (now, lease, limit))
+  PG_FWD(void, record_attempt, (const NotificationAttempt& a), (a))
+  PG_FWD(void, update_notification, (const Notification& n), (n))
+  PG_FWD(std::optional<Notification>, notification, (NotificationId id), (id))
+  PG_FWD(std::vector<Notification>, notifications_for_order, (const std::string& r), (r))
+  PG_FWD(std::vector<NotificationAttempt>, attempts, (NotificationId id), (id))
+  PG_FWD(int64_t, pending_notifications, (), ())
+  PG_FWD(std::optional<int64_t>, next_notification_due_ms, (), ())
+#undef PG_FWD
+
+ private:
+  SqliteStore& store_;
+  std::unique_ptr<Connection> conn_;
+  sqlite::SqliteTx tx_;
+};
+
+std::unique_ptr<Tx> SqliteStore::read() { return std::make_unique<ReadTx>(*this, acquire_reader()); }
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options, std::shared_ptr<const crypto::SecretBox> box) {
+  return std::make_unique<SqliteStore>(options, std::move(box));
+}
+
+}  // namespace paygate::storage

@@ -1,0 +1,629 @@
+#include "storage/sqlite/sqlite_tx.h"
+
+#include <set>
+#include <sstream>
+
+namespace paygate::storage::sqlite {
+namespace {
+
+std::string merchant_aad(MerchantId id, const char* field) {
+  return "merchant:" + std::to_string(id.value()) + ":" + field;
+}
+std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
+
+std::string join_face_values(const std::vector<int64_t>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out;
+}
+
+std::vector<int64_t> split_face_values(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(std::stoll(item));
+  }
+  return out;
+}
+
+NotificationState parse_notification_state(const std::string& s) {
+  if (s == "delivered") return NotificationState::kDelivered;
+  if (s == "failed") return NotificationState::kFailed;
+  return NotificationState::kPending;
+}
+
+constexpr const char* kMerchantColumns =
+    "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, created_at_ms, updated_at_ms";
+
+constexpr const char* kOrderColumns =
+    "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "
+    "card_password_sealed, card_fingerprint, se_code_sealed, face_money_yuan, rate_permille, notify_url, custom, "
+    "request_fingerprint, state, message, real_money_yuan, amount_fen, success_time_s, process_after_ms, "
+    "created_at_ms, updated_at_ms";
+
+constexpr const char* kNotificationColumns =
+    "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, "
+    "attempts_max, state, next_attempt_at_ms, claimed_until_ms, created_at_ms, updated_at_ms";
+
+}  // namespace
+
+std::string SqliteTx::open_sealed(std::string_view sealed, const std::string& aad) {
+  auto plain = box_.open(sealed, aad);
+  // A value that does not open means the master key is wrong or the row was tampered with: an operating
+  // error the operator must see, not something to hide.
+  if (!plain.ok()) throw StorageFailure("cannot open sealed " + aad + ": " + plain.error().message);
+  return std::move(plain).value();
+}
+
+// ---- merchants ----
+
+Merchant SqliteTx::read_merchant(Stmt& st) {
+  Merchant m;
+  m.id = MerchantId{st.int64(0)};
+  m.name = st.text(1);
+  m.enabled = st.int64(2) != 0;
+  m.app_key = st.text(3);
+  m.sign_key = open_sealed(st.blob(4), merchant_aad(m.id, "sign_key"));
+  m.aes_key = open_sealed(st.blob(5), merchant_aad(m.id, "aes_key"));
+  m.keys_version = st.int64(6);
+  m.created_at_ms = st.int64(7);
+  m.updated_at_ms = st.int64(8);
+  return m;
+}
+
+MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
+  MerchantId id = merchant.id;
+  if (id.value() == 0) {
+    auto st = c_.prepare("SELECT COALESCE(MAX(merchant_id), 10000) + 1 FROM merchants");
+    st.step();
+    id = MerchantId{st.int64(0)};
+  }
+  static const std::string sql = std::string("INSERT INTO merchants (") + kMerchantColumns +
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value())
+      .bind(2, merchant.name)
+      .bind(3, merchant.enabled)
+      .bind(4, merchant.app_key)
+      .bind_blob(5, box_.seal(merchant.sign_key, merchant_aad(id, "sign_key")))
+      .bind_blob(6, box_.seal(merchant.aes_key, merchant_aad(id, "aes_key")))
+      .bind(7, merchant.keys_version)
+      .bind(8, merchant.created_at_ms)
+      .bind(9, merchant.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant id or appKey already exists");
+  return id;
+}
+
+void SqliteTx::update_merchant(const Merchant& m) {
+  auto st = c_.prepare(
+      "UPDATE merchants SET name=?2, enabled=?3, app_key=?4, sign_key_sealed=?5, aes_key_sealed=?6, "
+      "keys_version=?7, updated_at_ms=?8 WHERE merchant_id=?1");
+  st.bind(1, m.id.value())
+      .bind(2, m.name)
+      .bind(3, m.enabled)
+      .bind(4, m.app_key)
+      .bind_blob(5, box_.seal(m.sign_key, merchant_aad(m.id, "sign_key")))
+      .bind_blob(6, box_.seal(m.aes_key, merchant_aad(m.id, "aes_key")))
+      .bind(7, m.keys_version)
+      .bind(8, m.updated_at_ms);
+  st.exec();
+}
+
+std::optional<Merchant> SqliteTx::merchant(MerchantId id) {
+  static const std::string sql = std::string("SELECT ") + kMerchantColumns + " FROM merchants WHERE merchant_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_merchant(st);
+}
+
+std::optional<Merchant> SqliteTx::merchant_by_app_key(const std::string& app_key) {
+  static const std::string sql = std::string("SELECT ") + kMerchantColumns + " FROM merchants WHERE app_key=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, app_key);
+  if (!st.step()) return std::nullopt;
+  return read_merchant(st);
+}
+
+std::vector<Merchant> SqliteTx::merchants() {
+  static const std::string sql = std::string("SELECT ") + kMerchantColumns + " FROM merchants ORDER BY merchant_id";
+  auto st = c_.prepare(sql.c_str());
+  std::vector<Merchant> out;
+  while (st.step()) out.push_back(read_merchant(st));
+  return out;
+}
+
+// ---- products ----
+
+void SqliteTx::upsert_product(const Product& p) {
+  auto st = c_.prepare(
+      "INSERT INTO products (product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, "
+      "custom_rate_min_permille, custom_rate_max_permille, enabled, created_at_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "ON CONFLICT(product_code) DO UPDATE SET name=excluded.name, face_values_yuan=excluded.face_values_yuan, "
+      "default_rate_permille=excluded.default_rate_permille, custom_rate_allowed=excluded.custom_rate_allowed, "
+      "custom_rate_min_permille=excluded.custom_rate_min_permille, "
+      "custom_rate_max_permille=excluded.custom_rate_max_permille, enabled=excluded.enabled");
+  st.bind(1, p.code)
+      .bind(2, p.name)
+      .bind(3, join_face_values(p.face_values_yuan))
+      .bind(4, p.default_rate.value)
+      .bind(5, p.custom_rate_allowed)
+      .bind(6, p.custom_rate_min.value)
+      .bind(7, p.custom_rate_max.value)
+      .bind(8, p.enabled)
+      .bind(9, p.created_at_ms);
+  st.exec();
+}
+
+namespace {
+Product read_product(Stmt& st) {
+  Product p;
+  p.code = st.text(0);
+  p.name = st.text(1);
+  p.face_values_yuan = split_face_values(st.text(2));
+  p.default_rate = RatePermille{static_cast<int32_t>(st.int64(3))};
+  p.custom_rate_allowed = st.int64(4) != 0;
+  p.custom_rate_min = RatePermille{static_cast<int32_t>(st.int64(5))};
+  p.custom_rate_max = RatePermille{static_cast<int32_t>(st.int64(6))};
+  p.enabled = st.int64(7) != 0;
+  p.created_at_ms = st.int64(8);
+  return p;
+}
+constexpr const char* kProductSelect =
+    "SELECT product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, "
+    "custom_rate_min_permille, custom_rate_max_permille, enabled, created_at_ms FROM products";
+}  // namespace
+
+std::optional<Product> SqliteTx::product(const std::string& code) {
+  static const std::string sql = std::string(kProductSelect) + " WHERE product_code=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, code);
+  if (!st.step()) return std::nullopt;
+  return read_product(st);
+}
+
+std::vector<Product> SqliteTx::products() {
+  static const std::string sql = std::string(kProductSelect) + " ORDER BY product_code";
+  auto st = c_.prepare(sql.c_str());
+  std::vector<Product> out;
+  while (st.step()) out.push_back(read_product(st));
+  return out;
+}
+
+void SqliteTx::set_merchant_product(MerchantId merchant, const std::string& code, bool enabled) {
+  auto st = c_.prepare(
+      "INSERT INTO merchant_products (merchant_id, product_code, enabled) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(merchant_id, product_code) DO UPDATE SET enabled=excluded.enabled");
+  st.bind(1, merchant.value()).bind(2, code).bind(3, enabled);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("unknown merchant or product");
+}
+
+bool SqliteTx::merchant_product_enabled(MerchantId merchant, const std::string& code) {
+  auto st = c_.prepare("SELECT enabled FROM merchant_products WHERE merchant_id=?1 AND product_code=?2");
+  st.bind(1, merchant.value()).bind(2, code);
+  return st.step() && st.int64(0) != 0;
+}
+
+std::vector<std::string> SqliteTx::merchant_products(MerchantId merchant) {
+  auto st = c_.prepare(
+      "SELECT product_code FROM merchant_products WHERE merchant_id=?1 AND enabled=1 ORDER BY product_code");
+  st.bind(1, merchant.value());
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+// ---- consign orders ----
+
+orders::ConsignOrder SqliteTx::read_order(Stmt& st) {
+  orders::ConsignOrder o;
+  o.merchant_id = MerchantId{st.int64(0)};
+  o.sys_order_id = SysOrderId{st.text(1)};
+  o.merchant_order_id = st.text(2);
+  o.batchno = st.text(3);
+  o.product_code = st.text(4);
+  o.product_type = static_cast<int>(st.int64(5));
+  o.card_number = st.text(6);
+  o.card_password = open_sealed(st.blob(7), order_aad(o.sys_order_id, "card_password"));
+  o.card_fingerprint = st.text(8);
+  if (!st.is_null(9)) o.se_code = open_sealed(st.blob(9), order_aad(o.sys_order_id, "se_code"));
+  o.face_money_yuan = st.int64(10);
+  o.rate = RatePermille{static_cast<int32_t>(st.int64(11))};
+  o.notify_url = st.text(12);
+  o.custom = st.text(13);
+  o.request_fingerprint = st.text(14);
+  auto state = orders::parse_state(st.text(15));
+  if (!state) throw StorageFailure("consign order " + o.sys_order_id.value() + " has an unknown state");
+  o.state = *state;
+  o.message = st.text(16);
+  o.real_money_yuan = st.int64(17);
+  o.amount = Money::from_fen(st.int64(18));
+  o.success_time_s = st.int64(19);
+  o.process_after_ms = st.int64(20);
+  o.created_at_ms = st.int64(21);
+  o.updated_at_ms = st.int64(22);
+  return o;
+}
+
+Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o) {
+  static const std::string sql = std::string("INSERT INTO consign_orders (") + kOrderColumns +
+                                 ", card_live) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                                 "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, o.merchant_id.value())
+      .bind(2, o.sys_order_id.value())
+      .bind(3, o.merchant_order_id)
+      .bind(4, o.batchno)
+      .bind(5, o.product_code)
+      .bind(6, o.product_type)
+      .bind(7, o.card_number)
+      .bind_blob(8, box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
+      .bind(9, o.card_fingerprint);
+  if (o.se_code.empty()) {
+    st.bind_null(10);
+  } else {
+    st.bind_blob(10, box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
+  }
+  st.bind(11, o.face_money_yuan)
+      .bind(12, o.rate.value)
+      .bind(13, o.notify_url)
+      .bind(14, o.custom)
+      .bind(15, o.request_fingerprint)
+      .bind(16, orders::state_name(o.state))
+      .bind(17, o.message)
+      .bind(18, o.real_money_yuan)
+      .bind(19, o.amount.fen())
+      .bind(20, o.success_time_s)
+      .bind(21, o.process_after_ms)
+      .bind(22, o.created_at_ms)
+      .bind(23, o.updated_at_ms)
+      .bind(24, orders::card_is_live(o.state));
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) {
+    std::string err = sqlite3_errmsg(c_.raw());
+    if (err.find("card_fingerprint") != std::string::npos) {
+      return make_error(ErrorCode::kAlreadyExists, "card already submitted");
+    }
+    if (err.find("sys_order_id") != std::string::npos) {
+      return make_error(ErrorCode::kAlreadyExists, "sys order id collision");
+    }
+    return make_error(ErrorCode::kAlreadyExists, "duplicate orderId");
+  }
+  return ok_status();
+}
+
+void SqliteTx::update_consign_order(const orders::ConsignOrder& o) {
+  auto st = c_.prepare(
+      "UPDATE consign_orders SET state=?3, card_live=?4, message=?5, real_money_yuan=?6, amount_fen=?7, "
+      "success_time_s=?8, process_after_ms=?9, updated_at_ms=?10 WHERE merchant_id=?1 AND sys_order_id=?2");
+  st.bind(1, o.merchant_id.value())
+      .bind(2, o.sys_order_id.value())
+      .bind(3, orders::state_name(o.state))
+      .bind(4, orders::card_is_live(o.state))
+      .bind(5, o.message)
+      .bind(6, o.real_money_yuan)
+      .bind(7, o.amount.fen())
+      .bind(8, o.success_time_s)
+      .bind(9, o.process_after_ms)
+      .bind(10, o.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("consign order update violates a constraint");
+  if (c_.changes() != 1) throw StorageFailure("consign order " + o.sys_order_id.value() + " not found for update");
+}
+
+std::optional<orders::ConsignOrder> SqliteTx::consign_order(MerchantId merchant, const std::string& merchant_order_id) {
+  static const std::string sql =
+      std::string("SELECT ") + kOrderColumns + " FROM consign_orders WHERE merchant_id=?1 AND merchant_order_id=?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value()).bind(2, merchant_order_id);
+  if (!st.step()) return std::nullopt;
+  return read_order(st);
+}
+
+std::optional<orders::ConsignOrder> SqliteTx::consign_order_by_sys(const SysOrderId& id) {
+  static const std::string sql = std::string("SELECT ") + kOrderColumns + " FROM consign_orders WHERE sys_order_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_order(st);
+}
+
+std::vector<orders::ConsignOrder> SqliteTx::consign_orders(const OrderFilter& f) {
+  static const std::string sql =
+      std::string("SELECT ") + kOrderColumns +
+      " FROM consign_orders WHERE (?1 IS NULL OR merchant_id=?1) AND (?2 IS NULL OR state=?2) "
+      "AND (?3 IS NULL OR batchno=?3) AND (?4 IS NULL OR created_at_ms < ?4 OR (created_at_ms = ?4 AND sys_order_id < ?5)) "
+      "ORDER BY created_at_ms DESC, sys_order_id DESC LIMIT ?6";
+  auto st = c_.prepare(sql.c_str());
+  if (f.merchant_id) st.bind(1, f.merchant_id->value()); else st.bind_null(1);
+  if (f.state) st.bind(2, orders::state_name(*f.state)); else st.bind_null(2);
+  if (f.batchno) st.bind(3, *f.batchno); else st.bind_null(3);
+  if (f.before) {
+    st.bind(4, f.before->first).bind(5, f.before->second);
+  } else {
+    st.bind_null(4).bind_null(5);
+  }
+  st.bind(6, static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  std::vector<orders::ConsignOrder> out;
+  while (st.step()) out.push_back(read_order(st));
+  return out;
+}
+
+std::vector<orders::ConsignOrder> SqliteTx::consign_orders_due(int64_t now_ms, size_t limit) {
+  static const std::string sql = std::string("SELECT ") + kOrderColumns +
+                                 " FROM consign_orders WHERE state='processing' AND process_after_ms <= ?1 "
+                                 "ORDER BY process_after_ms LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  std::vector<orders::ConsignOrder> out;
+  while (st.step()) out.push_back(read_order(st));
+  return out;
+}
+
+bool SqliteTx::consign_card_live(const std::string& fp) {
+  auto st = c_.prepare("SELECT 1 FROM consign_orders WHERE card_fingerprint=?1 AND card_live=1");
+  st.bind(1, fp);
+  return st.step();
+}
+
+int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batchno) {
+  auto st = c_.prepare(
+      "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, 1) "
+      "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1 RETURNING cards");
+  st.bind(1, merchant.value()).bind(2, batchno);
+  if (!st.step()) throw StorageFailure("batch counter update returned no row");
+  int64_t cards = st.int64(0);
+  st.exec();
+  return cards;
+}
+
+// ---- ledger ----
+
+Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
+  auto valid = ledger::validate(entry);
+  PG_ASSERT(valid.ok(), "posting an invalid ledger entry");
+  // Check every balance first so that a refusal changes nothing.
+  for (const auto& p : entry.postings) {
+    Money current = balance(p.account.code);
+    auto next = current.checked_add(p.amount);
+    if (!next) return make_error(ErrorCode::kFailedPrecondition, "balance overflow on " + p.account.code);
+    if (next->is_negative() && !p.account.may_go_negative) {
+      return make_error(ErrorCode::kFailedPrecondition, "insufficient balance on " + p.account.code);
+    }
+  }
+  auto ins = c_.prepare("INSERT INTO ledger_entries (kind, reference, created_at_ms) VALUES (?1, ?2, ?3)");
+  ins.bind(1, entry.kind).bind(2, entry.reference).bind(3, now_ms);
+  ins.exec();
+  int64_t entry_id = c_.last_insert_rowid();
+  for (const auto& p : entry.postings) {
+    auto acct = c_.prepare(
+        "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT(account) DO UPDATE SET balance_fen = balance_fen + excluded.balance_fen");
+    acct.bind(1, p.account.code);
+    if (p.account.merchant_id) acct.bind(2, p.account.merchant_id); else acct.bind_null(2);
+    acct.bind(3, p.account.may_go_negative).bind(4, p.amount.fen());
+    acct.exec();
+    // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
+    PG_ASSERT(acct.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+    auto post = c_.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
+    post.bind(1, entry_id).bind(2, p.account.code).bind(3, p.amount.fen());
+    post.exec();
+  }
+  return ok_status();
+}
+
+Money SqliteTx::balance(const std::string& account) {
+  auto st = c_.prepare("SELECT balance_fen FROM ledger_accounts WHERE account=?1");
+  st.bind(1, account);
+  return Money::from_fen(st.step() ? st.int64(0) : 0);
+}
+
+std::vector<PostingRow> SqliteTx::postings_for_reference(const std::string& reference) {
+  auto st = c_.prepare(
+      "SELECT e.entry_id, e.kind, e.reference, p.account, p.amount_fen, e.created_at_ms FROM ledger_entries e "
+      "JOIN ledger_postings p ON p.entry_id = e.entry_id WHERE e.reference=?1 ORDER BY e.entry_id, p.account");
+  st.bind(1, reference);
+  std::vector<PostingRow> out;
+  while (st.step()) {
+    out.push_back(PostingRow{st.int64(0), st.text(1), st.text(2), st.text(3), Money::from_fen(st.int64(4)), st.int64(5)});
+  }
+  return out;
+}
+
+LedgerCheck SqliteTx::check_ledger() {
+  LedgerCheck r;
+  {
+    auto st = c_.prepare("SELECT COUNT(*) FROM ledger_entries");
+    st.step();
+    r.entries = st.int64(0);
+  }
+  {
+    auto st = c_.prepare("SELECT COUNT(*) FROM ledger_postings");
+    st.step();
+    r.postings = st.int64(0);
+  }
+  {
+    auto st = c_.prepare("SELECT COUNT(*) FROM ledger_accounts");
+    st.step();
+    r.accounts = st.int64(0);
+  }
+  {
+    auto st = c_.prepare(
+        "SELECT entry_id, SUM(amount_fen), COUNT(*) FROM ledger_postings GROUP BY entry_id "
+        "HAVING SUM(amount_fen) != 0 OR COUNT(*) < 2 LIMIT 20");
+    while (st.step()) {
+      r.problems.push_back("entry " + std::to_string(st.int64(0)) + " sums to " + std::to_string(st.int64(1)) +
+                           " over " + std::to_string(st.int64(2)) + " postings");
+    }
+  }
+  {
+    auto st = c_.prepare(
+        "SELECT a.account, a.balance_fen, COALESCE((SELECT SUM(p.amount_fen) FROM ledger_postings p "
+        "WHERE p.account = a.account), 0) AS s FROM ledger_accounts a WHERE a.balance_fen != s LIMIT 20");
+    while (st.step()) {
+      r.problems.push_back("account " + st.text(0) + " balance " + std::to_string(st.int64(1)) +
+                           " differs from its postings " + std::to_string(st.int64(2)));
+    }
+  }
+  {
+    auto st = c_.prepare("SELECT account, balance_fen FROM ledger_accounts WHERE may_go_negative=0 AND balance_fen<0");
+    while (st.step()) {
+      r.problems.push_back("account " + st.text(0) + " is negative: " + std::to_string(st.int64(1)));
+    }
+  }
+  {
+    auto st = c_.prepare("SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_accounts");
+    st.step();
+    if (st.int64(0) != 0) r.problems.push_back("account balances sum to " + std::to_string(st.int64(0)));
+  }
+  {
+    // Every successful consign order is settled exactly once, for its amount.
+    auto st = c_.prepare(
+        "SELECT o.sys_order_id FROM consign_orders o WHERE o.state='success' AND o.amount_fen > 0 AND "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference=o.sys_order_id AND e.kind='consign.settle') != 1 "
+        "LIMIT 20");
+    while (st.step()) r.problems.push_back("successful order " + st.text(0) + " is not settled exactly once");
+  }
+  r.ok = r.problems.empty();
+  return r;
+}
+
+// ---- notifications ----
+
+Notification SqliteTx::read_notification(Stmt& st) {
+  Notification n;
+  n.id = NotificationId{st.int64(0)};
+  n.merchant_id = MerchantId{st.int64(1)};
+  n.protocol = st.text(2);
+  n.order_ref = st.text(3);
+  n.url = st.text(4);
+  n.content_type = st.text(5);
+  n.body = st.text(6);
+  n.schedule = st.text(7);
+  n.attempts_made = static_cast<int>(st.int64(8));
+  n.attempts_max = static_cast<int>(st.int64(9));
+  n.state = parse_notification_state(st.text(10));
+  n.next_attempt_at_ms = st.int64(11);
+  n.claimed_until_ms = st.int64(12);
+  n.created_at_ms = st.int64(13);
+  n.updated_at_ms = st.int64(14);
+  return n;
+}
+
+NotificationId SqliteTx::enqueue_notification(const Notification& n) {
+  auto st = c_.prepare(
+      "INSERT INTO notifications (merchant_id, protocol, order_ref, url, content_type, body, schedule, "
+      "attempts_made, attempts_max, state, next_attempt_at_ms, claimed_until_ms, created_at_ms, updated_at_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 'pending', ?9, 0, ?10, ?10)");
+  st.bind(1, n.merchant_id.value())
+      .bind(2, n.protocol)
+      .bind(3, n.order_ref)
+      .bind(4, n.url)
+      .bind(5, n.content_type)
+      .bind(6, n.body)
+      .bind(7, n.schedule)
+      .bind(8, n.attempts_max)
+      .bind(9, n.next_attempt_at_ms)
+      .bind(10, n.created_at_ms);
+  st.exec();
+  return NotificationId{c_.last_insert_rowid()};
+}
+
+std::vector<Notification> SqliteTx::claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) {
+  static const std::string sql = std::string("SELECT ") + kNotificationColumns +
+                                 " FROM notifications WHERE state='pending' AND next_attempt_at_ms <= ?1 "
+                                 "AND claimed_until_ms <= ?1 ORDER BY next_attempt_at_ms LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  std::vector<Notification> out;
+  while (st.step()) out.push_back(read_notification(st));
+  for (auto& n : out) {
+    n.claimed_until_ms = now_ms + lease_ms;
+    auto up = c_.prepare("UPDATE notifications SET claimed_until_ms=?2 WHERE notification_id=?1");
+    up.bind(1, n.id.value()).bind(2, n.claimed_until_ms);
+    up.exec();
+  }
+  return out;
+}
+
+void SqliteTx::record_attempt(const NotificationAttempt& a) {
+  auto st = c_.prepare(
+      "INSERT OR REPLACE INTO notification_attempts (notification_id, attempt_no, started_at_ms, latency_ms, "
+      "http_status, error, body_excerpt, delivered) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  st.bind(1, a.notification_id.value())
+      .bind(2, a.attempt_no)
+      .bind(3, a.started_at_ms)
+      .bind(4, a.latency_ms)
+      .bind(5, static_cast<int64_t>(a.http_status))
+      .bind(6, a.error)
+      .bind(7, a.body_excerpt)
+      .bind(8, a.delivered);
+  st.exec();
+}
+
+void SqliteTx::update_notification(const Notification& n) {
+  auto st = c_.prepare(
+      "UPDATE notifications SET attempts_made=?2, state=?3, next_attempt_at_ms=?4, claimed_until_ms=?5, "
+      "updated_at_ms=?6 WHERE notification_id=?1");
+  st.bind(1, n.id.value())
+      .bind(2, n.attempts_made)
+      .bind(3, notification_state_name(n.state))
+      .bind(4, n.next_attempt_at_ms)
+      .bind(5, n.claimed_until_ms)
+      .bind(6, n.updated_at_ms);
+  st.exec();
+}
+
+std::optional<Notification> SqliteTx::notification(NotificationId id) {
+  static const std::string sql =
+      std::string("SELECT ") + kNotificationColumns + " FROM notifications WHERE notification_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_notification(st);
+}
+
+std::vector<Notification> SqliteTx::notifications_for_order(const std::string& order_ref) {
+  static const std::string sql = std::string("SELECT ") + kNotificationColumns +
+                                 " FROM notifications WHERE order_ref=?1 ORDER BY notification_id";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, order_ref);
+  std::vector<Notification> out;
+  while (st.step()) out.push_back(read_notification(st));
+  return out;
+}
+
+std::vector<NotificationAttempt> SqliteTx::attempts(NotificationId id) {
+  auto st = c_.prepare(
+      "SELECT notification_id, attempt_no, started_at_ms, latency_ms, http_status, error, body_excerpt, delivered "
+      "FROM notification_attempts WHERE notification_id=?1 ORDER BY attempt_no");
+  st.bind(1, id.value());
+  std::vector<NotificationAttempt> out;
+  while (st.step()) {
+    out.push_back(NotificationAttempt{NotificationId{st.int64(0)}, static_cast<int>(st.int64(1)), st.int64(2),
+                                      st.int64(3), static_cast<unsigned>(st.int64(4)), st.text(5), st.text(6),
+                                      st.int64(7) != 0});
+  }
+  return out;
+}
+
+int64_t SqliteTx::pending_notifications() {
+  auto st = c_.prepare("SELECT COUNT(*) FROM notifications WHERE state='pending'");
+  st.step();
+  return st.int64(0);
+}
+
+std::optional<int64_t> SqliteTx::next_notification_due_ms() {
+  auto st = c_.prepare("SELECT MIN(MAX(next_attempt_at_ms, claimed_until_ms)) FROM notifications WHERE state='pending'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
+}  // namespace paygate::storage::sqlite

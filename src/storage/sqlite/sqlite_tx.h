@@ -1,0 +1,62 @@
+#pragma once
+#include <memory>
+
+#include "crypto/crypto.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/store.h"
+
+namespace paygate::storage::sqlite {
+
+// Tx over one connection. The caller owns the transaction boundaries.
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(Connection& conn, const crypto::SecretBox& box) : c_(conn), box_(box) {}
+
+  MerchantId insert_merchant(const Merchant& merchant) override;
+  void update_merchant(const Merchant& merchant) override;
+  std::optional<Merchant> merchant(MerchantId id) override;
+  std::optional<Merchant> merchant_by_app_key(const std::string& app_key) override;
+  std::vector<Merchant> merchants() override;
+
+  void upsert_product(const Product& product) override;
+  std::optional<Product> product(const std::string& code) override;
+  std::vector<Product> products() override;
+  void set_merchant_product(MerchantId merchant, const std::string& code, bool enabled) override;
+  bool merchant_product_enabled(MerchantId merchant, const std::string& code) override;
+  std::vector<std::string> merchant_products(MerchantId merchant) override;
+
+  Status insert_consign_order(const orders::ConsignOrder& order) override;
+  void update_consign_order(const orders::ConsignOrder& order) override;
+  std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) override;
+  std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) override;
+  std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) override;
+  std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) override;
+  bool consign_card_live(const std::string& card_fingerprint) override;
+  int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) override;
+
+  Status post(const ledger::Entry& entry, int64_t now_ms) override;
+  Money balance(const std::string& account) override;
+  std::vector<PostingRow> postings_for_reference(const std::string& reference) override;
+  LedgerCheck check_ledger() override;
+
+  NotificationId enqueue_notification(const Notification& n) override;
+  std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) override;
+  void record_attempt(const NotificationAttempt& attempt) override;
+  void update_notification(const Notification& n) override;
+  std::optional<Notification> notification(NotificationId id) override;
+  std::vector<Notification> notifications_for_order(const std::string& order_ref) override;
+  std::vector<NotificationAttempt> attempts(NotificationId id) override;
+  int64_t pending_notifications() override;
+  std::optional<int64_t> next_notification_due_ms() override;
+
+ private:
+  Merchant read_merchant(Stmt& st);
+  orders::ConsignOrder read_order(Stmt& st);
+  Notification read_notification(Stmt& st);
+  std::string open_sealed(std::string_view sealed, const std::string& aad);
+
+  Connection& c_;
+  const crypto::SecretBox& box_;
+};
+
+}  // namespace paygate::storage::sqlite

@@ -1,0 +1,199 @@
+// The storage interface. One implementation per engine (sqlite/, later postgres/), one conformance suite
+// (store_conformance_test.cpp) run against each.
+//
+// Writes go through `submit`: the closure runs on the store's single writer inside a transaction shared with
+// other requests (group commit, each request isolated by a savepoint), and `done` is called only after the
+// transaction is durable. Reads go through `read()`, a snapshot on a reader connection.
+//
+// Tx methods signal environment failures (disk full, corrupt database) by throwing StorageFailure; the store
+// turns that into an error Result at its boundary. Business errors are Results returned by the closures.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/limits.h"
+#include "base/money.h"
+#include "base/result.h"
+#include "ledger/ledger.h"
+#include "orders/consign_order.h"
+
+namespace paygate::storage {
+
+struct StorageFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Merchant {
+  MerchantId id;
+  std::string name;
+  bool enabled = true;
+  std::string app_key;
+  std::string sign_key;   // plaintext in memory; sealed at rest
+  std::string aes_key;    // 16 characters; sealed at rest
+  int64_t keys_version = 1;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct Product {
+  std::string code;
+  std::string name;
+  std::vector<int64_t> face_values_yuan;  // ascending
+  RatePermille default_rate;
+  bool custom_rate_allowed = false;
+  RatePermille custom_rate_min;
+  RatePermille custom_rate_max;
+  bool enabled = true;
+  int64_t created_at_ms = 0;
+};
+
+enum class NotificationState { kPending, kDelivered, kFailed };
+std::string_view notification_state_name(NotificationState s);
+
+struct Notification {
+  NotificationId id;
+  MerchantId merchant_id;
+  std::string protocol;      // "consign"
+  std::string order_ref;     // the sys order id
+  std::string url;
+  std::string content_type;
+  std::string body;
+  std::string schedule;      // schedule name, see notify/schedule.h
+  int attempts_made = 0;
+  int attempts_max = 1;
+  NotificationState state = NotificationState::kPending;
+  int64_t next_attempt_at_ms = 0;
+  int64_t claimed_until_ms = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct NotificationAttempt {
+  NotificationId notification_id;
+  int attempt_no = 0;
+  int64_t started_at_ms = 0;
+  int64_t latency_ms = 0;
+  unsigned http_status = 0;
+  std::string error;
+  std::string body_excerpt;
+  bool delivered = false;
+};
+
+struct OrderFilter {
+  std::optional<MerchantId> merchant_id;
+  std::optional<orders::ConsignState> state;
+  std::optional<std::string> batchno;
+  size_t limit = 100;
+  // Keyset pagination: orders created strictly before this (created_at_ms, sys_order_id).
+  std::optional<std::pair<int64_t, std::string>> before;
+};
+
+struct LedgerCheck {
+  bool ok = true;
+  int64_t entries = 0;
+  int64_t postings = 0;
+  int64_t accounts = 0;
+  std::vector<std::string> problems;  // human-readable, empty when ok
+};
+
+struct PostingRow {
+  int64_t entry_id = 0;
+  std::string kind;
+  std::string reference;
+  std::string account;
+  Money amount;
+  int64_t created_at_ms = 0;
+};
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // Merchants. insert_merchant assigns the id when merchant.id is 0 (ids start at 10001).
+  virtual MerchantId insert_merchant(const Merchant& merchant) = 0;
+  virtual void update_merchant(const Merchant& merchant) = 0;
+  virtual std::optional<Merchant> merchant(MerchantId id) = 0;
+  virtual std::optional<Merchant> merchant_by_app_key(const std::string& app_key) = 0;
+  virtual std::vector<Merchant> merchants() = 0;
+
+  // Product catalogue and per-merchant enablement.
+  virtual void upsert_product(const Product& product) = 0;
+  virtual std::optional<Product> product(const std::string& code) = 0;
+  virtual std::vector<Product> products() = 0;
+  virtual void set_merchant_product(MerchantId merchant, const std::string& code, bool enabled) = 0;
+  virtual bool merchant_product_enabled(MerchantId merchant, const std::string& code) = 0;
+  virtual std::vector<std::string> merchant_products(MerchantId merchant) = 0;
+
+  // Consign orders. insert fails with kAlreadyExists when the merchant order id or sys order id exists,
+  // or when the card is already live (the message says which).
+  virtual Status insert_consign_order(const orders::ConsignOrder& order) = 0;
+  virtual void update_consign_order(const orders::ConsignOrder& order) = 0;
+  virtual std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) = 0;
+  virtual std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) = 0;
+  virtual std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) = 0;
+  virtual std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) = 0;
+  virtual bool consign_card_live(const std::string& card_fingerprint) = 0;
+  // Adds one card to (merchant, batchno) and returns the new count.
+  virtual int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) = 0;
+
+  // Ledger. post() validates the entry, creates accounts on first use, and fails with kFailedPrecondition
+  // (changing nothing) when an account that may not go negative would.
+  virtual Status post(const ledger::Entry& entry, int64_t now_ms) = 0;
+  virtual Money balance(const std::string& account) = 0;
+  virtual std::vector<PostingRow> postings_for_reference(const std::string& reference) = 0;
+  virtual LedgerCheck check_ledger() = 0;
+
+  // Notification outbox.
+  virtual NotificationId enqueue_notification(const Notification& n) = 0;
+  // Marks up to `limit` due, unclaimed pending notifications as claimed until now + lease and returns them.
+  virtual std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) = 0;
+  virtual void record_attempt(const NotificationAttempt& attempt) = 0;
+  virtual void update_notification(const Notification& n) = 0;
+  virtual std::optional<Notification> notification(NotificationId id) = 0;
+  virtual std::vector<Notification> notifications_for_order(const std::string& order_ref) = 0;
+  virtual std::vector<NotificationAttempt> attempts(NotificationId id) = 0;
+  virtual int64_t pending_notifications() = 0;
+  // The earliest next_attempt_at_ms among pending notifications, if any.
+  virtual std::optional<int64_t> next_notification_due_ms() = 0;
+};
+
+using WriteFn = std::function<Status(Tx&)>;
+using DoneFn = std::function<void(Status)>;
+
+struct StoreStats {
+  uint64_t commits = 0;
+  uint64_t committed_requests = 0;
+  uint64_t rejected_queue_full = 0;
+  size_t queue_depth = 0;
+};
+
+// Observes each commit (batch size and fsync latency), for metrics.
+using CommitObserver = std::function<void(size_t batch_size, int64_t commit_us)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Queues a write. `done` runs on the writer thread once the transaction holding it is durable (with the
+  // closure's own Status), or at once with kResourceExhausted when the queue is full, or kUnavailable when the
+  // store is closing or the commit failed. Keep `done` short: post elsewhere to do real work.
+  virtual void submit(WriteFn fn, DoneFn done) = 0;
+  // A read-only snapshot. Cheap; do not hold it across awaits.
+  virtual std::unique_ptr<Tx> read() = 0;
+  virtual StoreStats stats() const = 0;
+  virtual void set_commit_observer(CommitObserver observer) = 0;
+  // Whether a write transaction can be committed now (for /healthz).
+  virtual Status probe_writable() = 0;
+  // Drains the queue (every queued write is committed and answered) and stops the writer.
+  virtual void close() = 0;
+
+  // Convenience for the CLI and tests: submit and wait.
+  Status write_sync(WriteFn fn);
+};
+
+}  // namespace paygate::storage

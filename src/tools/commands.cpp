@@ -1,0 +1,468 @@
+#include "tools/commands.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "app/master_key.h"
+#include "app/open_store.h"
+#include "base/clock.h"
+#include "crypto/crypto.h"
+#include "protocols/consign/service.h"
+
+namespace paygate::tools {
+
+using nlohmann::json;
+using storage::Merchant;
+using storage::Product;
+
+namespace {
+
+struct Ctx {
+  std::shared_ptr<const crypto::SecretBox> box;
+  std::unique_ptr<storage::Store> store;
+  SystemClock clock;
+  SecureRandom random;
+};
+
+std::unique_ptr<Ctx> open(const app::Config& c) {
+  auto ctx = std::make_unique<Ctx>();
+  ctx->box = app::load_master_key(c.storage.data_dir);
+  ctx->store = app::open_store(c, ctx->box);
+  return ctx;
+}
+
+int fail(const std::string& msg) {
+  std::cerr << "error: " << msg << "\n";
+  return 1;
+}
+
+void print(const json& j, Output out, const std::string& text) {
+  if (out.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << text;
+  }
+}
+
+json merchant_json(const Merchant& m, bool with_secrets) {
+  json j = {{"id", m.id.value()},
+            {"name", m.name},
+            {"enabled", m.enabled},
+            {"appKey", m.app_key},
+            {"keyFingerprint", crypto::SecretBox::display_fingerprint(m.sign_key)},
+            {"aesKeyFingerprint", crypto::SecretBox::display_fingerprint(m.aes_key)},
+            {"keysVersion", m.keys_version},
+            {"createdAtMs", m.created_at_ms}};
+  if (with_secrets) {
+    j["key"] = m.sign_key;
+    j["aesKey"] = m.aes_key;
+  }
+  return j;
+}
+
+std::string merchant_text(const json& j) {
+  std::ostringstream os;
+  os << "id:       " << j["id"] << "\nname:     " << j["name"].get<std::string>() << "\nenabled:  " << j["enabled"]
+     << "\nappKey:   " << j["appKey"].get<std::string>() << "\n";
+  if (j.contains("key")) {
+    os << "key:      " << j["key"].get<std::string>() << "   (signing secret: shown once, store it safely)\n"
+       << "aesKey:   " << j["aesKey"].get<std::string>() << "   (16-char AES key for cardPassword)\n";
+  } else {
+    os << "key:      fingerprint " << j["keyFingerprint"].get<std::string>() << "\n";
+  }
+  return os.str();
+}
+
+json product_json(const Product& p) {
+  return {{"code", p.code},
+          {"name", p.name},
+          {"faceValues", p.face_values_yuan},
+          {"rate", format_rate_percent(p.default_rate)},
+          {"customRateAllowed", p.custom_rate_allowed},
+          {"customRateMin", format_rate_percent(p.custom_rate_min)},
+          {"customRateMax", format_rate_percent(p.custom_rate_max)},
+          {"enabled", p.enabled}};
+}
+
+json order_json(const orders::ConsignOrder& o) {
+  return {{"sysOrderId", o.sys_order_id.value()},
+          {"orderId", o.merchant_order_id},
+          {"merchantId", o.merchant_id.value()},
+          {"batchno", o.batchno},
+          {"productCode", o.product_code},
+          {"productType", o.product_type},
+          {"cardNumber", o.card_number},
+          {"cardPassword", orders::mask_secret(o.card_password)},
+          {"faceMoney", o.face_money_yuan},
+          {"rate", format_rate_percent(o.rate)},
+          {"status", orders::state_name(o.state)},
+          {"protocolStatus", orders::protocol_status(o.state)},
+          {"message", o.message},
+          {"realMoney", o.real_money_yuan},
+          {"amount", format_yuan(o.amount)},
+          {"amountFen", o.amount.fen()},
+          {"successTime", o.success_time_s},
+          {"notifyUrl", o.notify_url},
+          {"custom", o.custom},
+          {"createdAtMs", o.created_at_ms},
+          {"updatedAtMs", o.updated_at_ms}};
+}
+
+Merchant new_merchant_keys(Merchant m, Random& random) {
+  m.app_key = random.alnum(32);
+  m.sign_key = random.alnum(32);
+  m.aes_key = random.alnum(16);
+  return m;
+}
+
+Result<std::vector<int64_t>> parse_face_values(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto v = parse_int64_strict(item);
+    if (!v || *v <= 0 || *v > kMoneyFenMax / 100) {
+      return make_error(ErrorCode::kInvalidArgument, "face values must be positive whole yuan, got '" + item + "'");
+    }
+    out.push_back(*v);
+  }
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "at least one face value is needed");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<MerchantId> create_merchant(Ctx& ctx, const std::string& name, Merchant* created) {
+  Merchant m;
+  m.name = name;
+  m = new_merchant_keys(m, ctx.random);
+  m.created_at_ms = m.updated_at_ms = ctx.clock.now_unix_ms();
+  MerchantId id;
+  auto st = ctx.store->write_sync([&](storage::Tx& tx) -> Status {
+    id = tx.insert_merchant(m);
+    return ok_status();
+  });
+  if (!st.ok()) return st.error();
+  m.id = id;
+  if (created) *created = m;
+  return id;
+}
+
+}  // namespace
+
+int migrate(const app::Config& c) {
+  auto ctx = open(c);  // opening applies the migrations
+  std::cout << "database at " << c.sqlite_path() << " is up to date\n";
+  return 0;
+}
+
+int merchant_create(const app::Config& c, const std::string& name, Output out) {
+  if (name.empty() || name.size() > 128) return fail("--name must be 1 to 128 characters");
+  auto ctx = open(c);
+  Merchant m;
+  auto id = create_merchant(*ctx, name, &m);
+  if (!id.ok()) return fail(id.error().message);
+  json j = merchant_json(m, true);
+  print(j, out, merchant_text(j));
+  return 0;
+}
+
+int merchant_list(const app::Config& c, Output out) {
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  json arr = json::array();
+  std::string text;
+  for (const auto& m : tx->merchants()) {
+    auto j = merchant_json(m, false);
+    j["products"] = tx->merchant_products(m.id);
+    arr.push_back(j);
+    text += std::to_string(m.id.value()) + "  " + (m.enabled ? "enabled " : "disabled") + "  " + m.name + "\n";
+  }
+  print(arr, out, text);
+  return 0;
+}
+
+int merchant_show(const app::Config& c, int64_t id, Output out) {
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  auto m = tx->merchant(MerchantId{id});
+  if (!m) return fail("no merchant " + std::to_string(id));
+  auto j = merchant_json(*m, false);
+  j["products"] = tx->merchant_products(m->id);
+  Money available = tx->balance(ledger::merchant_available(m->id).code);
+  j["availableFen"] = available.fen();
+  j["available"] = format_yuan(available);
+  print(j, out, merchant_text(j) + "products: " + j["products"].dump() + "\navailable: " + format_yuan(available) + "\n");
+  return 0;
+}
+
+int merchant_rotate_keys(const app::Config& c, int64_t id, Output out) {
+  auto ctx = open(c);
+  Merchant updated;
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto m = tx.merchant(MerchantId{id});
+    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(id));
+    updated = new_merchant_keys(*m, ctx->random);
+    updated.keys_version = m->keys_version + 1;
+    updated.updated_at_ms = ctx->clock.now_unix_ms();
+    tx.update_merchant(updated);
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  json j = merchant_json(updated, true);
+  print(j, out, merchant_text(j));
+  return 0;
+}
+
+int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out) {
+  auto ctx = open(c);
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto m = tx.merchant(MerchantId{id});
+    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(id));
+    m->enabled = enabled;
+    m->updated_at_ms = ctx->clock.now_unix_ms();
+    tx.update_merchant(*m);
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(json{{"id", id}, {"enabled", enabled}}, out,
+        "merchant " + std::to_string(id) + (enabled ? " enabled\n" : " disabled\n"));
+  return 0;
+}
+
+int merchant_balance(const app::Config& c, int64_t id, Output out) {
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  if (!tx->merchant(MerchantId{id})) return fail("no merchant " + std::to_string(id));
+  Money available = tx->balance(ledger::merchant_available(MerchantId{id}).code);
+  print(json{{"merchantId", id}, {"availableFen", available.fen()}, {"available", format_yuan(available)}}, out,
+        "available: " + format_yuan(available) + "\n");
+  return 0;
+}
+
+int product_add(const app::Config& c, const ProductSpec& spec, Output out) {
+  if (spec.code.empty() || spec.code.size() > limits::kProductCodeLengthMax) return fail("--code must be 1 to 64 characters");
+  for (char ch : spec.code) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+      return fail("--code may hold letters, digits, '_' and '-' only");
+    }
+  }
+  Product p;
+  p.code = spec.code;
+  p.name = spec.name.empty() ? spec.code : spec.name;
+  auto faces = parse_face_values(spec.face_values);
+  if (!faces.ok()) return fail(faces.error().message);
+  p.face_values_yuan = *faces;
+  auto rate = parse_rate_percent(spec.rate);
+  if (!rate.ok()) return fail("--rate: " + rate.error().message);
+  p.default_rate = *rate;
+  if (!spec.custom_rate_min.empty() || !spec.custom_rate_max.empty()) {
+    auto lo = parse_rate_percent(spec.custom_rate_min);
+    auto hi = parse_rate_percent(spec.custom_rate_max);
+    if (!lo.ok() || !hi.ok() || lo->value > hi->value) {
+      return fail("--custom-rate-min and --custom-rate-max must both be rates with min <= max");
+    }
+    p.custom_rate_allowed = true;
+    p.custom_rate_min = *lo;
+    p.custom_rate_max = *hi;
+  }
+  auto ctx = open(c);
+  p.created_at_ms = ctx->clock.now_unix_ms();
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    tx.upsert_product(p);
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(product_json(p), out, "product " + p.code + " saved\n");
+  return 0;
+}
+
+int product_list(const app::Config& c, Output out) {
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  json arr = json::array();
+  std::string text;
+  for (const auto& p : tx->products()) {
+    arr.push_back(product_json(p));
+    text += p.code + "  " + p.name + "  rate " + format_rate_percent(p.default_rate) + "%  faces " +
+            product_json(p)["faceValues"].dump() + (p.enabled ? "" : "  (disabled)") + "\n";
+  }
+  print(arr, out, text);
+  return 0;
+}
+
+int product_enable(const app::Config& c, int64_t merchant, const std::string& code, bool enabled, Output out) {
+  auto ctx = open(c);
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    if (!tx.merchant(MerchantId{merchant})) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(merchant));
+    if (!tx.product(code)) return make_error(ErrorCode::kNotFound, "no product " + code);
+    tx.set_merchant_product(MerchantId{merchant}, code, enabled);
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(json{{"merchantId", merchant}, {"code", code}, {"enabled", enabled}}, out,
+        "product " + code + (enabled ? " enabled" : " disabled") + " for merchant " + std::to_string(merchant) + "\n");
+  return 0;
+}
+
+int order_list(const app::Config& c, const OrderListFilter& f, Output out) {
+  storage::OrderFilter filter;
+  if (f.merchant) filter.merchant_id = MerchantId{*f.merchant};
+  if (!f.status.empty()) {
+    auto s = orders::parse_state(f.status);
+    if (!s) return fail("--status must be processing, review, success or failed");
+    filter.state = *s;
+  }
+  if (!f.batchno.empty()) filter.batchno = f.batchno;
+  filter.limit = std::min(f.limit, limits::kListPageSizeMax);
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  json arr = json::array();
+  std::string text;
+  for (const auto& o : tx->consign_orders(filter)) {
+    arr.push_back(order_json(o));
+    text += o.sys_order_id.value() + "  " + std::to_string(o.merchant_id.value()) + "  " + o.merchant_order_id + "  " +
+            std::string(orders::state_name(o.state)) + "  face " + std::to_string(o.face_money_yuan) + "  amount " +
+            format_yuan(o.amount) + "\n";
+  }
+  print(arr, out, text);
+  return 0;
+}
+
+int order_show(const app::Config& c, const std::string& sys_order_id, Output out) {
+  auto ctx = open(c);
+  auto tx = ctx->store->read();
+  auto o = tx->consign_order_by_sys(SysOrderId{sys_order_id});
+  if (!o) return fail("no order " + sys_order_id);
+  json j = order_json(*o);
+  json notes = json::array();
+  for (const auto& n : tx->notifications_for_order(sys_order_id)) {
+    json attempts = json::array();
+    for (const auto& a : tx->attempts(n.id)) {
+      attempts.push_back({{"attemptNo", a.attempt_no},
+                          {"startedAtMs", a.started_at_ms},
+                          {"latencyMs", a.latency_ms},
+                          {"httpStatus", a.http_status},
+                          {"error", a.error},
+                          {"bodyExcerpt", a.body_excerpt},
+                          {"delivered", a.delivered}});
+    }
+    notes.push_back({{"id", n.id.value()},
+                     {"url", n.url},
+                     {"state", storage::notification_state_name(n.state)},
+                     {"attemptsMade", n.attempts_made},
+                     {"attemptsMax", n.attempts_max},
+                     {"nextAttemptAtMs", n.next_attempt_at_ms},
+                     {"attempts", attempts}});
+  }
+  j["notifications"] = notes;
+  json postings = json::array();
+  for (const auto& p : tx->postings_for_reference(sys_order_id)) {
+    postings.push_back({{"entryId", p.entry_id}, {"kind", p.kind}, {"account", p.account},
+                        {"amountFen", p.amount.fen()}, {"amount", format_yuan(p.amount)}});
+  }
+  j["postings"] = postings;
+  print(j, out, j.dump(2) + "\n");
+  return 0;
+}
+
+int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
+                  const std::string& message, Output out) {
+  auto ctx = open(c);
+  orders::ConsignOrder after;
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto o = tx.consign_order_by_sys(SysOrderId{sys_order_id});
+    if (!o) return make_error(ErrorCode::kNotFound, "no order " + sys_order_id);
+    if (o->state != orders::ConsignState::kReview) {
+      return make_error(ErrorCode::kFailedPrecondition, "order " + sys_order_id + " is " +
+                                                            std::string(orders::state_name(o->state)) +
+                                                            ", not waiting for manual review");
+    }
+    orders::ConsignOutcome outcome{success ? orders::ConsignOutcome::Kind::kSuccess : orders::ConsignOutcome::Kind::kFail,
+                                   real_money_yuan, message};
+    PG_TRY(consign::finish_order(tx, *o, outcome, ctx->clock.now_unix_ms()));
+    after = *tx.consign_order_by_sys(SysOrderId{sys_order_id});
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(order_json(after), out,
+        "order " + sys_order_id + " is now " + std::string(orders::state_name(after.state)) + "\n");
+  return 0;
+}
+
+int ledger_check(const app::Config& c, Output out) {
+  auto ctx = open(c);
+  auto r = ctx->store->read()->check_ledger();
+  json j = {{"ok", r.ok}, {"entries", r.entries}, {"postings", r.postings}, {"accounts", r.accounts},
+            {"problems", r.problems}};
+  std::string text = std::string(r.ok ? "ledger OK" : "ledger BROKEN") + ": " + std::to_string(r.entries) +
+                     " entries, " + std::to_string(r.postings) + " postings, " + std::to_string(r.accounts) + " accounts\n";
+  for (const auto& p : r.problems) text += "  " + p + "\n";
+  print(j, out, text);
+  return r.ok ? 0 : 1;
+}
+
+int demo(const app::Config& c) {
+  auto ctx = open(c);
+  const std::vector<Product> catalogue = {
+      {"JDE", "京东E卡 JD E-card", {50, 100, 200, 500, 1000}, RatePermille{965}, true, RatePermille{900},
+       RatePermille{990}, true, 0},
+      {"CTRIP", "携程任我行 Ctrip gift card", {100, 200, 500, 1000}, RatePermille{950}, false, {}, {}, true, 0},
+      {"SINOPEC", "中石化加油卡 Sinopec fuel card", {100, 200, 500, 1000}, RatePermille{980}, false, {}, {}, true, 0},
+  };
+  Merchant demo_merchant;
+  bool found = false;
+  for (const auto& m : ctx->store->read()->merchants()) {
+    if (m.name == "Demo Merchant") {
+      demo_merchant = m;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    auto id = create_merchant(*ctx, "Demo Merchant", &demo_merchant);
+    if (!id.ok()) return fail(id.error().message);
+  }
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    for (auto p : catalogue) {
+      if (tx.product(p.code)) continue;  // never overwrite an operator's changes
+      p.created_at_ms = ctx->clock.now_unix_ms();
+      tx.upsert_product(p);
+    }
+    for (const auto& p : catalogue) tx.set_merchant_product(demo_merchant.id, p.code, true);
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+
+  auto [host, port] = [&] {
+    auto colon = c.server.listen.rfind(':');
+    return std::pair{c.server.listen.substr(0, colon), c.server.listen.substr(colon + 1)};
+  }();
+  std::cout << "\n=== paygate demo merchant ===\n"
+            << "customerId: " << demo_merchant.id.value() << "\n"
+            << "appKey:     " << demo_merchant.app_key << "\n"
+            << "key:        " << demo_merchant.sign_key << "   (signing secret)\n"
+            << "aesKey:     " << demo_merchant.aes_key << "   (AES-128 key for cardPassword)\n"
+            << "products:   JDE (50/100/200/500/1000, 96.5%), CTRIP (95%), SINOPEC (98%)\n\n"
+            << "Submit a card (paste into bash; needs openssl and curl):\n\n"
+            << "CID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " AES=" << demo_merchant.aes_key
+            << "\n"
+            << "TS=$(date +%s); OID=demo-$TS; CARD=JD$TS; PLAIN=DEMO-$TS\n"
+            << "PW=$(printf '%s' \"$PLAIN\" | openssl enc -aes-128-ecb -K \"$(printf '%s' \"$AES\" | od -An -tx1 | tr -d ' \\n')\" "
+               "| base64 -w0 | od -An -tx1 | tr -d ' \\n')\n"
+            << "SIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&batchno=demo&productCode=JDE&cardNumber=$CARD"
+               "&cardPassword=$PW&faceMoney=100&notifyUrl=&key=$KEY\" | md5sum | cut -d' ' -f1 | tr a-f A-F)\n"
+            << "curl -s http://" << host << ":" << port << "/api/consignmentOrders -d customerId=$CID -d timestamp=$TS "
+               "-d orderId=$OID -d productType=0 -d batchno=demo -d productCode=JDE -d cardNumber=$CARD "
+               "-d cardPassword=$PW -d faceMoney=100 -d sign=$SIGN; echo\n\n"
+            << "Then query it:\n\n"
+            << "QSIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&key=$KEY\" | md5sum | cut -d' ' -f1 | tr a-f A-F)\n"
+            << "curl -s http://" << host << ":" << port
+            << "/api/searchOrders -d customerId=$CID -d timestamp=$TS -d orderId=$OID -d sign=$QSIGN; echo\n\n"
+            << "Sandbox: a password starting FAIL fails, REAL<n>-... is worth n yuan, HOLD... waits for review "
+               "(docs/sandbox.md).\n\n";
+  return 0;
+}
+
+}  // namespace paygate::tools

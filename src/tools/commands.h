@@ -1,0 +1,51 @@
+// The CLI subcommands that operate on data. Each opens the store, does its work, prints text or (--json)
+// one JSON document, and returns the exit code.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace paygate::tools {
+
+struct Output {
+  bool json = false;
+};
+
+int migrate(const app::Config& c);
+int demo(const app::Config& c);
+
+int merchant_create(const app::Config& c, const std::string& name, Output out);
+int merchant_list(const app::Config& c, Output out);
+int merchant_show(const app::Config& c, int64_t id, Output out);
+int merchant_rotate_keys(const app::Config& c, int64_t id, Output out);
+int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out);
+int merchant_balance(const app::Config& c, int64_t id, Output out);
+
+struct ProductSpec {
+  std::string code;
+  std::string name;
+  std::string face_values;  // "50,100,200"
+  std::string rate;         // "96.5"
+  std::string custom_rate_min;
+  std::string custom_rate_max;
+};
+int product_add(const app::Config& c, const ProductSpec& spec, Output out);
+int product_list(const app::Config& c, Output out);
+int product_enable(const app::Config& c, int64_t merchant, const std::string& code, bool enabled, Output out);
+
+struct OrderListFilter {
+  std::optional<int64_t> merchant;
+  std::string status;
+  std::string batchno;
+  size_t limit = 100;
+};
+int order_list(const app::Config& c, const OrderListFilter& f, Output out);
+int order_show(const app::Config& c, const std::string& sys_order_id, Output out);
+int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
+                  const std::string& message, Output out);
+
+int ledger_check(const app::Config& c, Output out);
+
+}  // namespace paygate::tools
