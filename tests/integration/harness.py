@@ -17,6 +17,7 @@ Independent of the server code: the signing strings, the AES encoding and the se
 re-implemented here from the protocol document and DECISIONS.md.
 """
 
+import atexit
 import base64
 import hashlib
 import http.client
@@ -330,6 +331,7 @@ def status_of_raw(resp_bytes):
 # ---------------------------------------------------------------------------------------------------- server
 
 _ACTIVE_SERVERS = []
+_CLOSED_SERVERS = []
 _ACTIVE_RECEIVERS = []
 
 
@@ -451,8 +453,9 @@ class Server:
         finally:
             if self in _ACTIVE_SERVERS:
                 _ACTIVE_SERVERS.remove(self)
+                _CLOSED_SERVERS.append(self)   # logs stay readable until the process exits
             if not os.environ.get("PAYGATE_IT_KEEP_TMP"):
-                shutil.rmtree(self.tmp, ignore_errors=True)
+                atexit.register(shutil.rmtree, self.tmp, True)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -896,15 +899,16 @@ class PaygateTestCase(unittest.TestCase):
         if result is None:
             return super().run(result)
         before = len(result.failures) + len(result.errors)
+        closed_before = len(_CLOSED_SERVERS)
         out = super().run(result)
         if len(result.failures) + len(result.errors) > before:
-            dump_diagnostics("after failure of %s" % self.id())
+            dump_diagnostics("after failure of %s" % self.id(), _CLOSED_SERVERS[closed_before:])
         return out
 
 
-def dump_diagnostics(title):
+def dump_diagnostics(title, also=()):
     sys.stderr.write("\n========== diagnostics %s ==========\n" % title)
-    for s in list(_ACTIVE_SERVERS):
+    for s in list(_ACTIVE_SERVERS) + list(also):
         sys.stderr.write(s.log_tail() + "\n")
     for r in list(_ACTIVE_RECEIVERS):
         sys.stderr.write(r.summary() + "\n")

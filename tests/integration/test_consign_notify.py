@@ -159,6 +159,15 @@ class NotifyRestartTests(PaygateTestCase):
             harness.start_or_dump(self.srv)
         self.c = ConsignClient(self.srv, self.m)
 
+    def wait_after_restart(self, key, n, rx=None):
+        # The next slot of the schedule is at most 2 steps away; allow 10 s more for the restart itself.
+        limit = self.STEP_MS / 1000 * 2 + 10
+        try:
+            return (rx or self.rx).wait_count(key, n, timeout=limit)
+        except harness.WaitTimeout as e:
+            raise AssertionError("a notify pending when the server was killed must be delivered after the "
+                                 "restart (within %.0f s): %s" % (limit, e))
+
     def test_kill_after_failed_attempt(self):
         key = unique("kfail")
         self.rx.script(key, ["fail"], default="success")
@@ -167,7 +176,7 @@ class NotifyRestartTests(PaygateTestCase):
         self.rx.wait_count(key, 1)
         self.srv.kill()
         self.srv.start()
-        recs = self.rx.wait_count(key, 2, timeout=self.STEP_MS / 1000 * 2 + 10)
+        recs = self.wait_after_restart(key, 2)
         self.assertEqual(recs[1]["form"]["orderId"], r.fields["orderId"])
         self.assertEqual(recs[1]["form"]["status"], "2")
         time.sleep(self.STEP_MS / 1000 * 2 + 1)
@@ -182,7 +191,7 @@ class NotifyRestartTests(PaygateTestCase):
         time.sleep(0.2)
         self.srv.kill()   # the delivery was in flight, never acknowledged
         self.srv.start()
-        recs = self.rx.wait_count(key, 2, timeout=self.STEP_MS / 1000 * 3 + 15)
+        recs = self.wait_after_restart(key, 2)
         self.assertEqual(recs[1]["form"]["orderId"], r.fields["orderId"])
         time.sleep(self.STEP_MS / 1000 * 2 + 1)
         self.assertEqual(len(self.rx.for_key(key)), 2)
@@ -202,7 +211,7 @@ class NotifyRestartTests(PaygateTestCase):
             self.srv.kill()
             rx2.start(port)
             self.srv.start()
-            recs = rx2.wait_count(key, 1, timeout=self.STEP_MS / 1000 * 3 + 10)
+            recs = self.wait_after_restart(key, 1, rx2)
             self.assertEqual(recs[0]["form"]["orderId"], r.fields["orderId"])
             self.assertEqual(recs[0]["form"]["status"], "2")
         finally:

@@ -397,42 +397,52 @@ class SubmitTests(PaygateTestCase):
 
     # ----------------------------------------------------------------------------------------------- batch
 
-    def test_batch_full(self):
-        m, c = self.fresh()
-        batch = unique("BATCH")
-        n_threads, total = 4, 2000
-        results = [None] * total
+    def run_concurrently(self, jobs, n_threads):
+        """Run callables over n_threads keep-alive connections; job(conn) -> Response. Returns the responses."""
+        results = [None] * len(jobs)
         errors = []
 
         def worker(k):
             conn = self.srv.connection()
             try:
-                for i in range(k, total, n_threads):
+                for i in range(k, len(jobs), n_threads):
                     try:
-                        r = c.submit(conn=conn, batchno=batch, face=100)
-                    except Exception:
+                        results[i] = jobs[i](conn)
+                    except (ConnectionError, OSError, harness.http.client.HTTPException):
                         conn.close()
                         conn = self.srv.connection()
-                        r = c.submit(conn=conn, batchno=batch, face=100)
-                    results[i] = r
+                        results[i] = jobs[i](conn)
             except Exception as e:   # reported below
                 errors.append(repr(e))
             finally:
                 conn.close()
 
-        t0 = time.monotonic()
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(240)
-        elapsed = time.monotonic() - t0
         self.assertEqual(errors, [])
-        bad = [(i, r.text if r else None) for i, r in enumerate(results) if r is None or r.json.get("code") != 1]
-        self.assertEqual(bad[:5], [], "all 2000 cards of a batch are accepted (%d refused)" % len(bad))
-        sys_ids = {r.json["sysOrderId"] for r in results}
-        self.assertEqual(len(sys_ids), total, "distinct sysOrderIds")
-        print("\n2000 submits over %d keep-alive connections: %.1fs" % (n_threads, elapsed))
+        self.assertNotIn(None, results, "every request answered")
+        return results
+
+    def test_batch_full(self):
+        m, c = self.fresh()
+        batch = unique("BATCH")
+        t0 = time.monotonic()
+        results = self.run_concurrently([lambda conn: c.submit(conn=conn, batchno=batch, face=100)] * 1980, 4)
+        elapsed = time.monotonic() - t0
+        bad = [r.text for r in results if r.json.get("code") != 1]
+        self.assertEqual(bad[:5], [], "the first 1980 cards of a batch are accepted (%d refused)" % len(bad))
+        print("\n1980 submits over 4 keep-alive connections: %.1fs" % elapsed)
+        # The last 20 places, raced for by 40 submissions at once: exactly 20 win.
+        results = self.run_concurrently([lambda conn: c.submit(conn=conn, batchno=batch, face=100)] * 40, 20)
+        won = [r for r in results if r.json.get("code") == 1]
+        lost = [r for r in results if r.json.get("code") != 1]
+        self.assertEqual(len(won), 20, "exactly 2000 cards per batch under concurrency (got %d of 40 more)"
+                         % len(won))
+        for r in lost:
+            assert_submit_rejected(self, r, "(batch over 2000)")
         r = c.submit(batchno=batch, face=100)
         assert_submit_rejected(self, r, "(2001st card of a batch)")
         r = c.submit(batchno=batch + "-other", face=100)
@@ -441,6 +451,35 @@ class SubmitTests(PaygateTestCase):
         assert_submit_ok(self, r, "the same batchno of another merchant")
         r = c.submit(batchno=batch, face=100)
         assert_submit_rejected(self, r, "(batch still full)")
+        listed = self.srv.order_list(m["id"], limit=1000)
+        self.assertTrue(all(o.get("batchno", batch) in (batch, batch + "-other") for o in listed))
+
+    def test_concurrent_same_card(self):
+        m, c = self.fresh()
+        number, pw = unique("CARD"), unique("HOLD-")
+        results = self.run_concurrently([lambda conn: c.submit(conn=conn, card_number=number, password=pw)] * 12,
+                                        12)
+        won = [r for r in results if r.json.get("code") == 1]
+        self.assertEqual(len(won), 1, "the same card submitted 12 times at once: exactly one accepted, got %r"
+                         % [r.text for r in won])
+        for r in results:
+            if r.json.get("code") != 1:
+                assert_submit_rejected(self, r, "(same card, concurrent)", ALREADY_SUBMITTED)
+
+    def test_concurrent_duplicate_order_id(self):
+        m, c = self.fresh()
+        order_id = unique("RACE")
+        # different business fields (different cards), same orderId: exactly one wins
+        results = self.run_concurrently([lambda conn: c.submit(conn=conn, order_id=order_id, face=100)] * 10, 10)
+        won = [r for r in results if r.json.get("code") == 1]
+        self.assertEqual(len(won), 1, "one orderId, 10 different submissions at once: %r"
+                         % [r.text for r in results])
+        # identical retries at once: all answered with the same sysOrderId, one order
+        f = c.submit_fields(face=100)
+        results = self.run_concurrently([lambda conn: c.send_submit(f, conn=conn)] * 10, 10)
+        sids = {assert_submit_ok(self, r, "identical concurrent retry") for r in results}
+        self.assertEqual(len(sids), 1, sids)
+        self.assertEqual(len(self.srv.order_list(m["id"])), 2)
 
     # ---------------------------------------------------------------------------------------- same card
 

@@ -144,6 +144,39 @@ class ShutdownTests(PaygateTestCase):
         finally:
             srv.close()
 
+    def test_sigterm_answers_requests_already_sent(self):
+        srv = Server(name="term-sent")
+        try:
+            harness.start_or_dump(srv)
+            m = srv.new_merchant()
+            c = ConsignClient(srv, m)
+            socks = []
+            for _ in range(5):
+                fields = c.submit_fields(face=100)
+                body = urllib.parse.urlencode({k: v for k, v in fields.items() if not k.startswith("_")}).encode()
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                s.sendall(b"POST /api/consignmentOrders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                          % len(body) + body)
+                socks.append((s, fields["orderId"]))
+            time.sleep(0.05)
+            srv.proc.send_signal(15)
+            for s, order_id in socks:
+                out = b""
+                try:
+                    while b"\r\n\r\n" not in out or not out.rstrip().endswith(b"}"):
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        out += chunk
+                finally:
+                    s.close()
+                self.assertEqual(harness.status_of_raw(out), 200, "a request sent before SIGTERM is answered: %r"
+                                 % out[:300])
+            self.assertEqual(srv.proc.wait(20), 0, "SIGTERM exits 0")
+        finally:
+            srv.close()
+
     def test_sigterm_idle_exit_0(self):
         srv = Server(name="term-idle")
         try:
