@@ -159,6 +159,9 @@ class Tx {
   virtual std::vector<Notification> notifications_for_order(const std::string& order_ref) = 0;
   virtual std::vector<NotificationAttempt> attempts(NotificationId id) = 0;
   virtual int64_t pending_notifications() = 0;
+  // Clears every claim. Only for a single-node deployment at start-up, when no other process can be
+  // delivering: the previous process's claims died with it.
+  virtual int64_t release_notification_claims() = 0;
   // The earliest next_attempt_at_ms among pending notifications, if any.
   virtual std::optional<int64_t> next_notification_due_ms() = 0;
 };

@@ -272,6 +272,7 @@ class ReadTx final : public Tx {
   PG_FWD(std::vector<Notification>, notifications_for_order, (const std::string& r), (r))
   PG_FWD(std::vector<NotificationAttempt>, attempts, (NotificationId id), (id))
   PG_FWD(int64_t, pending_notifications, (), ())
+  PG_FWD(int64_t, release_notification_claims, (), ())
   PG_FWD(std::optional<int64_t>, next_notification_due_ms, (), ())
 #undef PG_FWD
 

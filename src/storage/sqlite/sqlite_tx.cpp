@@ -620,6 +620,12 @@ int64_t SqliteTx::pending_notifications() {
   return st.int64(0);
 }
 
+int64_t SqliteTx::release_notification_claims() {
+  auto st = c_.prepare("UPDATE notifications SET claimed_until_ms=0 WHERE state='pending' AND claimed_until_ms > 0");
+  st.exec();
+  return c_.changes();
+}
+
 std::optional<int64_t> SqliteTx::next_notification_due_ms() {
   auto st = c_.prepare("SELECT MIN(MAX(next_attempt_at_ms, claimed_until_ms)) FROM notifications WHERE state='pending'");
   if (!st.step() || st.is_null(0)) return std::nullopt;

@@ -47,6 +47,7 @@ class SqliteTx final : public Tx {
   std::vector<Notification> notifications_for_order(const std::string& order_ref) override;
   std::vector<NotificationAttempt> attempts(NotificationId id) override;
   int64_t pending_notifications() override;
+  int64_t release_notification_claims() override;
   std::optional<int64_t> next_notification_due_ms() override;
 
  private:
