@@ -335,9 +335,10 @@ _CLOSED_SERVERS = []
 _ACTIVE_RECEIVERS = []
 
 
-def _child_env(extra=None):
+def _child_env(extra=None, master_key=TEST_MASTER_KEY):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYGATE_")}
-    env["PAYGATE_MASTER_KEY"] = TEST_MASTER_KEY
+    if master_key is not None:
+        env["PAYGATE_MASTER_KEY"] = master_key
     if extra:
         env.update(extra)
     return env
@@ -350,7 +351,8 @@ class CliError(AssertionError):
 class Server:
     """A paygate server in its own temp dir. Logs go to files in the temp dir (appended across restarts)."""
 
-    def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv"):
+    def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv",
+                 master_key=TEST_MASTER_KEY):
         self.bin = paygate_bin()
         self.tmp = tempfile.mkdtemp(prefix="paygate-it-%s-" % name)
         self.data = os.path.join(self.tmp, "data")
@@ -360,6 +362,7 @@ class Server:
         self.stdout_path = os.path.join(self.tmp, "stdout.log")
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
         self.extra_env = dict(extra_env or {})
+        self.master_key = master_key
         self.proc = None
         self.port = None
         self.starts = 0
@@ -399,7 +402,7 @@ class Server:
         self.proc = subprocess.Popen(
             [self.bin, "serve", "--config", self.config, "--data", self.data,
              "--listen", "127.0.0.1:0", "--port-file", self.port_file],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=self.tmp, env=_child_env(self.extra_env))
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=self.tmp, env=_child_env(self.extra_env, self.master_key))
         out.close()
         err.close()
         self.starts += 1
@@ -497,7 +500,7 @@ class Server:
     def cli_raw(self, *args, timeout=60.0):
         cmd = [self.bin] + [str(a) for a in args] + ["--config", self.config, "--data", self.data]
         return subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=self.tmp,
-                              env=_child_env(self.extra_env))
+                              env=_child_env(self.extra_env, self.master_key))
 
     def cli(self, *args, json_out=True, check=True, timeout=60.0):
         args = list(args)

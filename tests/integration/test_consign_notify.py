@@ -100,6 +100,15 @@ class NotifyTests(PaygateTestCase):
         time.sleep(2 * STEP + SLACK)
         self.assertEqual(len(self.rx.for_key(key)), 2)
 
+    def test_notify_url_with_query_string(self):
+        key = unique("qs")
+        url = self.rx.url(key) + "?shop=7&token=a%20b&x="
+        r = self.c.submit(notify_url=url)
+        assert_submit_ok(self, r, "notifyUrl with a query string (signed as decoded)")
+        rec = self.rx.wait_count(key, 1)[0]
+        self.assertEqual(rec["path"], "/n/%s?shop=7&token=a%%20b&x=" % key, "the notify goes to the URL as given")
+        self.assertEqual(rec["form"]["orderId"], r.fields["orderId"])
+
     def test_no_notify_url_no_notify(self):
         r = self.c.submit(face=100)
         sid = assert_submit_ok(self, r)

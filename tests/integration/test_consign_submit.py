@@ -594,6 +594,26 @@ class SubmitTests(PaygateTestCase):
         self.assertEqual(d["custom"], "orig", "the first order stays as it was")
         self.assertEqual(len(self.rx.for_key(key)), 1, "a retry sends no new notify")
 
+    def test_zz_ledger_and_listing(self):
+        """Runs last in this class: the ledger balances after everything above; the listing filters work."""
+        m, c = self.fresh()
+        sids = {}
+        for status, pw in (("review", "HOLD-"), ("success", "PW-"), ("failed", "FAIL-")):
+            sids[status] = assert_submit_ok(self, c.submit(face=100, password=unique(pw)))
+            self.wait_cli_status(sids[status], status)
+        p = self.srv.cli("ledger", "check", json_out=False, check=False)
+        self.assertEqual(p.returncode, 0, "ledger check: %s %s" % (p.stdout, p.stderr))
+        self.assertIs(self.srv.cli("ledger", "check").get("ok"), True)
+        for status, sid in sids.items():
+            orders = self.srv.order_list(m["id"], status=status)
+            self.assertEqual([o["sysOrderId"] for o in orders], [sid], "order list --status %s" % status)
+            self.assertEqual(orders[0]["status"], status)
+            self.assertEqual(orders[0]["merchantId"], m["id"])
+        self.assertEqual(len(self.srv.order_list(m["id"])), 3)
+        everyone = self.srv.order_list(status="review", limit=1000)
+        self.assertEqual({o["status"] for o in everyone}, {"review"})
+        self.assertIn(sids["review"], {o["sysOrderId"] for o in everyone})
+
     # --------------------------------------------------------------------------------------------- JSON
 
     def test_json_body(self):

@@ -1,5 +1,6 @@
 """Operations: health, metrics, request ids, the listening banner, graceful SIGTERM."""
 
+import os
 import re
 import socket
 import time
@@ -95,9 +96,49 @@ class OpsTests(PaygateTestCase):
         after = total("query")
         self.assertGreaterEqual(after - before, 5, "request counter for searchOrders grows by 5")
 
+    def test_product_list(self):
+        codes = {p.get("code") for p in self.srv.cli("product", "list")}
+        self.assertTrue({harness.PRODUCT_MAIN, harness.PRODUCT_NOCUSTOM, harness.PRODUCT_OTHER} <= codes, codes)
+
     def test_unknown_route_404(self):
         r = self.srv.get("/api/nothing")
         self.assertEqual(r.status, 404)
+
+
+class StartupTests(PaygateTestCase):
+
+    def test_env_override(self):
+        # The config says processing_delay_ms = 0; PAYGATE_SANDBOX_PROCESSING_DELAY_MS overrides it.
+        srv = Server(name="env", extra_env={"PAYGATE_SANDBOX_PROCESSING_DELAY_MS": "1500"})
+        try:
+            harness.start_or_dump(srv)
+            c = ConsignClient(srv, srv.new_merchant())
+            r = c.submit(face=100)
+            assert_submit_ok(self, r)
+            t0 = time.monotonic()
+            time.sleep(0.7)
+            self.assertEqual(c.query_one(r.fields["orderId"])["status"], "1", "still processing after 0.7 s")
+            c.wait_status(r.fields["orderId"], "2", timeout=15)
+            self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+        finally:
+            srv.close()
+
+    def test_master_key_file_created_and_reused(self):
+        srv = Server(name="keyfile", master_key=None)
+        try:
+            before = set(os.listdir(srv.data))
+            harness.start_or_dump(srv)
+            m = srv.new_merchant()
+            c = ConsignClient(srv, m)
+            assert_submit_ok(self, c.submit(face=100))
+            created = set(os.listdir(srv.data)) - before
+            self.assertTrue(created, "a key file (and the database) appear in the data dir")
+            self.assertEqual(srv.stop(), 0)
+            harness.start_or_dump(srv)
+            assert_submit_ok(self, c.submit(face=100), "the merchant's keys still open after a restart")
+            self.assertEqual(srv.cli("merchant", "show", m["id"]).get("id"), m["id"])
+        finally:
+            srv.close()
 
 
 class ShutdownTests(PaygateTestCase):
