@@ -1,6 +1,9 @@
 // Outbound HTTP(S) client for notifications: coroutine-based, with connect and total timeouts, a cap on the
 // response size, and SSRF protection (the resolved address is checked before connecting).
 #pragma once
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>; include it first.
+#include <utility>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>

@@ -1,5 +1,8 @@
 // HTTP types shared by the server, the router and the outbound client.
 #pragma once
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>; include it first.
+#include <utility>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>

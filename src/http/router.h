@@ -21,9 +21,13 @@ class Router {
   Match find(bhttp::verb method, std::string_view path) const;
 
  private:
-  struct Entry {
+  struct Route {
     std::string route_name;
-    std::unordered_map<int, Handler> by_method;
+    Handler handler;
+  };
+  struct Entry {
+    std::string route_name;  // the first name registered for the path; labels its 405 answers
+    std::unordered_map<int, Route> by_method;
   };
   std::unordered_map<std::string, Entry> routes_;
 };

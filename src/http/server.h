@@ -34,6 +34,8 @@ struct RequestRecord {
 };
 using RequestObserver = std::function<void(const RequestRecord&)>;
 
+// The router must outlive every connection: sessions still finishing after stop_accepting() (or ~Server) use
+// it until the io_context stops running them. The observer may be called from several threads at once.
 class Server {
  public:
   Server(asio::io_context& io, ServerConfig config, const Router& router, RequestObserver observer);

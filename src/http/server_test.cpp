@@ -1,0 +1,413 @@
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "http/testing.h"
+
+namespace paygate::http {
+namespace {
+
+using namespace std::chrono_literals;
+using tcp = asio::ip::tcp;
+using testing::IoThreads;
+using testing::run_on;
+
+// A test client connection; its coroutines run on the stream's strand.
+struct Conn {
+  explicit Conn(asio::io_context& io) : stream(asio::make_strand(io)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+};
+
+asio::awaitable<void> connect(Conn& c, tcp::endpoint endpoint) {
+  c.stream.expires_after(10s);
+  co_await c.stream.async_connect(endpoint, asio::use_awaitable);
+}
+
+asio::awaitable<void> send(Conn& c, std::string raw) {
+  c.stream.expires_after(10s);
+  co_await asio::async_write(c.stream, asio::buffer(raw), asio::use_awaitable);
+}
+
+asio::awaitable<Response> receive(Conn& c) {
+  c.stream.expires_after(10s);
+  Response res;
+  co_await bhttp::async_read(c.stream, c.buffer, res, asio::use_awaitable);
+  co_return res;
+}
+
+// True when the server closes (EOF or reset) within `limit`; false on a timeout or on data.
+asio::awaitable<bool> closed_by_peer(Conn& c, std::chrono::milliseconds limit) {
+  c.stream.expires_after(limit);
+  boost::system::error_code ec;
+  char byte = 0;
+  co_await c.stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec && ec != beast::error::timeout;
+}
+
+std::string get_request(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
+}
+
+std::string post_request(std::string_view target, std::string_view body) {
+  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+bool is_hex16(std::string_view s) {
+  return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+struct Recorded {
+  std::string route_name;
+  std::string method;
+  std::string path;
+  std::string request_id;
+  unsigned status = 0;
+  int64_t latency_us = 0;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    router_.add(bhttp::verb::get, "/hello", "test.hello", [](Request& req) -> asio::awaitable<Response> {
+      co_return make_response(req, bhttp::status::ok, "text/plain", "hello");
+    });
+    router_.add(bhttp::verb::post, "/echo", "test.echo", [](Request& req) -> asio::awaitable<Response> {
+      co_return make_response(req, bhttp::status::ok, "text/plain", req.path + "|" + req.query + "|" + req.raw.body());
+    });
+    router_.add(bhttp::verb::get, "/boom", "test.boom", [](Request&) -> asio::awaitable<Response> {
+      throw std::runtime_error("secret detail 1234");
+      co_return Response{};
+    });
+    router_.add(bhttp::verb::get, "/slow", "test.slow", [](Request& req) -> asio::awaitable<Response> {
+      asio::steady_timer timer(co_await asio::this_coro::executor, 300ms);
+      co_await timer.async_wait(asio::use_awaitable);
+      co_return make_response(req, bhttp::status::ok, "text/plain", "slow done");
+    });
+  }
+
+  void start(ServerConfig config = {}) {
+    server_ = std::make_unique<Server>(threads_.io, config, router_, [this](const RequestRecord& r) {
+      std::lock_guard lock(mu_);
+      records_.push_back(Recorded{std::string(r.route_name), std::string(r.method), std::string(r.path),
+                                  std::string(r.request_id), r.status, r.latency_us});
+    });
+    auto bound = server_->listen("127.0.0.1", 0);
+    ASSERT_TRUE(bound.ok()) << bound.error().message;
+    endpoint_ = bound.value();
+    ASSERT_NE(endpoint_.port(), 0);
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop_accepting();
+    threads_.stop();
+  }
+
+  // One request on a fresh connection.
+  Response roundtrip(std::string raw) {
+    Conn c(threads_.io);
+    return run_on(c.stream.get_executor(), [&]() -> asio::awaitable<Response> {
+      co_await connect(c, endpoint_);
+      co_await send(c, raw);
+      co_return co_await receive(c);
+    });
+  }
+
+  // The observer runs after the response is written, so the client may see the answer first.
+  std::vector<Recorded> wait_for_records(size_t count) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (records_.size() >= count || std::chrono::steady_clock::now() > deadline) return records_;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+  template <typename Pred>
+  static bool eventually(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return pred();
+  }
+
+  Router router_;
+  IoThreads threads_{2};
+  std::unique_ptr<Server> server_;
+  tcp::endpoint endpoint_;
+  std::mutex mu_;
+  std::vector<Recorded> records_;
+};
+
+TEST_F(ServerTest, RouteAnswers) {
+  start();
+  Response res = roundtrip(get_request("/hello"));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_EQ(res.body(), "hello");
+  EXPECT_EQ(res[bhttp::field::server], "paygate");
+  EXPECT_TRUE(is_hex16(res["X-Request-Id"])) << res["X-Request-Id"];
+
+  auto records = wait_for_records(1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].route_name, "test.hello");
+  EXPECT_EQ(records[0].method, "GET");
+  EXPECT_EQ(records[0].path, "/hello");
+  EXPECT_EQ(records[0].status, 200u);
+  EXPECT_EQ(records[0].request_id, res["X-Request-Id"]);
+  EXPECT_GE(records[0].latency_us, 0);
+}
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  start();
+  Conn c(threads_.io);
+  auto [first, second] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
+    co_await connect(c, endpoint_);
+    co_await send(c, get_request("/hello"));
+    Response a = co_await receive(c);
+    co_await send(c, post_request("/echo?x=1&y=%20", "body text"));
+    Response b = co_await receive(c);
+    co_return std::pair{std::move(a), std::move(b)};
+  });
+  EXPECT_EQ(first.result(), bhttp::status::ok);
+  EXPECT_TRUE(first.keep_alive());
+  EXPECT_EQ(second.result(), bhttp::status::ok);
+  EXPECT_EQ(second.body(), "/echo|x=1&y=%20|body text");
+  EXPECT_EQ(server_->active_connections(), 1u);
+}
+
+TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
+  start();
+  Response missing = roundtrip(get_request("/nope"));
+  EXPECT_EQ(missing.result(), bhttp::status::not_found);
+  EXPECT_EQ(missing.body(), "not found\n");
+  Response wrong = roundtrip(get_request("/echo"));
+  EXPECT_EQ(wrong.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(wrong[bhttp::field::content_type], "text/plain; charset=utf-8");
+  auto records = wait_for_records(2);
+  ASSERT_EQ(records.size(), 2u);
+  // Records land after each response is written, so their order is not the requests' order.
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.status < b.status; });
+  EXPECT_EQ(records[0].status, 404u);
+  EXPECT_EQ(records[0].route_name, "unmatched");
+  EXPECT_EQ(records[1].status, 405u);
+  EXPECT_EQ(records[1].route_name, "test.echo");  // the path's label, for metrics
+}
+
+TEST_F(ServerTest, OversizedBodyIs413AndCloses) {
+  ServerConfig config;
+  config.body_bytes_max = 1024;
+  start(config);
+  Conn c(threads_.io);
+  auto [res, closed] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, bool>> {
+    co_await connect(c, endpoint_);
+    co_await send(c, post_request("/echo", std::string(5000, 'x')));
+    Response r = co_await receive(c);
+    bool eof = co_await closed_by_peer(c, 10s);
+    co_return std::pair{std::move(r), eof};
+  });
+  EXPECT_EQ(res.result(), bhttp::status::payload_too_large);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(closed);
+  // A body at the limit is fine.
+  EXPECT_EQ(roundtrip(post_request("/echo", std::string(1024, 'y'))).result(), bhttp::status::ok);
+}
+
+TEST_F(ServerTest, OversizedBodiesAre413WhateverTheirShape) {
+  ServerConfig config;
+  config.body_bytes_max = 1024;
+  start(config);
+  // Chunked: the limit applies to the decoded body as it arrives.
+  std::string chunk(2000, 'c');
+  char size_hex[16];
+  std::snprintf(size_hex, sizeof size_hex, "%zx", chunk.size());
+  Response chunked = roundtrip("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                               std::string(size_hex) + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.result(), bhttp::status::payload_too_large);
+  // A body that looks like header lines must not be parsed as more header.
+  std::string header_like;
+  while (header_like.size() < 2000) header_like += "X-Smuggled: yes\r\n";
+  header_like += "\r\n";
+  Response smuggled = roundtrip(post_request("/echo", header_like));
+  EXPECT_EQ(smuggled.result(), bhttp::status::payload_too_large);
+}
+
+TEST_F(ServerTest, OversizedHeaderIs431) {
+  ServerConfig config;
+  config.header_bytes_max = 1024;
+  start(config);
+  Response res = roundtrip(get_request("/hello", "X-Big: " + std::string(2000, 'h') + "\r\n"));
+  EXPECT_EQ(res.result(), bhttp::status::request_header_fields_too_large);
+}
+
+TEST_F(ServerTest, GarbageIs400AndCloses) {
+  start();
+  Conn c(threads_.io);
+  auto [res, closed] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, bool>> {
+    co_await connect(c, endpoint_);
+    co_await send(c, "GARBAGE \x01\x02 nonsense\r\n\r\n");
+    Response r = co_await receive(c);
+    bool eof = co_await closed_by_peer(c, 10s);
+    co_return std::pair{std::move(r), eof};
+  });
+  EXPECT_EQ(res.result(), bhttp::status::bad_request);
+  EXPECT_EQ(res.body(), "bad request\n");
+  EXPECT_TRUE(is_hex16(res["X-Request-Id"]));
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500WithoutDetails) {
+  start();
+  Conn c(threads_.io);
+  auto [res, after] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
+    co_await connect(c, endpoint_);
+    co_await send(c, get_request("/boom"));
+    Response r = co_await receive(c);
+    // The connection survives a failed handler.
+    co_await send(c, get_request("/hello"));
+    Response next = co_await receive(c);
+    co_return std::pair{std::move(r), std::move(next)};
+  });
+  EXPECT_EQ(res.result(), bhttp::status::internal_server_error);
+  EXPECT_EQ(res.body(), "internal error\n");
+  EXPECT_EQ(res.body().find("secret"), std::string::npos);
+  EXPECT_TRUE(is_hex16(res["X-Request-Id"]));
+  EXPECT_EQ(after.result(), bhttp::status::ok);
+  EXPECT_EQ(server_->in_flight_requests(), 0u);
+}
+
+TEST_F(ServerTest, RequestIdIsEchoedWhenSafeAndGeneratedOtherwise) {
+  start();
+  Response echoed = roundtrip(get_request("/hello", "X-Request-Id: abc-DEF_123\r\n"));
+  EXPECT_EQ(echoed["X-Request-Id"], "abc-DEF_123");
+  Response bad_chars = roundtrip(get_request("/hello", "X-Request-Id: abc def;<x>\r\n"));
+  EXPECT_TRUE(is_hex16(bad_chars["X-Request-Id"])) << bad_chars["X-Request-Id"];
+  Response too_long = roundtrip(get_request("/hello", "X-Request-Id: " + std::string(65, 'a') + "\r\n"));
+  EXPECT_TRUE(is_hex16(too_long["X-Request-Id"]));
+  Response missing = roundtrip(get_request("/nope"));
+  EXPECT_TRUE(is_hex16(missing["X-Request-Id"]));
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionTimesOut) {
+  ServerConfig config;
+  config.idle_timeout_ms = 200;
+  start(config);
+  Conn c(threads_.io);
+  bool closed = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<bool> {
+    co_await connect(c, endpoint_);
+    co_await send(c, get_request("/hello"));
+    co_await receive(c);
+    co_return co_await closed_by_peer(c, 10s);
+  });
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(ServerTest, SlowRequestReadTimesOut) {
+  ServerConfig config;
+  config.read_timeout_ms = 200;
+  start(config);
+  Conn c(threads_.io);
+  bool closed = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<bool> {
+    co_await connect(c, endpoint_);
+    co_await send(c, "GET /hello HTTP/1.1\r\nHost: te");  // never finished
+    co_return co_await closed_by_peer(c, 10s);
+  });
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(ServerTest, RefusesConnectionsAboveTheLimit) {
+  ServerConfig config;
+  config.connections_max = 1;
+  start(config);
+  Conn first(threads_.io);
+  Response res = run_on(first.stream.get_executor(), [&]() -> asio::awaitable<Response> {
+    co_await connect(first, endpoint_);
+    co_await send(first, get_request("/hello"));
+    co_return co_await receive(first);
+  });
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+
+  Conn second(threads_.io);
+  bool closed = run_on(second.stream.get_executor(), [&]() -> asio::awaitable<bool> {
+    co_await connect(second, endpoint_);  // the kernel accepts; the server closes it at once
+    boost::system::error_code ignored;
+    second.stream.expires_after(10s);
+    std::string raw = get_request("/hello");
+    co_await asio::async_write(second.stream, asio::buffer(raw), asio::redirect_error(asio::use_awaitable, ignored));
+    co_return co_await closed_by_peer(second, 10s);
+  });
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server_->active_connections(), 1u);
+}
+
+TEST_F(ServerTest, StopAcceptingFinishesInFlightRequestsAndClosesIdleOnes) {
+  start();
+  // An idle keep-alive connection.
+  Conn idle(threads_.io);
+  Response first = run_on(idle.stream.get_executor(), [&]() -> asio::awaitable<Response> {
+    co_await connect(idle, endpoint_);
+    co_await send(idle, get_request("/hello"));
+    co_return co_await receive(idle);
+  });
+  ASSERT_EQ(first.result(), bhttp::status::ok);
+
+  // A request whose handler is running when the server stops.
+  Conn busy(threads_.io);
+  run_on(busy.stream.get_executor(), [&]() -> asio::awaitable<void> {
+    co_await connect(busy, endpoint_);
+    co_await send(busy, get_request("/slow"));
+  });
+  ASSERT_TRUE(eventually([&] { return server_->in_flight_requests() == 1; }));
+  EXPECT_EQ(server_->active_connections(), 2u);
+
+  server_->stop_accepting();
+
+  auto [slow, busy_closed] = run_on(busy.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, bool>> {
+    Response r = co_await receive(busy);
+    bool eof = co_await closed_by_peer(busy, 10s);
+    co_return std::pair{std::move(r), eof};
+  });
+  EXPECT_EQ(slow.result(), bhttp::status::ok);
+  EXPECT_EQ(slow.body(), "slow done");
+  EXPECT_FALSE(slow.keep_alive());
+  EXPECT_TRUE(busy_closed);
+
+  // The idle connection is closed well before its 60 s idle timeout.
+  bool idle_closed = run_on(idle.stream.get_executor(), [&]() -> asio::awaitable<bool> {
+    co_return co_await closed_by_peer(idle, 10s);
+  });
+  EXPECT_TRUE(idle_closed);
+
+  // New connections are refused once the acceptor is closed.
+  EXPECT_TRUE(eventually([&] {
+    asio::io_context client_io;
+    tcp::socket socket(client_io);
+    boost::system::error_code ec;
+    socket.connect(endpoint_, ec);
+    return ec == asio::error::connection_refused;
+  }));
+  EXPECT_TRUE(eventually([&] { return server_->active_connections() == 0; }));
+  EXPECT_EQ(server_->in_flight_requests(), 0u);
+}
+
+}  // namespace
+}  // namespace paygate::http
