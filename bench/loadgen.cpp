@@ -67,6 +67,7 @@ inline constexpr size_t kErrorSamplesMax = 8;
 inline constexpr size_t kErrorSampleBytesMax = 400;
 inline constexpr uint64_t kCardsPerBatch = 1'000;  // a consign batch holds at most 2000 cards
 inline constexpr int64_t kReconnectDelay_ms = 100;
+inline constexpr double kStallMax_s = 600;
 inline constexpr int64_t kConnectPhaseMax_ms = 5'000;
 }  // namespace limits
 
@@ -160,6 +161,8 @@ struct Config {
   double rate_rps = 0;    // 0: closed loop
   double warmup_s = 1;
   double drain_s = 5;
+  double stall_s = 10;  // give up when nothing is answered (and nothing connects) for this long
+  bool print_request = false;
   Mode mode = Mode::kGet;
   std::string mode_name = "get";
   std::string path;  // default by mode
@@ -599,6 +602,7 @@ struct Stats {
   std::vector<std::string> error_samples;
   int64_t last_completion_ns = 0;
   bool exhausted = false;  // ran out of pre-built requests before the deadline
+  bool stalled = false;    // gave up: no answer and no connection for --stall-s
 
   void sample_error(std::string text) {
     if (error_samples.size() >= limits::kErrorSamplesMax) return;
@@ -625,6 +629,7 @@ struct Stats {
     for (const std::string& s : o.error_samples) sample_error(s);
     last_completion_ns = std::max(last_completion_ns, o.last_completion_ns);
     exhausted = exhausted || o.exhausted;
+    stalled = stalled || o.stalled;
   }
 };
 
@@ -652,7 +657,8 @@ class Worker {
         io_(1),
         release_timer_(io_),
         deadline_timer_(io_),
-        drain_timer_(io_) {
+        drain_timer_(io_),
+        stall_timer_(io_) {
     for (size_t i = 0; i < connections; ++i) conns_.push_back(std::make_unique<Conn>(io_));
   }
 
@@ -713,6 +719,8 @@ class Worker {
   };
 
   void start() {
+    last_progress_ns_ = now_ns();
+    arm_stall_check();
     if (timing_.deadline_ns != std::numeric_limits<int64_t>::max()) {
       deadline_timer_.expires_at(to_time_point(timing_.deadline_ns));
       deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -741,6 +749,28 @@ class Worker {
   }
 
   bool sending_allowed() const { return !stopping_; }
+
+  // A dead or hung server must not keep the generator (and the script around it) waiting: give up when requests
+  // are outstanding, or no connection is up, and nothing has been answered or connected for --stall-s.
+  void arm_stall_check() {
+    stall_timer_.expires_after(std::chrono::milliseconds(250));
+    stall_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || finished_) return;
+      size_t connected = 0;
+      for (const auto& c : conns_) connected += c->connected ? 1 : 0;
+      const bool waiting = in_flight_ > 0 || connected == 0;
+      const int64_t quiet_ns = now_ns() - last_progress_ns_;
+      if (waiting && static_cast<double>(quiet_ns) > cfg_.stall_s * 1e9) {
+        stats_.stalled = true;
+        stats_.sample_error("gave up: no answer and no new connection for " + std::to_string(cfg_.stall_s) +
+                            " s (" + std::to_string(connected) + " connections up, " + std::to_string(in_flight_) +
+                            " requests in flight)");
+        finish(true);
+        return;
+      }
+      arm_stall_check();
+    });
+  }
 
   // Open loop: every request whose due time has passed becomes sendable.
   void release_due() {
@@ -870,6 +900,7 @@ class Worker {
 
   void finish_request(Conn& c, bool ok) {
     const int64_t now = now_ns();
+    last_progress_ns_ = now;
     c.busy = false;
     in_flight_ -= 1;
     if (!c.measured) {
@@ -921,6 +952,7 @@ class Worker {
       boost::system::error_code ignored2;
       c.socket.set_option(tcp::no_delay(true), ignored2);
       c.connected = true;
+      last_progress_ns_ = now_ns();
       become_idle(c);
       dispatch();
     });
@@ -983,6 +1015,7 @@ class Worker {
     release_timer_.cancel();
     deadline_timer_.cancel();
     drain_timer_.cancel();
+    stall_timer_.cancel();
     for (auto& c : conns_) {
       c->reconnect_timer.cancel();
       c->socket.close(ignored);
@@ -1004,6 +1037,8 @@ class Worker {
   asio::steady_timer release_timer_;
   asio::steady_timer deadline_timer_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer stall_timer_;
+  int64_t last_progress_ns_ = 0;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> idle_;
   uint64_t in_flight_ = 0;
@@ -1059,6 +1094,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--warmup-s", cfg.warmup_s, "warm-up time, not measured")->check(CLI::Range(0.0, limits::kWarmupMax_s));
   app.add_option("--drain-s", cfg.drain_s, "time allowed after the window for measured requests to finish")
       ->check(CLI::Range(0.0, limits::kDrainMax_s));
+  app.add_option("--stall-s", cfg.stall_s, "give up when nothing is answered for this long (exit status 3)")
+      ->check(CLI::Range(0.1, limits::kStallMax_s));
+  app.add_flag("--print-request", cfg.print_request, "print the first request to stderr (to debug a server)");
   app.add_option("--mode", cfg.mode_name, "consign | get")->check(CLI::IsMember({"consign", "get"}));
   app.add_option("--path", cfg.path, "request target (default /api/consignmentOrders or /)");
   app.add_option("--merchant-id", cfg.merchant_id, "consign customerId");
@@ -1134,6 +1172,10 @@ int run_main(int argc, char** argv) {
     requests = RequestSet::single(std::move(get));
   }
   const double prebuild_s = static_cast<double>(now_ns() - build_start_ns) / 1e9;
+  if (cfg.print_request && requests.capacity() > 0) {
+    const std::string_view first = requests.at(0);
+    std::fprintf(stderr, "loadgen: first request:\n%.*s\n", static_cast<int>(first.size()), first.data());
+  }
 
   // Split connections, requests and rate over the workers.
   std::vector<std::unique_ptr<Worker>> workers;
@@ -1202,6 +1244,7 @@ int run_main(int argc, char** argv) {
   out["prebuilt_bytes"] = requests.bytes();
   out["prebuild_s"] = round3(prebuild_s);
   out["exhausted"] = total.exhausted;
+  out["stalled"] = total.stalled;
   out["run_id"] = cfg.mode == Mode::kConsign ? cfg.run_id : "";
   out["requests"] = total.measured;
   out["successes"] = total.successes;
@@ -1249,6 +1292,12 @@ int run_main(int argc, char** argv) {
               ms(h.percentile_ns(90)), ms(h.percentile_ns(99)), ms(h.percentile_ns(99.9)), ms(h.max_ns()),
               total.exhausted ? " (ran out of pre-built requests)" : "");
   for (const std::string& s : total.error_samples) std::fprintf(stderr, "loadgen: error sample: %s\n", s.c_str());
+  // Exit status: 0 a measurement (errors, if any, are in the result), 1 nothing succeeded, 3 gave up (stalled).
+  if (total.stalled) return 3;
+  if (total.successes == 0) {
+    std::fprintf(stderr, "loadgen: no request succeeded\n");
+    return 1;
+  }
   return 0;
 }
 

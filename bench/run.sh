@@ -29,7 +29,15 @@ LOADGEN=$BUILD_DIR/bench/paygate_loadgen
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 PYTHON=$(command -v python3)
 
-die() { echo "bench: $*" >&2; exit 1; }
+SERVER_LOG=""  # the running server's log, shown when a step fails
+die() {
+  echo "bench: $*" >&2
+  if [[ -n $SERVER_LOG && -s $SERVER_LOG ]]; then
+    echo "bench: last lines of the server's log ($(basename "$SERVER_LOG")):" >&2
+    tail -n 30 "$SERVER_LOG" >&2
+  fi
+  exit 1
+}
 log() { echo "bench: $*" >&2; }
 [[ -x $PAYGATE ]] || die "$PAYGATE not found: build first (make build)"
 [[ -x $LOADGEN ]] || die "paygate_loadgen not found in $BUILD_DIR/bench: build first (make build)"
@@ -49,6 +57,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  if [[ -d $OUT ]]; then cp "$TMP"/*.log "$OUT"/ 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -70,7 +79,7 @@ json_field() {  # $1 file, $2 key
 }
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/summary.md
+rm -f "$OUT"/*.json "$OUT"/*.log "$OUT"/summary.md
 
 # --------------------------------------------------------------------------------------------------------------
 # nginx: one worker, `return 200`, no access log, a generated config in the temp dir.
@@ -101,7 +110,8 @@ $temp_paths  # The same keep-alive as paygate: connections stay open for the who
   }
 }
 EOF
-  "$NGINX" -e stderr -p "$dir" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 &
+  SERVER_LOG=$TMP/nginx.log
+  "$NGINX" -e stderr -p "$dir" -c "$dir/nginx.conf" >"$SERVER_LOG" 2>&1 &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
   for _ in $(seq 100); do
@@ -112,7 +122,6 @@ EOF
     kill -0 "$NGINX_PID" 2>/dev/null || break
     sleep 0.1
   done
-  cat "$dir/nginx.log" >&2
   die "nginx did not start"
 }
 
@@ -147,6 +156,7 @@ start_paygate() {  # $1 data dir, $2 log file, then extra VAR=value environment;
   local data=$1 logf=$2
   shift 2
   rm -f "$data/port"
+  SERVER_LOG=$logf
   env "$@" "$PAYGATE" serve --data "$data" --listen 127.0.0.1:0 --port-file "$data/port" >"$logf" 2>&1 &
   PAYGATE_PID=$!
   PIDS+=("$PAYGATE_PID")
@@ -160,14 +170,18 @@ start_paygate() {  # $1 data dir, $2 log file, then extra VAR=value environment;
     kill -0 "$PAYGATE_PID" 2>/dev/null || break
     sleep 0.1
   done
-  tail -n 40 "$logf" >&2
-  die "paygate serve did not start (log above)"
+  die "paygate serve did not start"
 }
 
 loadgen() {  # $1 timeout seconds, then paygate_loadgen arguments
-  local t=$1
+  local t=$1 status=0
   shift
-  timeout "$t" "$LOADGEN" "$@" || die "paygate_loadgen failed (exit $?): $*"
+  timeout "$t" "$LOADGEN" "$@" || status=$?
+  ((status == 0)) || die "paygate_loadgen failed (exit $status: 1 nothing succeeded, 3 the server stopped answering): $*"
+}
+
+server_alive() {  # $1 pid, $2 name
+  kill -0 "$1" 2>/dev/null || die "$2 exited during the run"
 }
 
 consign_args() {
@@ -190,6 +204,7 @@ start_nginx
 log "nginx: GET / on 127.0.0.1:$NGINX_PORT, $CONNECTIONS connections, ${DURATION_S} s"
 loadgen $RUN_SECONDS_NEEDED --mode get --port "$NGINX_PORT" --connections "$CONNECTIONS" \
   --warmup-s "$WARMUP_S" --duration-s "$DURATION_S" --label nginx_get --json-out "$OUT/nginx_get.json"
+server_alive "$NGINX_PID" nginx
 stop_pid "$NGINX_PID"
 NGINX_RPS=$(json_field "$OUT/nginx_get.json" throughput_rps)
 
@@ -205,6 +220,7 @@ log "paygate (group commit): consign submit on 127.0.0.1:$PAYGATE_PORT, closed l
 # shellcheck disable=SC2046
 loadgen $RUN_SECONDS_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-s "$WARMUP_S" \
   --duration-s "$DURATION_S" --prebuild "$PREBUILD" --label paygate_consign_max --json-out "$OUT/paygate_consign_max.json"
+server_alive "$PAYGATE_PID" paygate
 PAYGATE_RPS=$(json_field "$OUT/paygate_consign_max.json" throughput_rps)
 
 # 3. paygate at half its maximum rate, open loop
@@ -214,6 +230,7 @@ log "paygate (group commit): open loop at $HALF_RATE rps (half of $PAYGATE_RPS),
 # shellcheck disable=SC2046
 loadgen $RUN_SECONDS_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-s "$WARMUP_S" \
   --duration-s "$DURATION_S" --rate "$HALF_RATE" --label paygate_consign_half --json-out "$OUT/paygate_consign_half.json"
+server_alive "$PAYGATE_PID" paygate
 stop_pid "$PAYGATE_PID"
 
 # 4. paygate with one commit per request, on a fresh data dir
@@ -227,6 +244,7 @@ log "paygate (PAYGATE_STORAGE_GROUP_COMMIT=false): closed loop, $CONNECTIONS con
 loadgen $PERCOMMIT_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-s 1 \
   --duration-s "$PERCOMMIT_DURATION_S" --prebuild "$PREBUILD" --label paygate_consign_per_request_commit \
   --json-out "$OUT/paygate_consign_per_request_commit.json"
+server_alive "$PAYGATE_PID" paygate
 stop_pid "$PAYGATE_PID"
 
 # --------------------------------------------------------------------------------------------------------------
