@@ -1,0 +1,1370 @@
+// The Store conformance suite: what every storage engine must do, run against each one in
+// testing::conformance_backends() (SQLite today; PostgreSQL is added there, not here).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <latch>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <type_traits>
+
+#include "ledger/ledger.h"
+#include "storage/store.h"
+#include "storage/testing/store_fixture.h"
+
+namespace paygate::storage {
+namespace {
+
+using orders::ConsignOrder;
+using orders::ConsignState;
+using testing::StoreBackend;
+using testing::StoreHarness;
+using testing::StoreOptions;
+
+Merchant sample_merchant(const std::string& tag) {
+  Merchant m;
+  m.name = "Merchant " + tag;
+  m.enabled = true;
+  m.app_key = "app-" + tag;
+  m.sign_key = "sign-key-" + tag + "-0123456789";
+  m.aes_key = ("aes" + tag + "0123456789abcdef").substr(0, 16);
+  m.keys_version = 1;
+  m.created_at_ms = 1'700'000'000'000;
+  m.updated_at_ms = 1'700'000'000'000;
+  return m;
+}
+
+Product sample_product(const std::string& code) {
+  Product p;
+  p.code = code;
+  p.name = "Product " + code;
+  p.face_values_yuan = {50, 100, 200};
+  p.default_rate = RatePermille{965};
+  p.custom_rate_allowed = true;
+  p.custom_rate_min = RatePermille{900};
+  p.custom_rate_max = RatePermille{980};
+  p.enabled = true;
+  p.created_at_ms = 1'700'000'000'000;
+  return p;
+}
+
+ConsignOrder sample_order(MerchantId merchant, const std::string& moid, const std::string& sys, int64_t created_ms,
+                          ConsignState state = ConsignState::kProcessing, const std::string& batchno = "B1") {
+  ConsignOrder o;
+  o.merchant_id = merchant;
+  o.sys_order_id = SysOrderId{sys};
+  o.merchant_order_id = moid;
+  o.batchno = batchno;
+  o.product_code = "JD100";
+  o.product_type = 0;
+  o.card_number = "6222-" + moid;
+  o.card_password = "password-" + moid;
+  o.card_fingerprint = "fp-" + std::to_string(merchant.value()) + "-" + moid;
+  o.se_code = "se-" + moid;
+  o.face_money_yuan = 100;
+  o.rate = RatePermille{965};
+  o.notify_url = "https://merchant.example.com/notify";
+  o.custom = "custom-" + moid;
+  o.request_fingerprint = "rq-" + moid;
+  o.state = state;
+  o.message = std::string(orders::state_name(state));
+  if (state == ConsignState::kSuccess) {
+    o.real_money_yuan = 100;
+    o.amount = Money::from_fen(9650);
+    o.success_time_s = created_ms / 1000;
+  } else if (state == ConsignState::kFailed) {
+    o.success_time_s = created_ms / 1000;
+  }
+  o.process_after_ms = created_ms + 2'000;
+  o.created_at_ms = created_ms;
+  o.updated_at_ms = created_ms;
+  return o;
+}
+
+void expect_same_merchant(const Merchant& a, const Merchant& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.enabled, b.enabled);
+  EXPECT_EQ(a.app_key, b.app_key);
+  EXPECT_EQ(a.sign_key, b.sign_key);
+  EXPECT_EQ(a.aes_key, b.aes_key);
+  EXPECT_EQ(a.keys_version, b.keys_version);
+  EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+  EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
+}
+
+void expect_same_order(const ConsignOrder& a, const ConsignOrder& b) {
+  EXPECT_EQ(a.merchant_id, b.merchant_id);
+  EXPECT_EQ(a.sys_order_id, b.sys_order_id);
+  EXPECT_EQ(a.merchant_order_id, b.merchant_order_id);
+  EXPECT_EQ(a.batchno, b.batchno);
+  EXPECT_EQ(a.product_code, b.product_code);
+  EXPECT_EQ(a.product_type, b.product_type);
+  EXPECT_EQ(a.card_number, b.card_number);
+  EXPECT_EQ(a.card_password, b.card_password);
+  EXPECT_EQ(a.card_fingerprint, b.card_fingerprint);
+  EXPECT_EQ(a.se_code, b.se_code);
+  EXPECT_EQ(a.face_money_yuan, b.face_money_yuan);
+  EXPECT_EQ(a.rate, b.rate);
+  EXPECT_EQ(a.notify_url, b.notify_url);
+  EXPECT_EQ(a.custom, b.custom);
+  EXPECT_EQ(a.request_fingerprint, b.request_fingerprint);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.message, b.message);
+  EXPECT_EQ(a.real_money_yuan, b.real_money_yuan);
+  EXPECT_EQ(a.amount, b.amount);
+  EXPECT_EQ(a.success_time_s, b.success_time_s);
+  EXPECT_EQ(a.process_after_ms, b.process_after_ms);
+  EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+  EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::string> sys_ids(const std::vector<ConsignOrder>& orders) {
+  std::vector<std::string> out;
+  for (const auto& o : orders) out.push_back(o.sys_order_id.value());
+  return out;
+}
+
+Notification sample_notification(const std::string& order_ref, int64_t due_ms) {
+  Notification n;
+  n.merchant_id = MerchantId{10001};
+  n.protocol = "consign";
+  n.order_ref = order_ref;
+  n.url = "https://merchant.example.com/notify";
+  n.content_type = "application/x-www-form-urlencoded";
+  n.body = "customerId=10001&sysOrderId=" + order_ref + "&sign=ABC";
+  n.schedule = "consign";
+  n.attempts_max = 3;
+  n.next_attempt_at_ms = due_ms;
+  n.created_at_ms = due_ms - 10;
+  n.updated_at_ms = due_ms - 10;
+  return n;
+}
+
+std::vector<int64_t> ids_of(const std::vector<Notification>& ns) {
+  std::vector<int64_t> out;
+  for (const auto& n : ns) out.push_back(n.id.value());
+  return out;
+}
+
+class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    harness_ = GetParam().make();
+    store_ = harness_->open();
+  }
+
+  void TearDown() override { shut(); }
+
+  void shut() {
+    if (store_) store_->close();
+    store_.reset();
+  }
+
+  void reopen(const StoreOptions& options = {}) {
+    shut();
+    store_ = harness_->open(options);
+  }
+
+  // Runs fn in a write transaction and expects it to commit.
+  void write(const std::function<void(Tx&)>& fn) {
+    auto st = store_->write_sync([&](Tx& tx) {
+      fn(tx);
+      return ok_status();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  }
+
+  // Runs fn in a write transaction that commits and returns what fn returned.
+  template <typename F>
+  auto written(F fn) -> std::invoke_result_t<F, Tx&> {
+    std::optional<std::invoke_result_t<F, Tx&>> out;
+    auto st = store_->write_sync([&](Tx& tx) {
+      out.emplace(fn(tx));
+      return ok_status();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    return std::move(*out);
+  }
+
+  // Runs fn in a write transaction that is then rolled back (the closure fails), returning what fn returned.
+  template <typename F>
+  auto rolled_back(F fn) -> std::invoke_result_t<F, Tx&> {
+    std::optional<std::invoke_result_t<F, Tx&>> out;
+    auto st = store_->write_sync([&](Tx& tx) -> Status {
+      out.emplace(fn(tx));
+      return make_error(ErrorCode::kInternal, "roll back");
+    });
+    EXPECT_FALSE(st.ok());
+    return std::move(*out);
+  }
+
+  // Two merchants (10001, 10002) and product JD100, enabled for both.
+  void seed() {
+    write([](Tx& tx) {
+      EXPECT_EQ(tx.insert_merchant(sample_merchant("a")), MerchantId{10001});
+      EXPECT_EQ(tx.insert_merchant(sample_merchant("b")), MerchantId{10002});
+      tx.upsert_product(sample_product("JD100"));
+      tx.set_merchant_product(MerchantId{10001}, "JD100", true);
+      tx.set_merchant_product(MerchantId{10002}, "JD100", true);
+    });
+  }
+
+  Status insert(const ConsignOrder& o) {
+    return store_->write_sync([&](Tx& tx) { return tx.insert_consign_order(o); });
+  }
+
+  std::unique_ptr<StoreHarness> harness_;
+  std::unique_ptr<Store> store_;
+};
+
+const MerchantId kA{10001};
+const MerchantId kB{10002};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Merchants
+
+TEST_P(StoreConformance, InsertMerchantAssignsIdsFrom10001) {
+  auto [a, b] = written([](Tx& tx) {
+    return std::pair{tx.insert_merchant(sample_merchant("a")), tx.insert_merchant(sample_merchant("b"))};
+  });
+  EXPECT_EQ(a, MerchantId{10001});
+  EXPECT_EQ(b, MerchantId{10002});
+  auto c = written([](Tx& tx) { return tx.insert_merchant(sample_merchant("c")); });
+  EXPECT_EQ(c, MerchantId{10003});
+}
+
+TEST_P(StoreConformance, InsertMerchantKeepsAnExplicitId) {
+  auto m = sample_merchant("x");
+  m.id = MerchantId{42'000};
+  EXPECT_EQ(written([&](Tx& tx) { return tx.insert_merchant(m); }), MerchantId{42'000});
+  auto got = store_->read()->merchant(MerchantId{42'000});
+  ASSERT_TRUE(got.has_value());
+  expect_same_merchant(*got, m);
+}
+
+TEST_P(StoreConformance, MerchantByIdAndAppKeyRoundTripsEveryFieldIncludingSecrets) {
+  seed();
+  auto expected = sample_merchant("a");
+  expected.id = kA;
+  auto tx = store_->read();
+  auto by_id = tx->merchant(kA);
+  ASSERT_TRUE(by_id.has_value());
+  expect_same_merchant(*by_id, expected);
+  EXPECT_EQ(by_id->sign_key, "sign-key-a-0123456789");
+  EXPECT_EQ(by_id->aes_key.size(), 16u);
+
+  auto by_key = tx->merchant_by_app_key("app-b");
+  ASSERT_TRUE(by_key.has_value());
+  EXPECT_EQ(by_key->id, kB);
+  EXPECT_EQ(by_key->sign_key, "sign-key-b-0123456789");
+
+  EXPECT_FALSE(tx->merchant(MerchantId{99'999}).has_value());
+  EXPECT_FALSE(tx->merchant_by_app_key("no-such-key").has_value());
+}
+
+TEST_P(StoreConformance, UpdateMerchantChangesEveryMutableField) {
+  seed();
+  auto m = *store_->read()->merchant(kA);
+  m.name = "Renamed";
+  m.enabled = false;
+  m.app_key = "app-renamed";
+  m.sign_key = "rotated-sign-key";
+  m.aes_key = "rotatedAESkey016";
+  m.keys_version = 2;
+  m.updated_at_ms = m.updated_at_ms + 5'000;
+  write([&](Tx& tx) { tx.update_merchant(m); });
+
+  auto tx = store_->read();
+  auto got = tx->merchant(kA);
+  ASSERT_TRUE(got.has_value());
+  expect_same_merchant(*got, m);
+  EXPECT_FALSE(tx->merchant_by_app_key("app-a").has_value());
+  ASSERT_TRUE(tx->merchant_by_app_key("app-renamed").has_value());
+  // The other merchant is untouched.
+  EXPECT_EQ(tx->merchant(kB)->name, "Merchant b");
+  EXPECT_TRUE(tx->merchant(kB)->enabled);
+}
+
+TEST_P(StoreConformance, MerchantsListsAllInIdOrder) {
+  EXPECT_TRUE(store_->read()->merchants().empty());
+  seed();
+  auto all = store_->read()->merchants();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, kA);
+  EXPECT_EQ(all[1].id, kB);
+  EXPECT_EQ(all[1].sign_key, "sign-key-b-0123456789");
+}
+
+TEST_P(StoreConformance, SecretsAreNotStoredInPlaintext) {
+  const std::string sign_key = "SIGNKEY-PLAINTEXT-7f3a9c";
+  const std::string aes_key = "AESPLAINTEXT16ch";
+  const std::string card_password = "CARDPASSWORD-PLAINTEXT-5521";
+  const std::string se_code = "SECODE-PLAINTEXT-889";
+  const std::string visible_name = "VisibleMerchantName-123";
+  const std::string visible_card = "CARDNUMBER-VISIBLE-777";
+  ASSERT_EQ(aes_key.size(), 16u);
+  write([&](Tx& tx) {
+    auto m = sample_merchant("s");
+    m.name = visible_name;
+    m.sign_key = sign_key;
+    m.aes_key = aes_key;
+    auto id = tx.insert_merchant(m);
+    tx.upsert_product(sample_product("JD100"));
+    auto o = sample_order(id, "O-secret", "CSECRET", 1'000);
+    o.card_number = visible_card;
+    o.card_password = card_password;
+    o.se_code = se_code;
+    EXPECT_TRUE(tx.insert_consign_order(o).ok());
+  });
+  // Secrets come back in the clear through the interface...
+  {
+    auto tx = store_->read();
+    EXPECT_EQ(tx->merchant(kA)->sign_key, sign_key);
+    EXPECT_EQ(tx->merchant(kA)->aes_key, aes_key);
+    EXPECT_EQ(tx->consign_order_by_sys(SysOrderId{"CSECRET"})->card_password, card_password);
+    EXPECT_EQ(tx->consign_order_by_sys(SysOrderId{"CSECRET"})->se_code, se_code);
+  }
+  shut();
+  // ...but never reach the disk that way.
+  std::string bytes = harness_->bytes_at_rest();
+  ASSERT_FALSE(bytes.empty());
+  // Positive controls: non-secret values are found, so the search does look at the data.
+  EXPECT_NE(bytes.find(visible_name), std::string::npos);
+  EXPECT_NE(bytes.find(visible_card), std::string::npos);
+  EXPECT_EQ(bytes.find(sign_key), std::string::npos) << "sign key stored in plaintext";
+  EXPECT_EQ(bytes.find(aes_key), std::string::npos) << "AES key stored in plaintext";
+  EXPECT_EQ(bytes.find(card_password), std::string::npos) << "card password stored in plaintext";
+  EXPECT_EQ(bytes.find(se_code), std::string::npos) << "seCode stored in plaintext";
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Products and merchant enablement
+
+TEST_P(StoreConformance, ProductsRoundTripAndUpsertReplaces) {
+  auto jd = sample_product("JD100");
+  auto fixed = sample_product("FIXED");
+  fixed.face_values_yuan = {10};
+  fixed.custom_rate_allowed = false;
+  fixed.custom_rate_min = RatePermille{0};
+  fixed.custom_rate_max = RatePermille{0};
+  fixed.default_rate = RatePermille{950};
+  write([&](Tx& tx) {
+    tx.upsert_product(jd);
+    tx.upsert_product(fixed);
+  });
+  {
+    auto tx = store_->read();
+    auto got = tx->product("JD100");
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->code, "JD100");
+    EXPECT_EQ(got->name, "Product JD100");
+    EXPECT_EQ(got->face_values_yuan, (std::vector<int64_t>{50, 100, 200}));
+    EXPECT_EQ(got->default_rate, RatePermille{965});
+    EXPECT_TRUE(got->custom_rate_allowed);
+    EXPECT_EQ(got->custom_rate_min, RatePermille{900});
+    EXPECT_EQ(got->custom_rate_max, RatePermille{980});
+    EXPECT_TRUE(got->enabled);
+    EXPECT_EQ(got->created_at_ms, 1'700'000'000'000);
+    EXPECT_FALSE(tx->product("NOPE").has_value());
+    auto all = tx->products();
+    std::set<std::string> codes;
+    for (const auto& p : all) codes.insert(p.code);
+    EXPECT_EQ(codes, (std::set<std::string>{"FIXED", "JD100"}));
+  }
+  jd.name = "Renamed";
+  jd.face_values_yuan = {100, 500};
+  jd.default_rate = RatePermille{970};
+  jd.enabled = false;
+  write([&](Tx& tx) { tx.upsert_product(jd); });
+  auto tx = store_->read();
+  auto got = tx->product("JD100");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->name, "Renamed");
+  EXPECT_EQ(got->face_values_yuan, (std::vector<int64_t>{100, 500}));
+  EXPECT_EQ(got->default_rate, RatePermille{970});
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(tx->products().size(), 2u);
+  EXPECT_EQ(tx->product("FIXED")->face_values_yuan, (std::vector<int64_t>{10}));
+  EXPECT_FALSE(tx->product("FIXED")->custom_rate_allowed);
+}
+
+TEST_P(StoreConformance, MerchantProductEnablement) {
+  seed();
+  write([](Tx& tx) {
+    tx.upsert_product(sample_product("ZZZ"));
+    tx.upsert_product(sample_product("AAA"));
+    tx.set_merchant_product(kA, "ZZZ", true);
+    tx.set_merchant_product(kA, "AAA", false);
+  });
+  {
+    auto tx = store_->read();
+    EXPECT_TRUE(tx->merchant_product_enabled(kA, "JD100"));
+    EXPECT_TRUE(tx->merchant_product_enabled(kA, "ZZZ"));
+    EXPECT_FALSE(tx->merchant_product_enabled(kA, "AAA"));
+    EXPECT_FALSE(tx->merchant_product_enabled(kB, "ZZZ"));
+    EXPECT_FALSE(tx->merchant_product_enabled(kA, "UNKNOWN"));
+    EXPECT_EQ(sorted(tx->merchant_products(kA)), (std::vector<std::string>{"JD100", "ZZZ"}));
+    EXPECT_EQ(tx->merchant_products(kB), (std::vector<std::string>{"JD100"}));
+  }
+  write([](Tx& tx) {
+    tx.set_merchant_product(kA, "JD100", false);
+    tx.set_merchant_product(kA, "AAA", true);
+  });
+  auto tx = store_->read();
+  EXPECT_FALSE(tx->merchant_product_enabled(kA, "JD100"));
+  EXPECT_TRUE(tx->merchant_product_enabled(kA, "AAA"));
+  EXPECT_EQ(sorted(tx->merchant_products(kA)), (std::vector<std::string>{"AAA", "ZZZ"}));
+  EXPECT_TRUE(tx->merchant_product_enabled(kB, "JD100"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Consign orders
+
+TEST_P(StoreConformance, InsertConsignOrderRoundTripsEveryField) {
+  seed();
+  auto o = sample_order(kA, "O-1", "C1", 1'000);
+  o.product_type = 2;
+  o.rate = RatePermille{955};
+  ASSERT_TRUE(insert(o).ok());
+  auto no_se = sample_order(kA, "O-2", "C2", 1'000);
+  no_se.se_code = "";
+  no_se.notify_url = "";
+  no_se.custom = "";
+  no_se.card_number = "";
+  ASSERT_TRUE(insert(no_se).ok());
+
+  auto tx = store_->read();
+  auto got = tx->consign_order(kA, "O-1");
+  ASSERT_TRUE(got.has_value());
+  expect_same_order(*got, o);
+  auto got2 = tx->consign_order_by_sys(SysOrderId{"C2"});
+  ASSERT_TRUE(got2.has_value());
+  expect_same_order(*got2, no_se);
+  EXPECT_FALSE(tx->consign_order(kB, "O-1").has_value());
+  EXPECT_FALSE(tx->consign_order(kA, "O-3").has_value());
+  EXPECT_FALSE(tx->consign_order_by_sys(SysOrderId{"C404"}).has_value());
+}
+
+TEST_P(StoreConformance, DuplicateMerchantOrderIdIsAlreadyExists) {
+  seed();
+  auto first = sample_order(kA, "O-1", "C1", 1'000);
+  ASSERT_TRUE(insert(first).ok());
+  auto again = sample_order(kA, "O-1", "C2", 2'000);
+  again.card_fingerprint = "fp-other-card";
+  again.face_money_yuan = 50;
+  auto st = insert(again);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(st.error().message.find("duplicate orderId"), std::string::npos) << st.error().message;
+  // The first is unchanged and the second left nothing behind.
+  auto tx = store_->read();
+  expect_same_order(*tx->consign_order(kA, "O-1"), first);
+  EXPECT_FALSE(tx->consign_order_by_sys(SysOrderId{"C2"}).has_value());
+  // The same merchant order id is fine for another merchant.
+  tx.reset();
+  EXPECT_TRUE(insert(sample_order(kB, "O-1", "C3", 3'000)).ok());
+}
+
+TEST_P(StoreConformance, DuplicateSysOrderIdIsACollision) {
+  seed();
+  ASSERT_TRUE(insert(sample_order(kA, "O-1", "C1", 1'000)).ok());
+  auto st = insert(sample_order(kA, "O-2", "C1", 1'000));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+  // consign::Service::commit_submit retries on exactly this message.
+  EXPECT_EQ(st.error().message, "sys order id collision");
+  EXPECT_FALSE(store_->read()->consign_order(kA, "O-2").has_value());
+}
+
+TEST_P(StoreConformance, TheSameCardMayBeLiveOnlyOnce) {
+  seed();
+  auto first = sample_order(kA, "O-1", "C1", 1'000);
+  first.card_fingerprint = "fp-card";
+  ASSERT_TRUE(insert(first).ok());
+  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
+  EXPECT_FALSE(store_->read()->consign_card_live("fp-other"));
+
+  // Another merchant order id, even another merchant: the card is what counts.
+  for (auto merchant : {kA, kB}) {
+    auto second = sample_order(merchant, "O-2", "C2", 2'000);
+    second.card_fingerprint = "fp-card";
+    auto st = insert(second);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_NE(st.error().message.find("card already submitted"), std::string::npos) << st.error().message;
+  }
+
+  // Once the first has failed the card may come again.
+  auto failed = first;
+  failed.state = ConsignState::kFailed;
+  failed.message = "card redemption failed";
+  failed.success_time_s = 3;
+  failed.updated_at_ms = 3'000;
+  write([&](Tx& tx) { tx.update_consign_order(failed); });
+  EXPECT_FALSE(store_->read()->consign_card_live("fp-card"));
+  auto second = sample_order(kA, "O-2", "C2", 4'000);
+  second.card_fingerprint = "fp-card";
+  ASSERT_TRUE(insert(second).ok());
+  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
+
+  // A review or a success keeps it live.
+  auto review = second;
+  review.state = ConsignState::kReview;
+  write([&](Tx& tx) { tx.update_consign_order(review); });
+  auto third = sample_order(kA, "O-3", "C3", 5'000);
+  third.card_fingerprint = "fp-card";
+  EXPECT_EQ(insert(third).error().code, ErrorCode::kAlreadyExists);
+  auto success = review;
+  success.state = ConsignState::kSuccess;
+  success.real_money_yuan = 100;
+  success.amount = Money::from_fen(9650);
+  write([&](Tx& tx) { tx.update_consign_order(success); });
+  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
+  auto st = insert(third);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("card already submitted"), std::string::npos);
+}
+
+TEST_P(StoreConformance, UpdateConsignOrderChangesStateFields) {
+  seed();
+  auto o = sample_order(kA, "O-1", "C1", 1'000);
+  ASSERT_TRUE(insert(o).ok());
+  auto next = o;
+  next.state = ConsignState::kSuccess;
+  next.message = "success: card worth 50 yuan";
+  next.real_money_yuan = 50;
+  next.amount = Money::from_fen(4825);
+  next.success_time_s = 1'234;
+  next.process_after_ms = 9'999;
+  next.updated_at_ms = 1'234'567;
+  write([&](Tx& tx) { tx.update_consign_order(next); });
+  auto tx = store_->read();
+  expect_same_order(*tx->consign_order(kA, "O-1"), next);
+  expect_same_order(*tx->consign_order_by_sys(SysOrderId{"C1"}), next);
+}
+
+class ConsignOrderListing : public StoreConformance {
+ protected:
+  // Newest first: a5, a4, b1, a3, a2, a1 (a2 and a3 share created_at_ms; the sys id breaks the tie).
+  void SetUp() override {
+    StoreConformance::SetUp();
+    seed();
+    for (const auto& o : {sample_order(kA, "a1", "CA1", 1'000, ConsignState::kProcessing, "B1"),
+                          sample_order(kA, "a2", "CA2", 2'000, ConsignState::kSuccess, "B1"),
+                          sample_order(kA, "a3", "CA3", 2'000, ConsignState::kFailed, "B2"),
+                          sample_order(kA, "a4", "CA4", 3'000, ConsignState::kProcessing, "B2"),
+                          sample_order(kA, "a5", "CA5", 4'000, ConsignState::kReview, "B1"),
+                          sample_order(kB, "b1", "CB1", 2'500, ConsignState::kProcessing, "B1")}) {
+      ASSERT_TRUE(insert(o).ok()) << o.sys_order_id.value();
+    }
+  }
+
+  std::vector<std::string> list(OrderFilter f) { return sys_ids(store_->read()->consign_orders(f)); }
+
+  // Follows the keyset cursor page by page.
+  std::vector<std::string> all_pages(OrderFilter f, size_t page, size_t* pages) {
+    std::vector<std::string> out;
+    f.limit = page;
+    *pages = 0;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto got = store_->read()->consign_orders(f);
+      if (got.empty()) break;
+      ++*pages;
+      EXPECT_LE(got.size(), page);
+      for (const auto& o : got) out.push_back(o.sys_order_id.value());
+      f.before = std::pair{got.back().created_at_ms, got.back().sys_order_id.value()};
+    }
+    return out;
+  }
+};
+
+TEST_P(ConsignOrderListing, NoFilterListsNewestFirst) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(list({}), (V{"CA5", "CA4", "CB1", "CA3", "CA2", "CA1"}));
+  OrderFilter limited;
+  limited.limit = 2;
+  EXPECT_EQ(list(limited), (V{"CA5", "CA4"}));
+}
+
+TEST_P(ConsignOrderListing, Filters) {
+  using V = std::vector<std::string>;
+  OrderFilter by_merchant;
+  by_merchant.merchant_id = kA;
+  EXPECT_EQ(list(by_merchant), (V{"CA5", "CA4", "CA3", "CA2", "CA1"}));
+  by_merchant.merchant_id = kB;
+  EXPECT_EQ(list(by_merchant), (V{"CB1"}));
+  by_merchant.merchant_id = MerchantId{99'999};
+  EXPECT_TRUE(list(by_merchant).empty());
+
+  OrderFilter by_state;
+  by_state.state = ConsignState::kProcessing;
+  EXPECT_EQ(list(by_state), (V{"CA4", "CB1", "CA1"}));
+  by_state.state = ConsignState::kFailed;
+  EXPECT_EQ(list(by_state), (V{"CA3"}));
+
+  OrderFilter by_batch;
+  by_batch.batchno = "B1";
+  EXPECT_EQ(list(by_batch), (V{"CA5", "CB1", "CA2", "CA1"}));
+
+  OrderFilter all_three;
+  all_three.merchant_id = kA;
+  all_three.batchno = "B1";
+  all_three.state = ConsignState::kProcessing;
+  EXPECT_EQ(list(all_three), (V{"CA1"}));
+}
+
+TEST_P(ConsignOrderListing, KeysetPaginationVisitsEveryOrderOnce) {
+  using V = std::vector<std::string>;
+  size_t pages = 0;
+  EXPECT_EQ(all_pages({}, 2, &pages), (V{"CA5", "CA4", "CB1", "CA3", "CA2", "CA1"}));
+  EXPECT_EQ(pages, 3u);
+  // The page boundary falls between the two orders that share created_at_ms.
+  OrderFilter f;
+  f.before = std::pair{int64_t{2'000}, std::string("CA3")};
+  EXPECT_EQ(list(f), (V{"CA2", "CA1"}));
+
+  OrderFilter mine;
+  mine.merchant_id = kA;
+  EXPECT_EQ(all_pages(mine, 3, &pages), (V{"CA5", "CA4", "CA3", "CA2", "CA1"}));
+  EXPECT_EQ(pages, 2u);
+  EXPECT_EQ(all_pages(mine, 1, &pages), (V{"CA5", "CA4", "CA3", "CA2", "CA1"}));
+  EXPECT_EQ(pages, 5u);
+}
+
+TEST_P(StoreConformance, ConsignOrdersDueAreProcessingOrdersByProcessAfter) {
+  seed();
+  auto mk = [](const std::string& id, int64_t process_after, ConsignState state) {
+    auto o = sample_order(kA, id, "C" + id, 1'000, state);
+    o.process_after_ms = process_after;
+    return o;
+  };
+  for (const auto& o : {mk("d1", 300, ConsignState::kProcessing), mk("d2", 100, ConsignState::kProcessing),
+                        mk("d3", 200, ConsignState::kProcessing), mk("d4", 50, ConsignState::kReview),
+                        mk("d5", 10, ConsignState::kFailed), mk("d6", 150, ConsignState::kSuccess)}) {
+    ASSERT_TRUE(insert(o).ok());
+  }
+  using V = std::vector<std::string>;
+  auto tx = store_->read();
+  EXPECT_TRUE(tx->consign_orders_due(99, 10).empty());
+  EXPECT_EQ(sys_ids(tx->consign_orders_due(100, 10)), (V{"Cd2"}));  // due at exactly process_after_ms
+  EXPECT_EQ(sys_ids(tx->consign_orders_due(250, 10)), (V{"Cd2", "Cd3"}));
+  EXPECT_EQ(sys_ids(tx->consign_orders_due(1'000, 10)), (V{"Cd2", "Cd3", "Cd1"}));
+  EXPECT_EQ(sys_ids(tx->consign_orders_due(1'000, 2)), (V{"Cd2", "Cd3"}));
+  EXPECT_EQ(sys_ids(tx->consign_orders_due(1'000, 1)), (V{"Cd2"}));
+}
+
+TEST_P(StoreConformance, BatchCounterCountsPerMerchantAndBatch) {
+  seed();
+  write([](Tx& tx) {
+    EXPECT_EQ(tx.consign_batch_add(kA, "X"), 1);
+    EXPECT_EQ(tx.consign_batch_add(kA, "X"), 2);
+    EXPECT_EQ(tx.consign_batch_add(kA, "X"), 3);
+    EXPECT_EQ(tx.consign_batch_add(kA, "Y"), 1);
+    EXPECT_EQ(tx.consign_batch_add(kB, "X"), 1);
+  });
+  // A rolled-back add does not count.
+  EXPECT_EQ(rolled_back([](Tx& tx) { return tx.consign_batch_add(kA, "X"); }), 4);
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "X"); }), 4);
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kB, "X"); }), 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ledger
+
+TEST_P(StoreConformance, PostUpdatesBalancesAndRecordsPostings) {
+  seed();
+  auto entry = ledger::consign_settlement(kA, SysOrderId{"C1"}, Money::from_fen(10'000), Money::from_fen(9'650));
+  auto st = written([&](Tx& tx) { return tx.post(entry, 5'000); });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+
+  auto tx = store_->read();
+  EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(9'650));
+  EXPECT_EQ(tx->balance("platform:revenue"), Money::from_fen(350));
+  EXPECT_EQ(tx->balance("platform:consign_clearing"), Money::from_fen(-10'000));
+  EXPECT_EQ(tx->balance("merchant:10002:available"), Money{});
+  EXPECT_EQ(tx->balance("no:such:account"), Money{});
+
+  auto rows = tx->postings_for_reference("C1");
+  ASSERT_EQ(rows.size(), 3u);
+  std::map<std::string, int64_t> by_account;
+  Money sum;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.kind, "consign.settle");
+    EXPECT_EQ(r.reference, "C1");
+    EXPECT_EQ(r.created_at_ms, 5'000);
+    EXPECT_EQ(r.entry_id, rows[0].entry_id);
+    by_account[r.account] = r.amount.fen();
+    sum = *sum.checked_add(r.amount);
+  }
+  EXPECT_TRUE(sum.is_zero());
+  EXPECT_EQ(by_account, (std::map<std::string, int64_t>{{"merchant:10001:available", 9'650},
+                                                       {"platform:consign_clearing", -10'000},
+                                                       {"platform:revenue", 350}}));
+  EXPECT_TRUE(tx->postings_for_reference("C2").empty());
+
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+  EXPECT_TRUE(check.problems.empty());
+  EXPECT_EQ(check.entries, 1);
+  EXPECT_EQ(check.postings, 3);
+  EXPECT_EQ(check.accounts, 3);
+}
+
+TEST_P(StoreConformance, PostThatWouldMakeANonNegativeAccountNegativeFailsAndChangesNothing) {
+  seed();
+  auto credit = ledger::consign_settlement(kA, SysOrderId{"C1"}, Money::from_fen(1'000), Money::from_fen(965));
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.post(credit, 1'000); }).ok());
+
+  // Take out one fen more than the merchant has. The closure ignores the failure and commits: post() itself must
+  // have changed nothing.
+  ledger::Entry overdraw{"test.withdraw",
+                         "W1",
+                         {{ledger::merchant_available(kA), Money::from_fen(-966)},
+                          {ledger::consign_clearing(), Money::from_fen(966)}}};
+  auto st = written([&](Tx& tx) { return tx.post(overdraw, 2'000); });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  {
+    auto tx = store_->read();
+    EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(965));
+    EXPECT_EQ(tx->balance("platform:consign_clearing"), Money::from_fen(-1'000));
+    EXPECT_TRUE(tx->postings_for_reference("W1").empty());
+    auto check = tx->check_ledger();
+    EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+    EXPECT_EQ(check.entries, 1);
+    EXPECT_EQ(check.postings, 3);
+  }
+  // An account never seen before may not start negative either (and is not left behind).
+  ledger::Entry from_nothing{"test.withdraw",
+                             "W2",
+                             {{ledger::merchant_available(kB), Money::from_fen(-1)},
+                              {ledger::consign_clearing(), Money::from_fen(1)}}};
+  EXPECT_EQ(written([&](Tx& tx) { return tx.post(from_nothing, 3'000); }).error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(store_->read()->check_ledger().accounts, 3);
+  EXPECT_EQ(store_->read()->balance("platform:consign_clearing"), Money::from_fen(-1'000));
+}
+
+// A debit that the balance covers succeeds (what a payout or a reversal posts).
+// BUG (reported; disabled because it aborts the whole test binary): SqliteTx::post() applies each posting with
+// `INSERT ... VALUES (account, ..., balance_fen = <posting amount>) ON CONFLICT(account) DO UPDATE SET
+// balance_fen = balance_fen + excluded.balance_fen`. SQLite checks the table's CHECK (may_go_negative = 1 OR
+// balance_fen >= 0) on the candidate row *before* resolving the conflict, so any negative posting to a
+// may-not-go-negative account fails with SQLITE_CONSTRAINT even when the balance covers it, and the
+// PG_ASSERT "ledger balance constraint violated after pre-check" (sqlite_tx.cpp) kills the process.
+TEST_P(StoreConformance, DISABLED_DebitWithinTheBalanceSucceeds) {
+  seed();
+  auto credit = ledger::consign_settlement(kA, SysOrderId{"C1"}, Money::from_fen(1'000), Money::from_fen(965));
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.post(credit, 1'000); }).ok());
+  ledger::Entry part{"test.withdraw",
+                     "W1",
+                     {{ledger::merchant_available(kA), Money::from_fen(-500)},
+                      {ledger::consign_clearing(), Money::from_fen(500)}}};
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.post(part, 2'000); }).ok());
+  EXPECT_EQ(store_->read()->balance("merchant:10001:available"), Money::from_fen(465));
+  // Exactly the rest is fine too and leaves zero.
+  ledger::Entry all_of_it{"test.withdraw",
+                          "W2",
+                          {{ledger::merchant_available(kA), Money::from_fen(-465)},
+                           {ledger::consign_clearing(), Money::from_fen(465)}}};
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.post(all_of_it, 3'000); }).ok());
+  auto tx = store_->read();
+  EXPECT_EQ(tx->balance("merchant:10001:available"), Money{});
+  EXPECT_EQ(tx->balance("platform:consign_clearing"), Money::from_fen(-35));
+  EXPECT_EQ(tx->postings_for_reference("W2").size(), 2u);
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+  EXPECT_EQ(check.entries, 3);
+}
+
+TEST_P(StoreConformance, LedgerEntriesAndBalancesSumToZero) {
+  seed();
+  std::vector<std::string> refs;
+  write([&](Tx& tx) {
+    for (int i = 1; i <= 20; ++i) {
+      std::string ref = "C" + std::to_string(i);
+      refs.push_back(ref);
+      MerchantId m = i % 2 ? kA : kB;
+      Money real = Money::from_fen(100 * i);
+      Money amount = apply_rate_half_up(real, RatePermille{900 + 5 * i});
+      EXPECT_TRUE(tx.post(ledger::consign_settlement(m, SysOrderId{ref}, real, amount), i).ok());
+    }
+  });
+  auto tx = store_->read();
+  int64_t entries_seen = 0;
+  for (const auto& ref : refs) {
+    Money sum;
+    auto rows = tx->postings_for_reference(ref);
+    EXPECT_GE(rows.size(), 2u) << ref;
+    for (const auto& r : rows) sum = *sum.checked_add(r.amount);
+    EXPECT_TRUE(sum.is_zero()) << ref;
+    ++entries_seen;
+  }
+  Money balances;
+  for (const char* account : {"merchant:10001:available", "merchant:10002:available", "platform:revenue",
+                              "platform:consign_clearing"}) {
+    balances = *balances.checked_add(tx->balance(account));
+  }
+  EXPECT_TRUE(balances.is_zero());
+  EXPECT_EQ(tx->balance("platform:consign_clearing"), Money::from_fen(-100 * 210));
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+  EXPECT_EQ(check.entries, entries_seen);
+  EXPECT_EQ(check.accounts, 4);
+}
+
+TEST_P(StoreConformance, CheckLedgerOnAnEmptyStore) {
+  auto check = store_->read()->check_ledger();
+  EXPECT_TRUE(check.ok);
+  EXPECT_EQ(check.entries, 0);
+  EXPECT_EQ(check.postings, 0);
+  EXPECT_EQ(check.accounts, 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notification outbox
+
+TEST_P(StoreConformance, EnqueueNotificationRoundTrips) {
+  auto n = sample_notification("C1", 1'000);
+  auto id = written([&](Tx& tx) { return tx.enqueue_notification(n); });
+  auto id2 = written([&](Tx& tx) { return tx.enqueue_notification(sample_notification("C1", 2'000)); });
+  EXPECT_NE(id, id2);
+  auto tx = store_->read();
+  auto got = tx->notification(id);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->id, id);
+  EXPECT_EQ(got->merchant_id, n.merchant_id);
+  EXPECT_EQ(got->protocol, "consign");
+  EXPECT_EQ(got->order_ref, "C1");
+  EXPECT_EQ(got->url, n.url);
+  EXPECT_EQ(got->content_type, n.content_type);
+  EXPECT_EQ(got->body, n.body);
+  EXPECT_EQ(got->schedule, "consign");
+  EXPECT_EQ(got->attempts_made, 0);
+  EXPECT_EQ(got->attempts_max, 3);
+  EXPECT_EQ(got->state, NotificationState::kPending);
+  EXPECT_EQ(got->next_attempt_at_ms, 1'000);
+  EXPECT_EQ(got->claimed_until_ms, 0);
+  EXPECT_EQ(got->created_at_ms, n.created_at_ms);
+  EXPECT_FALSE(tx->notification(NotificationId{id.value() + id2.value() + 100}).has_value());
+  EXPECT_EQ(ids_of(tx->notifications_for_order("C1")), (std::vector<int64_t>{id.value(), id2.value()}));
+  EXPECT_TRUE(tx->notifications_for_order("C2").empty());
+  EXPECT_EQ(tx->pending_notifications(), 2);
+}
+
+TEST_P(StoreConformance, ClaimRespectsDueTimeAndLease) {
+  auto id = written([&](Tx& tx) { return tx.enqueue_notification(sample_notification("C1", 1'000)); });
+  auto claim = [&](int64_t now) {
+    return ids_of(written([&](Tx& tx) { return tx.claim_due_notifications(now, 5'000, 10); }));
+  };
+  using V = std::vector<int64_t>;
+  EXPECT_EQ(claim(999), V{}) << "not due yet";
+  auto first = written([&](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 10); });
+  ASSERT_EQ(ids_of(first), V{id.value()});
+  EXPECT_EQ(first[0].claimed_until_ms, 6'000);
+  EXPECT_EQ(first[0].body, sample_notification("C1", 1'000).body);
+  EXPECT_EQ(store_->read()->notification(id)->claimed_until_ms, 6'000);
+  // Claimed: nobody gets it again while the lease runs.
+  EXPECT_EQ(claim(1'000), V{});
+  EXPECT_EQ(claim(5'999), V{});
+  // The lease ran out (the claimer died): it is due again.
+  EXPECT_EQ(claim(6'000), V{id.value()});
+  EXPECT_EQ(store_->read()->notification(id)->claimed_until_ms, 11'000);
+  EXPECT_EQ(claim(10'999), V{});
+  EXPECT_EQ(store_->read()->pending_notifications(), 1);
+}
+
+TEST_P(StoreConformance, ClaimHonorsLimitAndDueOrderAndSkipsFinished) {
+  std::vector<NotificationId> ids;
+  write([&](Tx& tx) {
+    ids.push_back(tx.enqueue_notification(sample_notification("C3", 300)));
+    ids.push_back(tx.enqueue_notification(sample_notification("C1", 100)));
+    ids.push_back(tx.enqueue_notification(sample_notification("C2", 200)));
+    ids.push_back(tx.enqueue_notification(sample_notification("C4", 50)));
+    ids.push_back(tx.enqueue_notification(sample_notification("C5", 60)));
+  });
+  // C4 delivered, C5 failed: neither is claimed again.
+  write([&](Tx& tx) {
+    auto delivered = *tx.notification(ids[3]);
+    delivered.state = NotificationState::kDelivered;
+    delivered.attempts_made = 1;
+    tx.update_notification(delivered);
+    auto failed = *tx.notification(ids[4]);
+    failed.state = NotificationState::kFailed;
+    failed.attempts_made = 3;
+    tx.update_notification(failed);
+  });
+  using V = std::vector<int64_t>;
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })),
+            (V{ids[1].value(), ids[2].value()}));
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })),
+            (V{ids[0].value()}));
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })), V{});
+  EXPECT_EQ(store_->read()->pending_notifications(), 3);
+}
+
+TEST_P(StoreConformance, RecordAttemptAndUpdateNotification) {
+  auto id = written([&](Tx& tx) { return tx.enqueue_notification(sample_notification("C1", 1'000)); });
+  NotificationAttempt a1{id, 1, 1'000, 35, 500, "HTTP 500", "internal error", false};
+  NotificationAttempt a2{id, 2, 11'000, 12, 200, "", "success", true};
+  write([&](Tx& tx) {
+    tx.claim_due_notifications(1'000, 5'000, 10);
+    tx.record_attempt(a1);
+    auto n = *tx.notification(id);
+    n.attempts_made = 1;
+    n.claimed_until_ms = 0;
+    n.next_attempt_at_ms = 11'000;
+    n.updated_at_ms = 1'035;
+    tx.update_notification(n);
+  });
+  {
+    auto tx = store_->read();
+    auto n = tx->notification(id);
+    EXPECT_EQ(n->attempts_made, 1);
+    EXPECT_EQ(n->state, NotificationState::kPending);
+    EXPECT_EQ(n->next_attempt_at_ms, 11'000);
+    EXPECT_EQ(n->claimed_until_ms, 0);
+    EXPECT_EQ(n->updated_at_ms, 1'035);
+    EXPECT_EQ(tx->pending_notifications(), 1);
+    EXPECT_EQ(tx->next_notification_due_ms(), std::optional<int64_t>{11'000});
+  }
+  EXPECT_TRUE(written([](Tx& tx) { return tx.claim_due_notifications(10'999, 5'000, 10); }).empty());
+  write([&](Tx& tx) {
+    ASSERT_EQ(tx.claim_due_notifications(11'000, 5'000, 10).size(), 1u);
+    tx.record_attempt(a2);
+    auto n = *tx.notification(id);
+    n.attempts_made = 2;
+    n.state = NotificationState::kDelivered;
+    n.claimed_until_ms = 0;
+    n.updated_at_ms = 11'012;
+    tx.update_notification(n);
+  });
+  auto tx = store_->read();
+  auto attempts = tx->attempts(id);
+  ASSERT_EQ(attempts.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& want = i == 0 ? a1 : a2;
+    EXPECT_EQ(attempts[i].notification_id, id);
+    EXPECT_EQ(attempts[i].attempt_no, want.attempt_no);
+    EXPECT_EQ(attempts[i].started_at_ms, want.started_at_ms);
+    EXPECT_EQ(attempts[i].latency_ms, want.latency_ms);
+    EXPECT_EQ(attempts[i].http_status, want.http_status);
+    EXPECT_EQ(attempts[i].error, want.error);
+    EXPECT_EQ(attempts[i].body_excerpt, want.body_excerpt);
+    EXPECT_EQ(attempts[i].delivered, want.delivered);
+  }
+  EXPECT_EQ(tx->notification(id)->state, NotificationState::kDelivered);
+  EXPECT_EQ(tx->notification(id)->attempts_made, 2);
+  EXPECT_EQ(tx->pending_notifications(), 0);
+  EXPECT_FALSE(tx->next_notification_due_ms().has_value());
+  EXPECT_TRUE(tx->attempts(NotificationId{id.value() + 1}).empty());
+}
+
+TEST_P(StoreConformance, NextNotificationDueAndPendingCount) {
+  EXPECT_FALSE(store_->read()->next_notification_due_ms().has_value());
+  EXPECT_EQ(store_->read()->pending_notifications(), 0);
+  NotificationId early, late;
+  write([&](Tx& tx) {
+    late = tx.enqueue_notification(sample_notification("C2", 2'000));
+    early = tx.enqueue_notification(sample_notification("C1", 1'000));
+  });
+  EXPECT_NE(early, late);
+  EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{1'000});
+  EXPECT_EQ(store_->read()->pending_notifications(), 2);
+  // While claimed, a notification is next due when its lease runs out (what the dispatcher sleeps until).
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 1); }).size(), 1u);
+  EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{2'000});
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(2'000, 500, 1); }).size(), 1u);
+  EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{2'500});
+  EXPECT_EQ(store_->read()->pending_notifications(), 2);
+  write([&](Tx& tx) {
+    auto n = *tx.notification(late);
+    n.state = NotificationState::kFailed;
+    tx.update_notification(n);
+  });
+  EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{6'000});
+  EXPECT_EQ(store_->read()->pending_notifications(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Write semantics
+
+TEST_P(StoreConformance, WriteSyncReturnsTheClosuresStatus) {
+  auto ok = store_->write_sync([](Tx&) { return ok_status(); });
+  EXPECT_TRUE(ok.ok());
+  auto err = store_->write_sync([](Tx&) -> Status { return make_error(ErrorCode::kNotFound, "no such thing"); });
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(err.error().message, "no such thing");
+  EXPECT_TRUE(store_->probe_writable().ok());
+}
+
+TEST_P(StoreConformance, AFailingClosureRollsBackOnlyItsOwnChanges) {
+  seed();
+  auto st = store_->write_sync([](Tx& tx) -> Status {
+    tx.enqueue_notification(sample_notification("C-fail", 1'000));
+    tx.consign_batch_add(kA, "rolled");
+    EXPECT_TRUE(tx.insert_consign_order(sample_order(kA, "O-fail", "C-fail", 1'000)).ok());
+    EXPECT_TRUE(tx.post(ledger::consign_settlement(kA, SysOrderId{"C-fail"}, Money::from_fen(100), Money::from_fen(90)),
+                        1'000)
+                    .ok());
+    return make_error(ErrorCode::kFailedPrecondition, "changed my mind");
+  });
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  auto tx = store_->read();
+  EXPECT_TRUE(tx->notifications_for_order("C-fail").empty());
+  EXPECT_FALSE(tx->consign_order(kA, "O-fail").has_value());
+  EXPECT_FALSE(tx->consign_card_live("fp-10001-O-fail"));
+  EXPECT_TRUE(tx->postings_for_reference("C-fail").empty());
+  EXPECT_EQ(tx->balance("merchant:10001:available"), Money{});
+  EXPECT_EQ(tx->check_ledger().entries, 0);
+  tx.reset();
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "rolled"); }), 1);
+}
+
+TEST_P(StoreConformance, StorageFailureInAClosureIsUnavailableAndRollsBack) {
+  auto st = store_->write_sync([](Tx& tx) -> Status {
+    tx.enqueue_notification(sample_notification("C-throw", 1'000));
+    throw StorageFailure("disk on fire (injected)");
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(store_->read()->notifications_for_order("C-throw").empty());
+  // The store keeps working.
+  EXPECT_TRUE(store_->write_sync([](Tx& tx) {
+                      tx.enqueue_notification(sample_notification("C-after", 1'000));
+                      return ok_status();
+                    })
+                  .ok());
+  EXPECT_EQ(store_->read()->notifications_for_order("C-after").size(), 1u);
+}
+
+// Many requests from many threads land in the same group-commit transaction: each one's failure (an error Result
+// or a StorageFailure) undoes only its own changes, every `done` runs exactly once, and after the commit.
+TEST_P(StoreConformance, ConcurrentSubmitsInOneBatchAreIsolated) {
+  seed();
+  std::mutex batch_mu;
+  std::vector<size_t> batch_sizes;
+  store_->set_commit_observer([&](size_t batch_size, int64_t) {
+    std::lock_guard lock(batch_mu);
+    batch_sizes.push_back(batch_size);
+  });
+
+  // Hold the writer so that everything below queues up behind this request.
+  std::latch writer_busy(1), release(1);
+  store_->submit(
+      [&](Tx&) {
+        writer_busy.count_down();
+        release.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  writer_busy.wait();
+
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 30;
+  constexpr int kTotal = kThreads * kPerThread;
+  std::vector<std::atomic<int>> done_calls(kTotal);
+  std::vector<std::optional<Status>> results(kTotal);
+  std::vector<char> visible_in_done(kTotal, 0);
+  std::latch all_done(kTotal);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        int i = t * kPerThread + k;
+        std::string ref = "R" + std::to_string(i);
+        store_->submit(
+            [i, ref](Tx& tx) -> Status {
+              tx.enqueue_notification(sample_notification(ref, 1'000));
+              tx.consign_batch_add(kA, ref);
+              if (i % 3 == 1) return make_error(ErrorCode::kInvalidArgument, "rejected " + ref);
+              if (i % 3 == 2) throw StorageFailure("injected failure " + ref);
+              return ok_status();
+            },
+            [&, i, ref](Status st) {
+              if (++done_calls[i] == 1) {
+                // `done` comes after the commit: a fresh snapshot already sees the write.
+                if (st.ok()) visible_in_done[i] = store_->read()->notifications_for_order(ref).size() == 1;
+                results[i].emplace(std::move(st));
+                all_done.count_down();
+              }
+            });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  release.count_down();
+  all_done.wait();
+  store_->close();  // every `done` has run; any second call would have happened by now
+
+  for (int i = 0; i < kTotal; ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    EXPECT_EQ(done_calls[i].load(), 1);
+    ASSERT_TRUE(results[i].has_value());
+    const Status& st = *results[i];
+    switch (i % 3) {
+      case 0:
+        EXPECT_TRUE(st.ok());
+        EXPECT_TRUE(visible_in_done[i]);
+        break;
+      case 1:
+        ASSERT_FALSE(st.ok());
+        EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+        EXPECT_EQ(st.error().message, "rejected R" + std::to_string(i));
+        break;
+      case 2:
+        ASSERT_FALSE(st.ok());
+        EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+        break;
+    }
+  }
+  {
+    std::lock_guard lock(batch_mu);
+    ASSERT_FALSE(batch_sizes.empty());
+    EXPECT_GT(*std::max_element(batch_sizes.begin(), batch_sizes.end()), 1u)
+        << "the queued requests should have shared a transaction";
+  }
+
+  reopen();
+  auto tx = store_->read();
+  EXPECT_EQ(tx->pending_notifications(), kTotal / 3);
+  for (int i = 0; i < kTotal; ++i) {
+    std::string ref = "R" + std::to_string(i);
+    EXPECT_EQ(tx->notifications_for_order(ref).size(), i % 3 == 0 ? 1u : 0u) << ref;
+  }
+  tx.reset();
+  write([&](Tx& tx) {
+    for (int i = 0; i < kTotal; ++i) {
+      EXPECT_EQ(tx.consign_batch_add(kA, "R" + std::to_string(i)), i % 3 == 0 ? 2 : 1) << i;
+    }
+  });
+}
+
+TEST_P(StoreConformance, ReadSnapshotsSeeCommittedDataAndStayStable) {
+  seed();
+  auto snapshot = store_->read();
+  ASSERT_EQ(snapshot->merchants().size(), 2u);  // the snapshot starts here
+  write([](Tx& tx) { tx.insert_merchant(sample_merchant("c")); });
+  // A read started after the commit sees it at once...
+  EXPECT_EQ(store_->read()->merchants().size(), 3u);
+  EXPECT_TRUE(store_->read()->merchant_by_app_key("app-c").has_value());
+  // ...the older snapshot does not.
+  EXPECT_EQ(snapshot->merchants().size(), 2u);
+  EXPECT_FALSE(snapshot->merchant_by_app_key("app-c").has_value());
+  snapshot.reset();
+  EXPECT_EQ(store_->read()->merchants().size(), 3u);
+}
+
+TEST_P(StoreConformance, DataSurvivesCloseAndReopen) {
+  seed();
+  auto order = sample_order(kA, "O-1", "C1", 1'000);
+  NotificationId nid;
+  write([&](Tx& tx) {
+    EXPECT_TRUE(tx.insert_consign_order(order).ok());
+    EXPECT_TRUE(tx.post(ledger::consign_settlement(kA, SysOrderId{"C1"}, Money::from_fen(10'000),
+                                                   Money::from_fen(9'650)),
+                        2'000)
+                    .ok());
+    nid = tx.enqueue_notification(sample_notification("C1", 2'000));
+    tx.consign_batch_add(kA, "B1");
+  });
+  reopen();
+  {
+    auto tx = store_->read();
+    auto expected = sample_merchant("a");
+    expected.id = kA;
+    expect_same_merchant(*tx->merchant(kA), expected);
+    EXPECT_EQ(tx->product("JD100")->face_values_yuan, (std::vector<int64_t>{50, 100, 200}));
+    EXPECT_TRUE(tx->merchant_product_enabled(kA, "JD100"));
+    auto got = tx->consign_order(kA, "O-1");
+    ASSERT_TRUE(got.has_value());
+    expect_same_order(*got, order);
+    EXPECT_TRUE(tx->consign_card_live(order.card_fingerprint));
+    EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(9'650));
+    EXPECT_TRUE(tx->check_ledger().ok);
+    EXPECT_EQ(tx->notification(nid)->order_ref, "C1");
+    EXPECT_EQ(tx->pending_notifications(), 1);
+  }
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "B1"); }), 2);
+  EXPECT_EQ(written([](Tx& tx) { return tx.insert_merchant(sample_merchant("c")); }), MerchantId{10003});
+  // A second reopen on top of the first changes nothing either.
+  reopen();
+  EXPECT_EQ(store_->read()->merchants().size(), 3u);
+}
+
+TEST_P(StoreConformance, CloseDrainsQueuedWritesAndLaterSubmitsAreUnavailable) {
+  std::latch writer_busy(1), release(1);
+  store_->submit(
+      [&](Tx&) {
+        writer_busy.count_down();
+        release.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  writer_busy.wait();
+  constexpr int kQueued = 10;
+  std::vector<std::optional<Status>> results(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    store_->submit(
+        [i](Tx& tx) {
+          tx.enqueue_notification(sample_notification("Q" + std::to_string(i), 1'000));
+          return ok_status();
+        },
+        [&results, i](Status st) { results[i].emplace(std::move(st)); });
+  }
+  std::thread closer([&] { store_->close(); });
+  release.count_down();
+  closer.join();
+  for (int i = 0; i < kQueued; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << i;
+    EXPECT_TRUE(results[i]->ok()) << i;
+  }
+  std::optional<Status> late;
+  store_->submit([](Tx&) { return ok_status(); }, [&](Status st) { late.emplace(std::move(st)); });
+  ASSERT_TRUE(late.has_value()) << "done must run at once when the store is closed";
+  EXPECT_EQ(late->error().code, ErrorCode::kUnavailable);
+  reopen();
+  EXPECT_EQ(store_->read()->pending_notifications(), kQueued);
+}
+
+TEST_P(StoreConformance, WithoutGroupCommitEveryRequestCommitsAlone) {
+  reopen(StoreOptions{.group_commit = false});
+  seed();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 10;
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        std::string ref = "G" + std::to_string(t) + "-" + std::to_string(k);
+        auto st = store_->write_sync([&](Tx& tx) -> Status {
+          tx.enqueue_notification(sample_notification(ref, 1'000));
+          if (k == 0) return make_error(ErrorCode::kInvalidArgument, "first of each thread fails");
+          return ok_status();
+        });
+        if (st.ok()) ++ok_count;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok_count.load(), kThreads * (kPerThread - 1));
+  EXPECT_EQ(store_->read()->pending_notifications(), kThreads * (kPerThread - 1));
+  auto stats = store_->stats();
+  EXPECT_EQ(stats.commits, stats.committed_requests);
+  EXPECT_GE(stats.committed_requests, 1u + kThreads * (kPerThread - 1));  // + seed()
+}
+
+TEST_P(StoreConformance, AFullQueueRejectsAtOnceWithResourceExhausted) {
+  constexpr size_t kDepth = 4;
+  reopen(StoreOptions{.queue_depth_max = kDepth});
+  std::latch writer_busy(1), release(1);
+  store_->submit(
+      [&](Tx&) {
+        writer_busy.count_down();
+        release.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  writer_busy.wait();  // the writer has taken the blocker off the queue: the queue is empty
+
+  std::vector<std::optional<Status>> queued(kDepth);
+  std::latch queued_done(kDepth);
+  for (size_t i = 0; i < kDepth; ++i) {
+    store_->submit(
+        [i](Tx& tx) {
+          tx.enqueue_notification(sample_notification("F" + std::to_string(i), 1'000));
+          return ok_status();
+        },
+        [&, i](Status st) {
+          queued[i].emplace(std::move(st));
+          queued_done.count_down();
+        });
+  }
+  EXPECT_EQ(store_->stats().queue_depth, kDepth);
+  for (int flood = 0; flood < 3; ++flood) {
+    std::optional<Status> rejected;
+    store_->submit(
+        [](Tx& tx) {
+          tx.enqueue_notification(sample_notification("OVERFLOW", 1'000));
+          return ok_status();
+        },
+        [&](Status st) { rejected.emplace(std::move(st)); });
+    ASSERT_TRUE(rejected.has_value()) << "a rejected submit answers at once";
+    ASSERT_FALSE(rejected->ok());
+    EXPECT_EQ(rejected->error().code, ErrorCode::kResourceExhausted);
+  }
+  EXPECT_EQ(store_->stats().rejected_queue_full, 3u);
+  release.count_down();
+  queued_done.wait();
+  for (size_t i = 0; i < kDepth; ++i) EXPECT_TRUE(queued[i]->ok()) << i;
+  EXPECT_EQ(store_->read()->pending_notifications(), static_cast<int64_t>(kDepth));
+  EXPECT_TRUE(store_->read()->notifications_for_order("OVERFLOW").empty());
+  // Room again once drained.
+  EXPECT_TRUE(store_->write_sync([](Tx&) { return ok_status(); }).ok());
+}
+
+// `done` for a request refused at once (queue full, store closed) may call back into the store, e.g. read
+// stats() for a metric or resubmit later: it must not run while the store holds its own lock.
+// BUG (reported; disabled): SqliteStore::submit() calls `done` for kResourceExhausted and kUnavailable inside its
+// `std::lock_guard lock(mu_)`, so a `done` that calls stats(), submit() or write_sync() on the same store
+// self-deadlocks (std::mutex is not recursive). Written so that it fails after 0.5 s instead of hanging.
+TEST_P(StoreConformance, DISABLED_ImmediateRejectionRunsDoneWithoutHoldingTheStoreLock) {
+  reopen(StoreOptions{.queue_depth_max = 1});
+  std::latch writer_busy(1), release(1);
+  store_->submit(
+      [&](Tx&) {
+        writer_busy.count_down();
+        release.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  writer_busy.wait();
+  store_->submit([](Tx&) { return ok_status(); }, [](Status) {});
+  bool stats_callable = false;
+  std::future<size_t> asked;  // outlives `done`: its destructor would wait for the (possibly blocked) thread
+  store_->submit([](Tx&) { return ok_status(); },
+                 [&](Status) {
+                   // Ask from another thread so that a held lock shows up as a timeout, not a deadlock.
+                   asked = std::async(std::launch::async, [&] { return store_->stats().queue_depth; });
+                   stats_callable = asked.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready;
+                 });
+  EXPECT_TRUE(stats_callable) << "submit() calls `done` while holding the store's mutex";
+  release.count_down();
+}
+
+TEST_P(StoreConformance, CommitObserverSeesEachCommit) {
+  std::atomic<int> commits{0};
+  std::atomic<size_t> requests{0};
+  store_->set_commit_observer([&](size_t batch_size, int64_t commit_us) {
+    ++commits;
+    requests += batch_size;
+    EXPECT_GE(commit_us, 0);
+  });
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->write_sync([](Tx&) { return ok_status(); }).ok());
+  EXPECT_EQ(commits.load(), 3);
+  EXPECT_EQ(requests.load(), 3u);
+  auto stats = store_->stats();
+  EXPECT_EQ(stats.commits, 3u);
+  EXPECT_EQ(stats.committed_requests, 3u);
+  EXPECT_EQ(stats.queue_depth, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance, ::testing::ValuesIn(testing::conformance_backends()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Engines, ConsignOrderListing, ::testing::ValuesIn(testing::conformance_backends()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace paygate::storage
