@@ -106,6 +106,7 @@ Config load_config(const std::string& path) {
   l.boolean("storage", "group_commit", c.storage.group_commit);
   l.integer("storage", "commit_batch_max", c.storage.commit_batch_max, 1, int64_t{limits::kCommitBatchSizeMax});
   l.integer("storage", "queue_depth_max", c.storage.queue_depth_max, 1, int64_t{limits::kWriteQueueDepthMax});
+  l.integer("storage", "catalog_cache_ttl_ms", c.storage.catalog_cache_ttl_ms, 0, 60'000);
   l.integer("sandbox", "processing_delay_ms", c.sandbox.processing_delay_ms, 0, 86'400'000);
   l.boolean("notify", "allow_private_targets", c.notify.allow_private_targets);
   l.integer("notify", "connect_timeout_ms", c.notify.connect_timeout_ms, 1, 120'000);

@@ -22,6 +22,7 @@ struct Config {
     bool group_commit = true;
     size_t commit_batch_max = 1'024;
     size_t queue_depth_max = 65'536;
+    int64_t catalog_cache_ttl_ms = 1'000;  // merchants/products cached in memory; CLI changes apply within this
   } storage;
   struct Sandbox {
     int64_t processing_delay_ms = 2'000;

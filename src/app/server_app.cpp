@@ -38,7 +38,11 @@ class ConsignWorker {
         on_finished_(std::move(on_finished)), waker_(io) {}
 
   void start() { asio::co_spawn(waker_.strand(), run(), asio::detached); }
-  void wake() { waker_.wake(); }
+  // A new order is due at `due_ms`: wake only if that is before the planned wake-up, so a busy server with a
+  // processing delay does not look for work on every request.
+  void order_due(int64_t due_ms) {
+    if (due_ms < planned_wake_ms_.load(std::memory_order_relaxed)) waker_.wake();
+  }
   void stop() {
     stopping_ = true;
     waker_.wake();
@@ -47,13 +51,16 @@ class ConsignWorker {
  private:
   asio::awaitable<void> run() {
     while (!stopping_) {
+      // While running, every new order may be due: the waker remembers a wake that arrives now.
+      planned_wake_ms_.store(INT64_MAX, std::memory_order_relaxed);
       int64_t now_ms = clock_.now_unix_ms();
-      bool due = false;
+      std::optional<int64_t> next_due_ms;
       try {
-        due = !store_.read()->consign_orders_due(now_ms, 1).empty();
+        next_due_ms = store_.read()->next_consign_due_ms();
       } catch (const std::exception& e) {
         spdlog::error("event=processor_read_failed error=\"{}\"", e.what());
       }
+      bool due = next_due_ms && *next_due_ms <= now_ms;
       if (due) {
         const auto& processor = processor_;
         std::function<Result<size_t>(storage::Tx&)> process = [&processor, now_ms](storage::Tx& tx) -> Result<size_t> {
@@ -62,12 +69,15 @@ class ConsignWorker {
         auto handled = co_await storage::async_write<size_t>(store_, std::move(process));
         if (handled.ok() && *handled > 0) {
           on_finished_();
-          if (*handled == limits::kProcessorBatchMax) continue;
+          continue;  // look again: more may be due by now
         } else if (!handled.ok()) {
           spdlog::warn("event=processor_write_failed error=\"{}\"", handled.error().message);
         }
       }
-      co_await waker_.sleep(std::chrono::milliseconds(poll_interval_ms_));
+      int64_t sleep_ms = poll_interval_ms_;
+      if (next_due_ms && *next_due_ms > now_ms) sleep_ms = std::min(sleep_ms, *next_due_ms - now_ms);
+      planned_wake_ms_.store(now_ms + sleep_ms, std::memory_order_relaxed);
+      co_await waker_.sleep(std::chrono::milliseconds(sleep_ms));
     }
   }
 
@@ -78,6 +88,7 @@ class ConsignWorker {
   std::function<void()> on_finished_;
   runtime::Waker waker_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> planned_wake_ms_{INT64_MAX};
 };
 
 std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
@@ -132,11 +143,12 @@ int serve(const Config& config, const ServeOptions& options) {
   cc.timestamp_skew_s = config.consign.timestamp_skew_s;
   cc.processing_delay_ms = config.sandbox.processing_delay_ms;
   cc.allow_private_targets = config.notify.allow_private_targets;
+  cc.catalog_cache_ttl_ms = config.storage.catalog_cache_ttl_ms;
   consign::Service consign_service(*store, box, clock, cc);
 
   http::Router router;
   consign::register_routes(router, consign::HandlerDeps{consign_service, *store, random, registry,
-                                                        [&] { worker.wake(); }});
+                                                        [&](int64_t due_ms) { worker.order_due(due_ms); }});
   router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));

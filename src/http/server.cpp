@@ -200,6 +200,16 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t id_ = 0;
 };
 
+namespace {
+struct InFlightGuard {
+  explicit InFlightGuard(std::atomic<size_t>& counter) : counter_(counter) { counter_.fetch_add(1); }
+  ~InFlightGuard() { counter_.fetch_sub(1); }
+  InFlightGuard(const InFlightGuard&) = delete;
+  InFlightGuard& operator=(const InFlightGuard&) = delete;
+  std::atomic<size_t>& counter_;
+};
+}  // namespace
+
 asio::awaitable<void> Session::serve() {
   const auto read_timeout = std::chrono::milliseconds(core_->config.read_timeout_ms);
   const auto idle_timeout = std::chrono::milliseconds(core_->config.idle_timeout_ms);
@@ -221,6 +231,8 @@ asio::awaitable<void> Session::serve() {
       buffer_.commit(n);
     }
     first_request = false;
+    // From its first byte until its response is written, a request is in flight: a drain waits for it.
+    InFlightGuard in_flight(core_->in_flight);
 
     // Beast parsers are single-use; the limits must be set before reading.
     bhttp::request_parser<bhttp::string_body> parser;
@@ -278,7 +290,6 @@ asio::awaitable<void> Session::serve() {
                 ? plain_response(bhttp::status::method_not_allowed, req.raw.version(), true, "method not allowed")
                 : plain_response(bhttp::status::not_found, req.raw.version(), true, "not found");
     } else {
-      core_->in_flight.fetch_add(1);
       try {
         res = co_await (*match.handler)(req);
       } catch (const std::exception& e) {
@@ -289,7 +300,6 @@ asio::awaitable<void> Session::serve() {
                       req.request_id);
         res = plain_response(bhttp::status::internal_server_error, req.raw.version(), true, "internal error");
       }
-      core_->in_flight.fetch_sub(1);
     }
 
     // Once stopping, every answer closes its connection.

@@ -49,6 +49,7 @@ class Server {
   // and their responses are written, then their connections close.
   void stop_accepting();
   size_t active_connections() const;
+  // Requests from their first byte until their response is written (a drain waits for these).
   size_t in_flight_requests() const;
 
  private:

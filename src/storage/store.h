@@ -139,6 +139,8 @@ class Tx {
   virtual std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) = 0;
   virtual std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) = 0;
   virtual bool consign_card_live(const std::string& card_fingerprint) = 0;
+  // The earliest process_after_ms among processing orders, if any.
+  virtual std::optional<int64_t> next_consign_due_ms() = 0;
   // Adds one card to (merchant, batchno) and returns the new count.
   virtual int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) = 0;
 
@@ -162,7 +164,8 @@ class Tx {
   // Clears every claim. Only for a single-node deployment at start-up, when no other process can be
   // delivering: the previous process's claims died with it.
   virtual int64_t release_notification_claims() = 0;
-  // The earliest next_attempt_at_ms among pending notifications, if any.
+  // When the next pending notification can be attempted: the earliest max(next_attempt_at_ms, claimed_until_ms),
+  // so rows claimed by a delivery in flight do not count as due.
   virtual std::optional<int64_t> next_notification_due_ms() = 0;
 };
 

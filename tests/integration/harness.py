@@ -352,7 +352,7 @@ class Server:
     """A paygate server in its own temp dir. Logs go to files in the temp dir (appended across restarts)."""
 
     def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv",
-                 master_key=TEST_MASTER_KEY):
+                 master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0):
         self.bin = paygate_bin()
         self.tmp = tempfile.mkdtemp(prefix="paygate-it-%s-" % name)
         self.data = os.path.join(self.tmp, "data")
@@ -370,11 +370,15 @@ class Server:
         if retry_step_ms is not None:
             notify.append("consign_retry_step_ms = %d" % retry_step_ms)
         cfg = ("[server]\nlisten = \"127.0.0.1:0\"\n\n"
-               "[storage]\ndata_dir = \"%s\"\ngroup_commit = true\n\n"
+               "[storage]\ndata_dir = \"%s\"\ngroup_commit = true\n%s\n"
                "[sandbox]\nprocessing_delay_ms = %d\n\n"
                "[notify]\n%s\n\n"
                "[consign]\ntimestamp_skew_s = 300\n"
-               % (self.data, processing_delay_ms, "\n".join(notify)))
+               % (self.data,
+                  # Most tests change merchants with the CLI and submit at once: no catalogue cache for them
+                  # (test_ops checks the default, cached behaviour).
+                  "" if catalog_cache_ttl_ms is None else "catalog_cache_ttl_ms = %d\n" % catalog_cache_ttl_ms,
+                  processing_delay_ms, "\n".join(notify)))
         if extra_config:
             cfg += "\n" + extra_config + "\n"
         with open(self.config, "w") as f:

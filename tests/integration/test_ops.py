@@ -123,6 +123,27 @@ class StartupTests(PaygateTestCase):
         finally:
             srv.close()
 
+    def test_catalogue_changes_apply_within_the_default_cache_ttl(self):
+        # The default config caches merchants and products for 1 s: a CLI change reaches the running
+        # server within that, without a restart.
+        srv = Server(name="cache", catalog_cache_ttl_ms=None)
+        try:
+            harness.start_or_dump(srv)
+            m = srv.new_merchant()
+            c = ConsignClient(srv, m)
+            assert_submit_ok(self, c.submit(face=100))
+            srv.cli("merchant", "disable", m["id"], json_out=False)
+            t0 = time.monotonic()
+
+            def rejected():
+                r = c.submit(face=100)
+                return r if r.json.get("code") == -1 else None
+            r = wait_until(rejected, 5, 0.1, "the disable to reach the server")
+            self.assertIn("disabled", r.json["msg"])
+            self.assertLess(time.monotonic() - t0, 2.5, "within the 1 s cache TTL (plus slack)")
+        finally:
+            srv.close()
+
     def test_master_key_file_created_and_reused(self):
         srv = Server(name="keyfile", master_key=None)
         try:

@@ -57,6 +57,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                                                submit_error_json(client_message(prepared.error())));
                }
                Random& random = deps.random;
+               const int64_t due_ms = prepared->order.process_after_ms;
                std::function<Result<SubmitAnswer>(storage::Tx&)> commit =
                    [p = std::move(prepared).value(), &random](storage::Tx& tx) {
                      return Service::commit_submit(tx, p, random);
@@ -73,7 +74,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                  retried.inc();
                } else {
                  accepted.inc();
-                 if (deps.on_order_created) deps.on_order_created();
+                 if (deps.on_order_created) deps.on_order_created(due_ms);
                }
                co_return http::make_response(req, bhttp::status::ok, kJson,
                                              submit_ok_json(answer->sys_order_id.value(), "accepted"));

@@ -15,7 +15,7 @@ struct HandlerDeps {
   storage::Store& store;
   Random& random;
   metrics::Registry& metrics;
-  std::function<void()> on_order_created;  // wakes the processor
+  std::function<void(int64_t due_ms)> on_order_created;  // tells the processor when the new order is due
 };
 
 void register_routes(http::Router& router, HandlerDeps deps);

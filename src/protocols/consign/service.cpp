@@ -66,12 +66,13 @@ SysOrderId new_sys_order_id(int64_t now_ms, Random& random) {
 }
 
 Service::Service(storage::Store& store, std::shared_ptr<const crypto::SecretBox> box, const Clock& clock, Config config)
-    : store_(store), box_(std::move(box)), clock_(clock), config_(config) {}
+    : store_(store), catalog_(store, clock, config.catalog_cache_ttl_ms), box_(std::move(box)), clock_(clock),
+      config_(config) {}
 
-Result<storage::Merchant> Service::authenticate(storage::Tx& tx, const Fields& f, bool submit) const {
+Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit) const {
   auto customer_id = parse_int64_strict(field(f, "customerId"));
   if (!customer_id) return invalid("customerId must be the numeric merchant id");
-  auto merchant = tx.merchant(MerchantId{*customer_id});
+  auto merchant = catalog_.merchant(MerchantId{*customer_id});
   if (!merchant) return make_error(ErrorCode::kUnauthenticated, "unknown customerId " + std::string(field(f, "customerId")));
   std::string signing = submit ? submit_signing_string(f, merchant->sign_key) : query_signing_string(f, merchant->sign_key);
   if (!signature_matches(field(f, "sign"), signing)) {
@@ -95,8 +96,7 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
                            "cardPassword", "faceMoney", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto tx = store_.read();
-  auto merchant = authenticate(*tx, f, true);
+  auto merchant = authenticate(f, true);
   if (!merchant.ok()) return merchant.error();
 
   std::string_view order_id = field(f, "orderId");
@@ -114,9 +114,9 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
 
   std::string_view product_code = field(f, "productCode");
   if (product_code.size() > limits::kProductCodeLengthMax) return invalid("unknown productCode");
-  auto product = tx->product(std::string(product_code));
+  auto product = catalog_.product(std::string(product_code));
   if (!product || !product->enabled) return invalid("unknown productCode " + std::string(product_code));
-  if (!tx->merchant_product_enabled(merchant->id, product->code)) {
+  if (!catalog_.merchant_product_enabled(merchant->id, product->code)) {
     return invalid("productCode " + product->code + " is not enabled for this merchant");
   }
 
@@ -219,9 +219,9 @@ Result<OrderView> Service::query(const Fields& f) const {
   for (const char* name : {"customerId", "timestamp", "orderId", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto tx = store_.read();
-  auto merchant = authenticate(*tx, f, false);
+  auto merchant = authenticate(f, false);
   if (!merchant.ok()) return merchant.error();
+  auto tx = store_.read();
   std::string order_id(field(f, "orderId"));
   // The merchant's own order id first, then the platform's (DECISIONS.md).
   auto order = tx->consign_order(merchant->id, order_id);

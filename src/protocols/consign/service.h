@@ -9,6 +9,7 @@
 #include "notify/schedule.h"
 #include "processors/sandbox/card_processor.h"
 #include "protocols/consign/codec.h"
+#include "storage/catalog_cache.h"
 #include "storage/store.h"
 
 namespace paygate::consign {
@@ -17,6 +18,9 @@ struct Config {
   int64_t timestamp_skew_s = 300;
   int64_t processing_delay_ms = 2'000;
   bool allow_private_targets = false;  // refuse notifyUrl with a literal private/loopback address up front
+  // How long merchants and products are cached in memory (0: read them for every request). A change made by
+  // another process takes effect within this time.
+  int64_t catalog_cache_ttl_ms = 0;
 };
 
 struct PreparedSubmit {
@@ -44,9 +48,10 @@ class Service {
   const Config& config() const { return config_; }
 
  private:
-  Result<storage::Merchant> authenticate(storage::Tx& tx, const Fields& f, bool submit) const;
+  Result<storage::Merchant> authenticate(const Fields& f, bool submit) const;
 
   storage::Store& store_;
+  mutable storage::CatalogCache catalog_;
   std::shared_ptr<const crypto::SecretBox> box_;
   const Clock& clock_;
   Config config_;

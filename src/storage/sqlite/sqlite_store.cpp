@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -60,18 +61,22 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { close(); }
 
   void submit(WriteFn fn, DoneFn done) override {
+    std::optional<Error> refused;
     {
       std::lock_guard lock(mu_);
       if (closing_) {
-        done(make_error(ErrorCode::kUnavailable, "storage is shutting down"));
-        return;
-      }
-      if (queue_.size() >= options_.queue_depth_max) {
+        refused = make_error(ErrorCode::kUnavailable, "storage is shutting down");
+      } else if (queue_.size() >= options_.queue_depth_max) {
         ++stats_.rejected_queue_full;
-        done(make_error(ErrorCode::kResourceExhausted, "server busy, retry later"));
-        return;
+        refused = make_error(ErrorCode::kResourceExhausted, "server busy, retry later");
+      } else {
+        queue_.push_back(Item{std::move(fn), std::move(done)});
       }
-      queue_.push_back(Item{std::move(fn), std::move(done)});
+    }
+    // `done` may call back into the store: never run it under mu_.
+    if (refused) {
+      done(std::move(*refused));
+      return;
     }
     cv_.notify_one();
   }
@@ -163,16 +168,20 @@ class SqliteStore final : public Store {
       c.exec("BEGIN IMMEDIATE");
       for (auto& item : batch) {
         // A savepoint per request: one request's failure leaves the others in the batch untouched.
-        c.exec("SAVEPOINT req");
+        c.prepare("SAVEPOINT req").exec();
         Status st = ok_status();
         try {
           st = item.fn(tx);
         } catch (const StorageFailure& e) {
           spdlog::error("event=storage_failure error=\"{}\"", e.what());
           st = make_error(ErrorCode::kUnavailable, "storage failure, retry later");
+        } catch (const std::exception& e) {
+          // A bug in one closure must not fail the other requests of the batch.
+          spdlog::error("event=write_closure_failed error=\"{}\"", e.what());
+          st = make_error(ErrorCode::kInternal, "internal error");
         }
-        if (!st.ok()) c.exec("ROLLBACK TO req");
-        c.exec("RELEASE req");
+        if (!st.ok()) c.prepare("ROLLBACK TO req").exec();
+        c.prepare("RELEASE req").exec();
         results.push_back(std::move(st));
       }
       c.exec("COMMIT");
@@ -258,6 +267,7 @@ class ReadTx final : public Tx {
   PG_FWD(std::vector<orders::ConsignOrder>, consign_orders, (const OrderFilter& f), (f))
   PG_FWD(std::vector<orders::ConsignOrder>, consign_orders_due, (int64_t now, size_t limit), (now, limit))
   PG_FWD(bool, consign_card_live, (const std::string& fp), (fp))
+  PG_FWD(std::optional<int64_t>, next_consign_due_ms, (), ())
   PG_FWD(int64_t, consign_batch_add, (MerchantId m, const std::string& b), (m, b))
   PG_FWD(Status, post, (const ledger::Entry& e, int64_t now), (e, now))
   PG_FWD(Money, balance, (const std::string& a), (a))

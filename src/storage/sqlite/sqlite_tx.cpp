@@ -373,6 +373,12 @@ bool SqliteTx::consign_card_live(const std::string& fp) {
   return st.step();
 }
 
+std::optional<int64_t> SqliteTx::next_consign_due_ms() {
+  auto st = c_.prepare("SELECT MIN(process_after_ms) FROM consign_orders WHERE state='processing'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
 int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batchno) {
   auto st = c_.prepare(
       "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, 1) "
@@ -403,15 +409,20 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   ins.exec();
   int64_t entry_id = c_.last_insert_rowid();
   for (const auto& p : entry.postings) {
-    auto acct = c_.prepare(
-        "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT(account) DO UPDATE SET balance_fen = balance_fen + excluded.balance_fen");
-    acct.bind(1, p.account.code);
-    if (p.account.merchant_id) acct.bind(2, p.account.merchant_id); else acct.bind_null(2);
-    acct.bind(3, p.account.may_go_negative).bind(4, p.amount.fen());
-    acct.exec();
+    // Create the account at zero, then move its balance: an upsert would have SQLite check the CHECK
+    // constraint on the candidate row (the posting alone), refusing every debit.
+    auto create = c_.prepare(
+        "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, 0) "
+        "ON CONFLICT(account) DO NOTHING");
+    create.bind(1, p.account.code);
+    if (p.account.merchant_id) create.bind(2, p.account.merchant_id); else create.bind_null(2);
+    create.bind(3, p.account.may_go_negative);
+    create.exec();
+    auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
+    move.bind(1, p.account.code).bind(2, p.amount.fen());
+    move.exec();
     // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
-    PG_ASSERT(acct.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+    PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
     auto post = c_.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
     post.bind(1, entry_id).bind(2, p.account.code).bind(3, p.amount.fen());
     post.exec();

@@ -32,6 +32,7 @@ class SqliteTx final : public Tx {
   std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) override;
   std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) override;
   bool consign_card_live(const std::string& card_fingerprint) override;
+  std::optional<int64_t> next_consign_due_ms() override;
   int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) override;
 
   Status post(const ledger::Entry& entry, int64_t now_ms) override;

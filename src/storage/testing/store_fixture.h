@@ -5,6 +5,8 @@
 // To add an engine (PostgreSQL), write a StoreHarness for it (a fresh database or schema per harness, dropped
 // in the destructor) and append a StoreBackend to conformance_backends().
 #pragma once
+#include <condition_variable>
+#include <mutex>
 #include <stdlib.h>  // mkdtemp
 
 #include <filesystem>
@@ -25,6 +27,26 @@
 #include "storage/store.h"
 
 namespace paygate::storage::testing {
+
+// A single-use count-down latch. std::latch in GCC 12's libstdc++ can lose the wake-up of a thread already
+// blocked in wait() (seen here: a writer closure never woke after count_down), so tests use this instead.
+class Latch {
+ public:
+  explicit Latch(int count) : count_(count) {}
+  void count_down() {
+    std::lock_guard lock(mu_);
+    if (count_ > 0 && --count_ == 0) cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int count_;
+};
 
 // A fixed 32-byte master key, so a reopened store can read what an earlier one sealed.
 inline std::string test_master_key() { return "paygate-test-master-key-32-bytes"; }
