@@ -242,7 +242,13 @@ int serve(const Config& config, const ServeOptions& options) {
   });
 
   std::vector<std::thread> threads;
-  for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&] { io.run(); });
+  for (int i = 1; i < config.server.threads; ++i) {
+    threads.emplace_back([&] {
+      pthread_setname_np(pthread_self(), "pg-io");
+      io.run();
+    });
+  }
+  pthread_setname_np(pthread_self(), "pg-io");
   io.run();
   for (auto& t : threads) t.join();
   store->close();

@@ -1,6 +1,8 @@
 #include "base/clock.h"
 
-#include <sodium.h>
+#include <openssl/rand.h>
+
+#include "base/assert.h"
 
 #include <chrono>
 #include <ctime>
@@ -30,7 +32,9 @@ std::string Random::alnum(size_t length) {
 
 uint64_t SecureRandom::next_u64() {
   uint64_t v = 0;
-  randombytes_buf(&v, sizeof v);
+  // OpenSSL's user-space DRBG: no system call per id (see crypto::random_bytes).
+  int rc = RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  PG_ASSERT(rc == 1, "RAND_bytes failed");
   return v;
 }
 

@@ -43,7 +43,7 @@ class Random {
   std::string alnum(size_t length);
 };
 
-// Cryptographically secure (libsodium randombytes); for keys and ids in production.
+// Cryptographically secure (OpenSSL DRBG); for keys and ids in production.
 class SecureRandom final : public Random {
  public:
   uint64_t next_u64() override;

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/params.h>
 #include <sodium.h>
 
@@ -56,12 +57,6 @@ const EVP_CIPHER* cipher_aes256_gcm() {
   static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   PG_ASSERT(c != nullptr, "OpenSSL has no AES-256-GCM");
   return c;
-}
-
-// libsodium must be initialised once before randombytes_buf; a function-local static makes that thread-safe.
-void ensure_sodium() {
-  static const bool ok = sodium_init() >= 0;  // 1 means "already initialised", which is fine too
-  PG_ASSERT(ok, "sodium_init failed");
 }
 
 const unsigned char* u8(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
@@ -261,9 +256,13 @@ Result<std::string> aes128_ecb_decrypt(std::string_view key16, std::string_view 
 }
 
 std::string random_bytes(size_t n) {
-  ensure_sodium();
   std::string out(n, '\0');
-  if (n > 0) randombytes_buf(out.data(), n);
+  // OpenSSL's DRBG runs in user space (seeded from the kernel, reseeded, fork-safe); libsodium's
+  // randombytes_buf costs a getrandom() system call per call, which showed up in the writer's profile.
+  if (n > 0) {
+    int rc = RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n));
+    PG_ASSERT(rc == 1, "RAND_bytes failed");
+  }
   return out;
 }
 

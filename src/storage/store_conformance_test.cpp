@@ -755,12 +755,8 @@ TEST_P(StoreConformance, PostThatWouldMakeANonNegativeAccountNegativeFailsAndCha
 }
 
 // A debit that the balance covers succeeds (what a payout or a reversal posts).
-// BUG (reported; disabled because it aborts the whole test binary): SqliteTx::post() applies each posting with
-// `INSERT ... VALUES (account, ..., balance_fen = <posting amount>) ON CONFLICT(account) DO UPDATE SET
-// balance_fen = balance_fen + excluded.balance_fen`. SQLite checks the table's CHECK (may_go_negative = 1 OR
-// balance_fen >= 0) on the candidate row *before* resolving the conflict, so any negative posting to a
-// may-not-go-negative account fails with SQLITE_CONSTRAINT even when the balance covers it, and the
-// PG_ASSERT "ledger balance constraint violated after pre-check" (sqlite_tx.cpp) kills the process.
+// Regression: an upsert (INSERT ... ON CONFLICT DO UPDATE balance = balance + excluded) had SQLite check the
+// CHECK constraint on the candidate row, i.e. the posting alone, so every debit of a non-negative account failed.
 TEST_P(StoreConformance, DebitWithinTheBalanceSucceeds) {
   seed();
   auto credit = ledger::consign_settlement(kA, SysOrderId{"C1"}, Money::from_fen(1'000), Money::from_fen(965));
@@ -1316,9 +1312,8 @@ TEST_P(StoreConformance, AFullQueueRejectsAtOnceWithResourceExhausted) {
 
 // `done` for a request refused at once (queue full, store closed) may call back into the store, e.g. read
 // stats() for a metric or resubmit later: it must not run while the store holds its own lock.
-// BUG (reported; disabled): SqliteStore::submit() calls `done` for kResourceExhausted and kUnavailable inside its
-// `std::lock_guard lock(mu_)`, so a `done` that calls stats(), submit() or write_sync() on the same store
-// self-deadlocks (std::mutex is not recursive). Written so that it fails after 0.5 s instead of hanging.
+// (A `done` that calls stats(), submit() or write_sync() under the store's mutex would self-deadlock; written so
+// that it fails after 0.5 s instead of hanging.)
 TEST_P(StoreConformance, ImmediateRejectionRunsDoneWithoutHoldingTheStoreLock) {
   reopen(StoreOptions{.queue_depth_max = 1});
   testing::Latch writer_busy(1), release(1);
@@ -1341,6 +1336,7 @@ TEST_P(StoreConformance, ImmediateRejectionRunsDoneWithoutHoldingTheStoreLock) {
                  });
   EXPECT_TRUE(stats_callable) << "submit() calls `done` while holding the store's mutex";
   release.count_down();
+  shut();  // joins the writer before the latches it waits on go out of scope
 }
 
 TEST_P(StoreConformance, CommitObserverSeesEachCommit) {

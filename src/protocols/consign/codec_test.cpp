@@ -170,8 +170,8 @@ TEST(ConsignCodec, ParseJsonBodyDetectedFromTheBody) {
 
 // DECISIONS.md (common): signatures are over field values exactly as received, never a re-formatted number;
 // codec.h: "JSON numbers as their JSON text". `100.00` must stay `100.00`.
-// BUG (reported): parse_body re-serialises JSON numbers with nlohmann::json::dump(), so 100.00 becomes "100.0",
-// 1e2 becomes "100.0" and 96.50 becomes "96.5"; a merchant who signed the text it sent gets "bad sign".
+// Regression: re-serialising numbers with json::dump() turned 100.00 into "100.0" and 96.50 into "96.5", so a
+// merchant who signed the text it sent got "bad sign".
 TEST(ConsignCodec, ParseJsonBodyKeepsNumberTextExactly) {
   auto f = parse_body("application/json", R"({"faceMoney":100.00,"customizeRate":96.50,"timestamp":1.7e9})");
   ASSERT_TRUE(f.ok()) << f.error().message;
