@@ -197,34 +197,37 @@ int merchant_show(const app::Config& c, int64_t id, Output out) {
   return 0;
 }
 
-int merchant_rotate_keys(const app::Config& c, int64_t id, Output out) {
-  auto ctx = open(c);
+// Reads merchant `id`, applies `change`, stamps and stores it, in one write transaction.
+static Result<Merchant> update_merchant(Ctx& ctx, int64_t id, const std::function<void(Merchant&)>& change) {
   Merchant updated;
-  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+  auto st = ctx.store->write_sync([&](storage::Tx& tx) -> Status {
     auto m = tx.merchant(MerchantId{id});
     if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(id));
-    updated = new_merchant_keys(*m, ctx->random);
-    updated.keys_version = m->keys_version + 1;
-    updated.updated_at_ms = ctx->clock.now_unix_ms();
+    updated = *m;
+    change(updated);
+    updated.updated_at_ms = ctx.clock.now_unix_ms();
     tx.update_merchant(updated);
     return ok_status();
   });
-  if (!st.ok()) return fail(st.error().message);
-  json j = merchant_json(updated, true);
+  if (!st.ok()) return st.error();
+  return updated;
+}
+
+int merchant_rotate_keys(const app::Config& c, int64_t id, Output out) {
+  auto ctx = open(c);
+  auto updated = update_merchant(*ctx, id, [&](Merchant& m) {
+    m = new_merchant_keys(m, ctx->random);
+    ++m.keys_version;
+  });
+  if (!updated.ok()) return fail(updated.error().message);
+  json j = merchant_json(*updated, true);
   print(j, out, merchant_text(j));
   return 0;
 }
 
 int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out) {
   auto ctx = open(c);
-  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto m = tx.merchant(MerchantId{id});
-    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(id));
-    m->enabled = enabled;
-    m->updated_at_ms = ctx->clock.now_unix_ms();
-    tx.update_merchant(*m);
-    return ok_status();
-  });
+  auto st = update_merchant(*ctx, id, [&](Merchant& m) { m.enabled = enabled; });
   if (!st.ok()) return fail(st.error().message);
   print(json{{"id", id}, {"enabled", enabled}}, out,
         "merchant " + std::to_string(id) + (enabled ? " enabled\n" : " disabled\n"));
