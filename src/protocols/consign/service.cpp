@@ -113,7 +113,10 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
   if (!printable_ascii(batchno)) return invalid("batchno must be printable ASCII without spaces");
 
   std::string_view product_code = field(f, "productCode");
-  if (product_code.size() > limits::kProductCodeLengthMax) return invalid("unknown productCode");
+  // Checked before it appears in any message or log line.
+  if (product_code.size() > limits::kProductCodeLengthMax || !printable_ascii(product_code)) {
+    return invalid("unknown productCode");
+  }
   auto product = catalog_.product(std::string(product_code));
   if (!product || !product->enabled) return invalid("unknown productCode " + std::string(product_code));
   if (!catalog_.merchant_product_enabled(merchant->id, product->code)) {

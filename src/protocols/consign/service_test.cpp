@@ -472,6 +472,10 @@ TEST_F(ConsignServiceTest, UnknownProductCodeIsRejected) {
                          "unknown productCode jd100"));
   EXPECT_TRUE(fails_with(prepare_signed(with(fields(), "productCode", std::string(65, 'P'))),
                          ErrorCode::kInvalidArgument, "unknown productCode"));
+  // A code with control characters is never echoed (it would reach the log line of the rejection).
+  auto r = prepare_signed(with(fields(), "productCode", "JD\nevent=forged"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "unknown productCode");
 }
 
 TEST_F(ConsignServiceTest, ProductDisabledGloballyIsUnknown) {
