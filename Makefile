@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR ?= var
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build run test unit integration bench clean format
+.PHONY: deps build server run test unit integration bench clean format
 
 deps:
 	@scripts/install-deps.sh
@@ -15,7 +15,11 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Only the server binary: the quickest way to a running paygate.
+server: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target paygate
+
+run: server
 	$(BUILD_DIR)/paygate demo --data $(DATA_DIR)
 	exec $(BUILD_DIR)/paygate serve --data $(DATA_DIR)
 
