@@ -302,65 +302,29 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Connection>> readers_;
 };
 
+// Holds the pooled connection; a base of ReadTx so that it exists before SqliteTx binds to it.
+struct PooledConnection {
+  std::unique_ptr<Connection> conn;
+};
+
 // A read snapshot: BEGIN on a pooled reader connection, COMMIT (end of snapshot) when dropped.
-class ReadTx final : public Tx {
+class ReadTx final : private PooledConnection, public sqlite::SqliteTx {
  public:
-  ReadTx(SqliteStore& store, std::unique_ptr<Connection> conn)
-      : store_(store), conn_(std::move(conn)), tx_(*conn_, store.box()) {
-    conn_->exec("BEGIN");
+  ReadTx(SqliteStore& store, std::unique_ptr<Connection> c)
+      : PooledConnection{std::move(c)}, sqlite::SqliteTx(*conn, store.box()), store_(store) {
+    conn->exec("BEGIN");
   }
   ~ReadTx() override {
     try {
-      conn_->exec("COMMIT");
-      store_.release_reader(std::move(conn_));
+      conn->exec("COMMIT");
+      store_.release_reader(std::move(conn));
     } catch (...) {
       // Drop the connection rather than return a broken one to the pool.
     }
   }
 
-#define PG_FWD(ret, name, params, args) \
-  ret name params override { return tx_.name args; }
-  PG_FWD(MerchantId, insert_merchant, (const Merchant& m), (m))
-  PG_FWD(void, update_merchant, (const Merchant& m), (m))
-  PG_FWD(std::optional<Merchant>, merchant, (MerchantId id), (id))
-  PG_FWD(std::optional<Merchant>, merchant_by_app_key, (const std::string& k), (k))
-  PG_FWD(std::vector<Merchant>, merchants, (), ())
-  PG_FWD(void, upsert_product, (const Product& p), (p))
-  PG_FWD(std::optional<Product>, product, (const std::string& c), (c))
-  PG_FWD(std::vector<Product>, products, (), ())
-  PG_FWD(void, set_merchant_product, (MerchantId m, const std::string& c, bool e), (m, c, e))
-  PG_FWD(bool, merchant_product_enabled, (MerchantId m, const std::string& c), (m, c))
-  PG_FWD(std::vector<std::string>, merchant_products, (MerchantId m), (m))
-  PG_FWD(Status, insert_consign_order, (const orders::ConsignOrder& o), (o))
-  PG_FWD(void, update_consign_order, (const orders::ConsignOrder& o), (o))
-  PG_FWD(std::optional<orders::ConsignOrder>, consign_order, (MerchantId m, const std::string& id), (m, id))
-  PG_FWD(std::optional<orders::ConsignOrder>, consign_order_by_sys, (const SysOrderId& id), (id))
-  PG_FWD(std::vector<orders::ConsignOrder>, consign_orders, (const OrderFilter& f), (f))
-  PG_FWD(std::vector<orders::ConsignOrder>, consign_orders_due, (int64_t now, size_t limit), (now, limit))
-  PG_FWD(bool, consign_card_live, (const std::string& fp), (fp))
-  PG_FWD(std::optional<int64_t>, next_consign_due_ms, (), ())
-  PG_FWD(int64_t, consign_batch_add, (MerchantId m, const std::string& b), (m, b))
-  PG_FWD(Status, post, (const ledger::Entry& e, int64_t now), (e, now))
-  PG_FWD(Money, balance, (const std::string& a), (a))
-  PG_FWD(std::vector<PostingRow>, postings_for_reference, (const std::string& r), (r))
-  PG_FWD(LedgerCheck, check_ledger, (), ())
-  PG_FWD(NotificationId, enqueue_notification, (const Notification& n), (n))
-  PG_FWD(std::vector<Notification>, claim_due_notifications, (int64_t now, int64_t lease, size_t limit),
-         (now, lease, limit))
-  PG_FWD(void, record_attempt, (const NotificationAttempt& a), (a))
-  PG_FWD(void, update_notification, (const Notification& n), (n))
-  PG_FWD(std::optional<Notification>, notification, (NotificationId id), (id))
-  PG_FWD(std::vector<Notification>, notifications_for_order, (const std::string& r), (r))
-  PG_FWD(std::vector<NotificationAttempt>, attempts, (NotificationId id), (id))
-  PG_FWD(int64_t, pending_notifications, (), ())
-  PG_FWD(int64_t, release_notification_claims, (), ())
-  PG_FWD(std::optional<int64_t>, next_notification_due_ms, (), ())
-#undef PG_FWD
-
  private:
   SqliteStore& store_;
-  std::unique_ptr<Connection> conn_;
-  sqlite::SqliteTx tx_;
 };
 
 std::unique_ptr<Tx> SqliteStore::read() { return std::make_unique<ReadTx>(*this, acquire_reader()); }

@@ -8,7 +8,7 @@
 namespace paygate::storage::sqlite {
 
 // Tx over one connection. The caller owns the transaction boundaries.
-class SqliteTx final : public Tx {
+class SqliteTx : public Tx {
  public:
   SqliteTx(Connection& conn, const crypto::SecretBox& box) : c_(conn), box_(box) {}
 
