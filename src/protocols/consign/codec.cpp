@@ -103,9 +103,9 @@ bool signature_matches(std::string_view received, std::string_view signing_strin
 }
 
 Result<Fields> parse_body(std::string_view content_type, std::string_view body) {
+  const size_t first = body.find_first_not_of(" \t\r\n");
   bool json = content_type.find("json") != std::string_view::npos ||
-              (!body.empty() && body.find_first_not_of(" \t\r\n") != std::string_view::npos &&
-               body[body.find_first_not_of(" \t\r\n")] == '{');
+              (first != std::string_view::npos && body[first] == '{');
   if (!json) {
     auto form = http::parse_form_urlencoded(body);
     if (!form.ok()) return form.error();
