@@ -204,15 +204,18 @@ int serve(const Config& config, const ServeOptions& options) {
                bound->address().to_string(), bound->port(), config.storage.data_dir, config.storage.group_commit,
                config.sandbox.processing_delay_ms);
 
-  // SQLite means one node: claims left by a previous process (killed mid-delivery) can be retried now
-  // instead of after their lease.
-  int64_t released = 0;
-  auto release = store->write_sync([&](storage::Tx& tx) -> Status {
-    released = tx.release_notification_claims();
-    return ok_status();
-  });
-  if (!release.ok()) spdlog::warn("event=claim_release_failed error=\"{}\"", release.error().message);
-  if (released > 0) spdlog::info("event=claims_released count={}", released);
+  // One node (SQLite): claims left by a previous process (killed mid-delivery) can be retried now instead of
+  // after their lease.
+  // On a shared database the claims may belong to a live node: they expire with their lease instead.
+  if (store->single_node()) {
+    int64_t released = 0;
+    auto release = store->write_sync([&](storage::Tx& tx) -> Status {
+      released = tx.release_notification_claims();
+      return ok_status();
+    });
+    if (!release.ok()) spdlog::warn("event=claim_release_failed error=\"{}\"", release.error().message);
+    if (released > 0) spdlog::info("event=claims_released count={}", released);
+  }
 
   worker.start();
   dispatcher.start();

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/ids.h"
@@ -137,6 +138,8 @@ class Tx {
   virtual std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) = 0;
   virtual std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) = 0;
   virtual std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) = 0;
+  // Processing orders due by now_ms, oldest first. In a write transaction the returned orders are locked until
+  // it ends, and orders locked by another transaction (another node) are skipped, so no order is processed twice.
   virtual std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) = 0;
   virtual bool consign_card_live(const std::string& card_fingerprint) = 0;
   // The earliest process_after_ms among processing orders, if any.
@@ -151,9 +154,14 @@ class Tx {
   virtual std::vector<PostingRow> postings_for_reference(const std::string& reference) = 0;
   virtual LedgerCheck check_ledger() = 0;
 
+  // Scheduled jobs. Takes the cluster-wide lock named `job` for the rest of this write transaction; false when
+  // another transaction (another node) holds it, and the job should be skipped this round. Single-node engines
+  // always return true: their one writer already serializes jobs.
+  virtual bool try_job_lock(std::string_view job) = 0;
+
   // Notification outbox.
   virtual NotificationId enqueue_notification(const Notification& n) = 0;
-  // Marks up to `limit` due, unclaimed pending notifications as claimed until now + lease and returns them.
+  // Marks up to `limit` due, unclaimed pending notifications (skipping rows another transaction has locked) as claimed until now + lease and returns them.
   virtual std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) = 0;
   virtual void record_attempt(const NotificationAttempt& attempt) = 0;
   virtual void update_notification(const Notification& n) = 0;
@@ -185,6 +193,9 @@ using CommitObserver = std::function<void(size_t batch_size, int64_t commit_us)>
 class Store {
  public:
   virtual ~Store() = default;
+  // "sqlite" or "postgresql". A single-node engine may assume no other process shares its data.
+  virtual std::string_view engine() const = 0;
+  bool single_node() const { return engine() == "sqlite"; }
   // Queues a write. `done` runs on the writer thread once the transaction holding it is durable (with the
   // closure's own Status), or at once with kResourceExhausted when the queue is full, or kUnavailable when the
   // store is closing or the commit failed. Keep `done` short: post elsewhere to do real work.

@@ -191,15 +191,18 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
   return p;
 }
 
+namespace {
+// The answer to a submission whose merchant order id already exists: the first answer for an identical retry.
+Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const orders::ConsignOrder& in) {
+  if (existing.request_fingerprint == in.request_fingerprint) return SubmitAnswer{existing.sys_order_id, true};
+  return make_error(ErrorCode::kAlreadyExists,
+                    "duplicate orderId: " + in.merchant_order_id + " was already submitted with other fields");
+}
+}  // namespace
+
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
   const auto& in = p.order;
-  if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) {
-    if (existing->request_fingerprint == in.request_fingerprint) {
-      return SubmitAnswer{existing->sys_order_id, true};
-    }
-    return make_error(ErrorCode::kAlreadyExists,
-                      "duplicate orderId: " + in.merchant_order_id + " was already submitted with other fields");
-  }
+  if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
   if (tx.consign_batch_add(in.merchant_id, in.batchno) > static_cast<int64_t>(limits::kConsignBatchCardsMax)) {
     return make_error(ErrorCode::kFailedPrecondition,
                       "batch " + in.batchno + " is full: a batch holds at most 2000 cards");
@@ -213,6 +216,11 @@ Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmi
     order.sys_order_id = new_sys_order_id(in.created_at_ms, random);
     auto st = tx.insert_consign_order(order);
     if (st.ok()) return SubmitAnswer{order.sys_order_id, false};
+    if (st.error().message == "duplicate orderId") {
+      // A concurrent transaction (another writer or node) committed this order id after our look-up.
+      if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
+      return st.error();
+    }
     if (st.error().message != "sys order id collision") return st.error();
   }
   return make_error(ErrorCode::kUnavailable, "could not allocate an order id, retry");
@@ -267,6 +275,7 @@ Status finish_order(storage::Tx& tx, const orders::ConsignOrder& order, const or
 }
 
 size_t process_due_orders(storage::Tx& tx, const processors::CardProcessor& processor, int64_t now_ms, size_t limit) {
+  // Orders are locked row by row (consign_orders_due skips what another node holds), so no job lock is needed.
   auto due = tx.consign_orders_due(now_ms, limit);
   for (const auto& order : due) {
     auto st = finish_order(tx, order, processor.decide(order), now_ms);

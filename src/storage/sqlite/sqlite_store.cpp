@@ -75,6 +75,8 @@ class SqliteStore final : public Store {
 
   ~SqliteStore() override { close(); }
 
+  std::string_view engine() const override { return "sqlite"; }
+
   void submit(WriteFn fn, DoneFn done) override {
     std::optional<Error> refused;
     {

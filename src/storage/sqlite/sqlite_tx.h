@@ -49,6 +49,7 @@ class SqliteTx : public Tx {
   std::vector<NotificationAttempt> attempts(NotificationId id) override;
   int64_t pending_notifications() override;
   int64_t release_notification_claims() override;
+  bool try_job_lock(std::string_view) override { return true; }
   std::optional<int64_t> next_notification_due_ms() override;
 
  private:
