@@ -111,6 +111,7 @@ Config load_config(const std::string& path) {
   l.boolean("notify", "allow_private_targets", c.notify.allow_private_targets);
   l.integer("notify", "connect_timeout_ms", c.notify.connect_timeout_ms, 1, 120'000);
   l.integer("notify", "total_timeout_ms", c.notify.total_timeout_ms, 1, 300'000);
+  l.integer("notify", "claim_lease_margin_ms", c.notify.claim_lease_margin_ms, 100, 600'000);
   l.integer("notify", "in_flight_max", c.notify.in_flight_max, 1, int64_t{limits::kNotifyInFlightMax});
   l.integer("notify", "poll_interval_ms", c.notify.poll_interval_ms, 10, 60'000);
   l.integer("notify", "consign_retry_step_ms", c.notify.consign_retry_step_ms, 1, 3'600'000);

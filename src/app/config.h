@@ -31,6 +31,7 @@ struct Config {
     bool allow_private_targets = false;
     int64_t connect_timeout_ms = 5'000;
     int64_t total_timeout_ms = 10'000;
+    int64_t claim_lease_margin_ms = 30'000;
     size_t in_flight_max = 256;
     int64_t poll_interval_ms = 1'000;
     int64_t consign_retry_step_ms = 10'000;

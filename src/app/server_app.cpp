@@ -106,6 +106,16 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
 int serve(const Config& config, const ServeOptions& options) {
   auto box = load_master_key(config.storage.data_dir);
   auto store = open_store(config, box);
+  // A node with the wrong master key could answer nothing that touches a merchant: refuse to start instead.
+  try {
+    (void)store->read()->merchants();
+  } catch (const std::exception& e) {
+    spdlog::error("event=master_key_mismatch error=\"{}\"", e.what());
+    std::cerr << "paygate: the master key does not open the stored merchant keys (wrong PAYGATE_MASTER_KEY or "
+                 "master.key for this database?): "
+              << e.what() << std::endl;
+    return 1;
+  }
   SystemClock clock;
   SecureRandom random;
   metrics::Registry registry;
@@ -126,6 +136,7 @@ int serve(const Config& config, const ServeOptions& options) {
   dc.connect_timeout_ms = config.notify.connect_timeout_ms;
   dc.total_timeout_ms = config.notify.total_timeout_ms;
   dc.in_flight_max = config.notify.in_flight_max;
+  dc.claim_lease_margin_ms = config.notify.claim_lease_margin_ms;
   dc.poll_interval_ms = config.notify.poll_interval_ms;
   dc.schedule.consign_retry_step_ms = config.notify.consign_retry_step_ms;
   notify::Dispatcher dispatcher(

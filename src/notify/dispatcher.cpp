@@ -57,7 +57,7 @@ void Dispatcher::stop() {
 asio::awaitable<void> Dispatcher::run() {
   auto& depth = metrics_.gauge("paygate_outbox_pending", "Notifications waiting for delivery.");
   // Long enough that an attempt in flight (bounded by the total timeout) finishes before anyone else retries it.
-  const int64_t lease_ms = config_.total_timeout_ms + 30'000;
+  const int64_t lease_ms = config_.total_timeout_ms + config_.claim_lease_margin_ms;
   while (!stopping_) {
     int64_t now_ms = clock_.now_unix_ms();
     std::optional<int64_t> next_due_ms;

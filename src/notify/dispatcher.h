@@ -19,6 +19,9 @@ struct DispatcherConfig {
   bool allow_private_targets = false;
   int64_t connect_timeout_ms = 5'000;
   int64_t total_timeout_ms = 10'000;
+  // A claim lasts total_timeout_ms plus this margin, which covers clock differences between nodes and a slow
+  // commit of the attempt's record: another node retries a claimed notification only after that.
+  int64_t claim_lease_margin_ms = 30'000;
   size_t in_flight_max = limits::kNotifyInFlightMax;
   int64_t poll_interval_ms = 1'000;
   ScheduleConfig schedule;

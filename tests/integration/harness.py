@@ -348,12 +348,70 @@ class CliError(AssertionError):
     pass
 
 
+# ------------------------------------------------------------------------------------------------- backends
+#
+# CTest runs every integration suite twice: on SQLite (the default) and with PAYGATE_TEST_BACKEND=postgresql,
+# where PAYGATE_TEST_POSTGRES_URL is the admin URL of a throw-away PostgreSQL cluster (the `pg.start` fixture).
+# Each Server then gets a database of its own, dropped when the test process exits.
+
+def backend():
+    return os.environ.get("PAYGATE_TEST_BACKEND", "sqlite")
+
+
+def postgres_admin_url():
+    url = os.environ.get("PAYGATE_TEST_POSTGRES_URL", "")
+    if not url:
+        raise AssertionError("PAYGATE_TEST_BACKEND=postgresql needs PAYGATE_TEST_POSTGRES_URL (run through ctest)")
+    return url
+
+
+def _psql(admin_url, sql):
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin_url, "-c", sql],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("psql %r failed: %s" % (sql, p.stderr.decode("utf-8", "replace")))
+
+
+def _database_url(admin_url, name):
+    parts = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def new_postgres_database(prefix="it"):
+    """A fresh, empty database on the test cluster; its URL. Dropped at exit."""
+    admin = postgres_admin_url()
+    name = re.sub(r"[^a-z0-9_]", "_", ("%s_%s" % (prefix, uuid.uuid4().hex[:12])).lower())
+    _psql(admin, "CREATE DATABASE %s" % name)
+    atexit.register(_drop_database, admin, name)
+    return _database_url(admin, name)
+
+
+def _drop_database(admin, name):
+    try:
+        _psql(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    except Exception as e:  # the cluster may already be gone; nothing to keep
+        sys.stderr.write("warning: could not drop test database %s: %s\n" % (name, e))
+
+
+def require_postgres(test_case_cls_name="this suite"):
+    """Skip (loudly) unless the tests run on PostgreSQL."""
+    if backend() != "postgresql":
+        raise unittest.SkipTest("%s needs PostgreSQL (ctest runs it with PAYGATE_TEST_BACKEND=postgresql)"
+                                % test_case_cls_name)
+
+
 class Server:
-    """A paygate server in its own temp dir. Logs go to files in the temp dir (appended across restarts)."""
+    """A paygate server in its own temp dir. Logs go to files in the temp dir (appended across restarts).
+
+    `database`: None picks by backend() (SQLite in the data dir, or a fresh PostgreSQL database); pass another
+    Server's `.database` to run a second node on the same PostgreSQL database."""
 
     def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv",
-                 master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0):
+                 master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0, database=None):
         self.bin = paygate_bin()
+        if database is None and backend() == "postgresql":
+            database = new_postgres_database(name)
+        self.database = database or ""
         self.tmp = tempfile.mkdtemp(prefix="paygate-it-%s-" % name)
         self.data = os.path.join(self.tmp, "data")
         os.makedirs(self.data)
@@ -370,11 +428,11 @@ class Server:
         if retry_step_ms is not None:
             notify.append("consign_retry_step_ms = %d" % retry_step_ms)
         cfg = ("[server]\nlisten = \"127.0.0.1:0\"\n\n"
-               "[storage]\ndata_dir = \"%s\"\ngroup_commit = true\n%s\n"
+               "[storage]\ndata_dir = \"%s\"\ndatabase = \"%s\"\ngroup_commit = true\n%s\n"
                "[sandbox]\nprocessing_delay_ms = %d\n\n"
                "[notify]\n%s\n\n"
                "[consign]\ntimestamp_skew_s = 300\n"
-               % (self.data,
+               % (self.data, self.database,
                   # Most tests change merchants with the CLI and submit at once: no catalogue cache for them
                   # (test_ops checks the default, cached behaviour).
                   "" if catalog_cache_ttl_ms is None else "catalog_cache_ttl_ms = %d\n" % catalog_cache_ttl_ms,

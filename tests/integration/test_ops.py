@@ -162,6 +162,25 @@ class StartupTests(PaygateTestCase):
             srv.close()
 
 
+    def test_wrong_master_key_refuses_to_start(self):
+        """A node started with another master key (a typo, or a second node given the wrong one) must not serve
+        requests it cannot answer: it stops at start-up and says why."""
+        srv = Server(name="wrongkey")
+        try:
+            harness.start_or_dump(srv)
+            srv.new_merchant()
+            self.assertEqual(srv.stop(), 0)
+            srv.master_key = "ff" * 32
+            with self.assertRaises(AssertionError) as ctx:
+                srv.start(timeout=15)
+            self.assertIn("master key", ctx.exception.args[0])
+            self.assertNotEqual(srv.proc.returncode, 0)
+            srv.master_key = harness.TEST_MASTER_KEY
+            harness.start_or_dump(srv)   # the right key still works
+        finally:
+            srv.close()
+
+
 class ShutdownTests(PaygateTestCase):
 
     def test_sigterm_drains_in_flight_request(self):
