@@ -171,10 +171,13 @@ int serve(const Config& config, const ServeOptions& options) {
   });
   auto& queue_gauge = registry.gauge("paygate_storage_write_queue_depth", "Writes waiting for the writer.");
   auto& commits_gauge = registry.gauge("paygate_storage_commits", "Write transactions committed since start.");
+  auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
+                                        "Writes refused since start because the write queue was full (server busy).");
   router.add(bhttp::verb::get, "/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
     auto stats = store->stats();
     queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
     commits_gauge.set(static_cast<int64_t>(stats.commits));
+    rejected_gauge.set(static_cast<int64_t>(stats.rejected_queue_full));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());
   });
 

@@ -79,6 +79,10 @@ class OpsTests(PaygateTestCase):
             self.assertTrue(any(sample_value(l) > 0 for l in hits), "a sample > 0 for %s: %r" % (route, hits))
         batch = [l for l in pg if "commit" in l.split("{")[0] and "batch" in l.split("{")[0]]
         self.assertTrue(batch, "a commit batch-size metric (paygate_*commit*batch*):\n%s" % "\n".join(pg[:80]))
+        # What docs/deploy.md tells operators to alert on.
+        names = {l.split("{")[0].split(" ")[0] for l in pg}
+        for name in ("paygate_storage_write_queue_depth", "paygate_storage_writes_rejected", "paygate_outbox_pending"):
+            self.assertIn(name, names, "metric %s (docs/deploy.md)" % name)
 
     def test_metrics_count_requests(self):
         def total(route):
