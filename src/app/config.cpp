@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
+#include <utility>
 #include <toml++/toml.h>
 
 #include "base/limits.h"
@@ -27,6 +29,7 @@ class Loader {
   explicit Loader(const toml::table* t) : t_(t) {}
 
   void str(const char* section, const char* key, std::string& out) {
+    known_.emplace(section, key);
     if (t_) {
       if (auto v = (*t_)[section][key]; v) {
         if (!v.is_string()) bad(section, key, "must be a string");
@@ -37,6 +40,7 @@ class Loader {
   }
 
   void boolean(const char* section, const char* key, bool& out) {
+    known_.emplace(section, key);
     if (t_) {
       if (auto v = (*t_)[section][key]; v) {
         if (!v.is_boolean()) bad(section, key, "must be true or false");
@@ -53,6 +57,7 @@ class Loader {
 
   template <typename Int>
   void integer(const char* section, const char* key, Int& out, int64_t min, int64_t max) {
+    known_.emplace(section, key);
     int64_t v = static_cast<int64_t>(out);
     if (t_) {
       if (auto node = (*t_)[section][key]; node) {
@@ -71,8 +76,26 @@ class Loader {
     out = static_cast<Int>(v);
   }
 
+  // A misspelt key would otherwise be ignored silently and its default used: refuse it.
+  void reject_unknown() const {
+    if (!t_) return;
+    for (const auto& [section, node] : *t_) {
+      const auto* keys = node.as_table();
+      if (keys == nullptr) {
+        throw std::runtime_error("config: " + std::string(section.str()) + " must be a [section]");
+      }
+      for (const auto& [key, value] : *keys) {
+        if (!known_.contains({std::string(section.str()), std::string(key.str())})) {
+          throw std::runtime_error("config: unknown key " + std::string(section.str()) + "." +
+                                   std::string(key.str()) + " (see docs/configuration.md)");
+        }
+      }
+    }
+  }
+
  private:
   const toml::table* t_;
+  std::set<std::pair<std::string, std::string>> known_;
 };
 
 }  // namespace
@@ -118,6 +141,7 @@ Config load_config(const std::string& path) {
   l.integer("consign", "timestamp_skew_s", c.consign.timestamp_skew_s, 0, 86'400);
   l.str("log", "level", c.log.level);
   l.boolean("log", "access_log", c.log.access_log);
+  l.reject_unknown();
   if (c.storage.data_dir.empty()) bad("storage", "data_dir", "must not be empty");
   if (!c.storage.database.empty() && !c.storage.database.starts_with("sqlite:")) {
     // PostgreSQL arrives with its own issue; until then say so rather than silently using SQLite.

@@ -1,0 +1,109 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "storage/testing/store_fixture.h"
+
+namespace paygate::app {
+namespace {
+
+// Sets an environment variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    auto path = (dir_.path() / "paygate.toml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string load_error(const std::string& text) {
+    try {
+      load_config(write(text));
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  storage::testing::TempDir dir_;
+};
+
+TEST_F(ConfigTest, DefaultsWithoutAFile) {
+  Config c = load_config("");
+  EXPECT_EQ(c.server.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.storage.data_dir, "var");
+  EXPECT_TRUE(c.storage.group_commit);
+  EXPECT_EQ(c.sandbox.processing_delay_ms, 2000);
+  EXPECT_FALSE(c.notify.allow_private_targets);
+  EXPECT_EQ(c.notify.claim_lease_margin_ms, 30'000);
+  EXPECT_EQ(c.sqlite_path(), "var/paygate.db");
+}
+
+TEST_F(ConfigTest, FileValues) {
+  Config c = load_config(write(
+      "[server]\nlisten = \"0.0.0.0:9000\"\n[storage]\ndata_dir = \"/srv/pg\"\n"
+      "[sandbox]\nprocessing_delay_ms = 0\n[notify]\nallow_private_targets = true\n"));
+  EXPECT_EQ(c.server.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.storage.data_dir, "/srv/pg");
+  EXPECT_EQ(c.sandbox.processing_delay_ms, 0);
+  EXPECT_TRUE(c.notify.allow_private_targets);
+  EXPECT_EQ(c.sqlite_path(), "/srv/pg/paygate.db");
+}
+
+TEST_F(ConfigTest, EnvironmentWinsOverTheFile) {
+  ScopedEnv delay("PAYGATE_SANDBOX_PROCESSING_DELAY_MS", "7");
+  ScopedEnv priv("PAYGATE_NOTIFY_ALLOW_PRIVATE_TARGETS", "false");
+  Config c = load_config(write("[sandbox]\nprocessing_delay_ms = 5\n[notify]\nallow_private_targets = true\n"));
+  EXPECT_EQ(c.sandbox.processing_delay_ms, 7);
+  EXPECT_FALSE(c.notify.allow_private_targets);
+}
+
+TEST_F(ConfigTest, BadValuesNameTheKey) {
+  EXPECT_NE(load_error("[sandbox]\nprocessing_delay_ms = \"2s\"\n").find("sandbox.processing_delay_ms"),
+            std::string::npos);
+  EXPECT_NE(load_error("[server]\nthreads = 0\n").find("server.threads: must be between 1 and 64"),
+            std::string::npos);
+  EXPECT_NE(load_error("[notify]\nallow_private_targets = 1\n").find("must be true or false"), std::string::npos);
+  EXPECT_NE(load_error("[storage]\ndata_dir = \"\"\n").find("storage.data_dir"), std::string::npos);
+  EXPECT_NE(load_error("[server\n").find("config file"), std::string::npos);
+}
+
+TEST_F(ConfigTest, BadEnvironmentValuesNameTheKey) {
+  {
+    ScopedEnv e("PAYGATE_NOTIFY_TOTAL_TIMEOUT_MS", "ten");
+    EXPECT_NE(load_error("").find("notify.total_timeout_ms"), std::string::npos);
+  }
+  {
+    ScopedEnv e("PAYGATE_STORAGE_GROUP_COMMIT", "maybe");
+    EXPECT_NE(load_error("").find("storage.group_commit"), std::string::npos);
+  }
+}
+
+TEST_F(ConfigTest, UnknownKeysAreRefused) {
+  // A typo must not silently leave the default in force.
+  EXPECT_NE(load_error("[sandbox]\nprocessing_delay = 0\n").find("unknown key sandbox.processing_delay"),
+            std::string::npos);
+  EXPECT_NE(load_error("[sandbx]\nprocessing_delay_ms = 0\n").find("unknown key sandbx.processing_delay_ms"),
+            std::string::npos);
+  EXPECT_NE(load_error("listen = \"127.0.0.1:1\"\n").find("must be a [section]"), std::string::npos);
+}
+
+TEST_F(ConfigTest, MissingFileIsAnError) {
+  EXPECT_THROW(load_config((dir_.path() / "nope.toml").string()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace paygate::app
