@@ -380,14 +380,17 @@ std::optional<int64_t> SqliteTx::next_consign_due_ms() {
 }
 
 int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batchno) {
-  auto st = c_.prepare(
+  // Two statements rather than one with RETURNING: SQLite builds a temporary b-tree for every RETURNING
+  // statement, which costs more than the look-up of the row just written.
+  auto up = c_.prepare(
       "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, 1) "
-      "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1 RETURNING cards");
+      "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1");
+  up.bind(1, merchant.value()).bind(2, batchno);
+  up.exec();
+  auto st = c_.prepare("SELECT cards FROM consign_batches WHERE merchant_id=?1 AND batchno=?2");
   st.bind(1, merchant.value()).bind(2, batchno);
-  if (!st.step()) throw StorageFailure("batch counter update returned no row");
-  int64_t cards = st.int64(0);
-  st.exec();
-  return cards;
+  if (!st.step()) throw StorageFailure("batch counter update left no row");
+  return st.int64(0);
 }
 
 // ---- ledger ----
