@@ -359,9 +359,19 @@ def backend():
 
 
 def postgres_admin_url():
+    """The test cluster's admin URL: PAYGATE_TEST_POSTGRES_URL, or the file PAYGATE_TEST_POSTGRES_URL_FILE names
+    (written by the `pg.start` CTest fixture, tests/pg/pg_cluster.py)."""
     url = os.environ.get("PAYGATE_TEST_POSTGRES_URL", "")
+    path = os.environ.get("PAYGATE_TEST_POSTGRES_URL_FILE", "")
+    if not url and path:
+        try:
+            with open(path) as f:
+                url = f.read().strip()
+        except OSError as e:
+            raise AssertionError("cannot read the PostgreSQL test cluster's URL from %s: %s" % (path, e))
     if not url:
-        raise AssertionError("PAYGATE_TEST_BACKEND=postgresql needs PAYGATE_TEST_POSTGRES_URL (run through ctest)")
+        raise AssertionError("PAYGATE_TEST_BACKEND=postgresql needs PAYGATE_TEST_POSTGRES_URL or "
+                             "PAYGATE_TEST_POSTGRES_URL_FILE (run through ctest, which starts the cluster)")
     return url
 
 
