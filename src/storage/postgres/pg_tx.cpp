@@ -107,10 +107,11 @@ Table make_statements() {
       "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES ($1, $2, 1) "
       "ON CONFLICT (merchant_id, batchno) DO UPDATE SET cards = consign_batches.cards + 1 RETURNING cards");
 
-  // Locks the entry's accounts in account order (the sort runs below the row locks), the same order on every
-  // writer and node, and reads their balances as of the lock.
+  // Locks the entry's accounts in one fixed order (rows are locked as the sort returns them): platform accounts
+  // first, then merchant accounts, each by name. Reads their balances as of the lock.
   def(kAccountsLock, "accounts_lock",
-      "SELECT account, balance_fen FROM ledger_accounts WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE");
+      "SELECT account, balance_fen FROM ledger_accounts WHERE account = ANY($1::text[]) "
+      "ORDER BY merchant_id IS NOT NULL, account FOR UPDATE");
   def(kAccountBalance, "account_balance", "SELECT balance_fen FROM ledger_accounts WHERE account = $1");
   def(kEntryInsert, "entry_insert", "INSERT INTO ledger_entries (kind, reference, created_at_ms) VALUES ($1, $2, $3)");
   def(kAccountCreate, "account_create",
@@ -557,12 +558,14 @@ Status PgTx::post(const ledger::Entry& entry, int64_t now_ms) {
   require_write("post");
   auto valid = ledger::validate(entry);
   PG_ASSERT(valid.ok(), "posting an invalid ledger entry");
-  // Accounts in a fixed order, so that two transactions posting to the same accounts lock them in the same order
-  // and do not deadlock on each other (validate() guarantees each account once).
+  // Accounts in one fixed order, the same on every writer and node: the platform's accounts first (every entry
+  // moves money against one of them), then the merchants', each by name. A transaction holding a merchant account
+  // then already holds the platform accounts it needs, so the posts of two batches (each settling orders of
+  // several merchants) queue behind each other instead of deadlocking. validate() guarantees each account once.
   std::vector<const ledger::Posting*> postings;
   for (const auto& p : entry.postings) postings.push_back(&p);
-  std::sort(postings.begin(), postings.end(),
-            [](const auto* a, const auto* b) { return a->account.code < b->account.code; });
+  auto lock_order = [](const ledger::Posting* p) { return std::pair(p->account.merchant_id != 0, p->account.code); };
+  std::sort(postings.begin(), postings.end(), [&](const auto* a, const auto* b) { return lock_order(a) < lock_order(b); });
   std::vector<std::string> codes;
   for (const auto* p : postings) codes.push_back(p->account.code);
 
