@@ -104,7 +104,8 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
 }  // namespace
 
 int serve(const Config& config, const ServeOptions& options) {
-  auto box = load_master_key(config.storage.data_dir);
+  auto box = load_master_key(config.storage.data_dir,
+                             config.uses_postgres() ? MasterKeyCreation::kForbidden : MasterKeyCreation::kAllowed);
   auto store = open_store(config, box);
   SystemClock clock;
   SecureRandom random;
@@ -160,10 +161,16 @@ int serve(const Config& config, const ServeOptions& options) {
   });
   auto& queue_gauge = registry.gauge("paygate_storage_write_queue_depth", "Writes waiting for the writer.");
   auto& commits_gauge = registry.gauge("paygate_storage_commits", "Write transactions committed since start.");
+  auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
+                                           "Waits of the writers for the database server since start (PostgreSQL).");
+  auto& retries_gauge = registry.gauge("paygate_storage_batch_retries",
+                                       "Write batches run again after a deadlock or lost connection (PostgreSQL).");
   router.add(bhttp::verb::get, "/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
     auto stats = store->stats();
     queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
     commits_gauge.set(static_cast<int64_t>(stats.commits));
+    round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
+    retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());
   });
 
@@ -200,8 +207,9 @@ int serve(const Config& config, const ServeOptions& options) {
     { std::ofstream(tmp) << bound->port() << "\n"; }
     std::filesystem::rename(tmp, options.port_file);
   }
-  spdlog::info("event=started listen={}:{} data_dir={} group_commit={} processing_delay_ms={}",
-               bound->address().to_string(), bound->port(), config.storage.data_dir, config.storage.group_commit,
+  spdlog::info("event=started listen={}:{} data_dir={} engine={} database={} group_commit={} processing_delay_ms={}",
+               bound->address().to_string(), bound->port(), config.storage.data_dir, store->engine(),
+               config.database_display(), config.storage.group_commit,
                config.sandbox.processing_delay_ms);
 
   // One node (SQLite): claims left by a previous process (killed mid-delivery) can be retried now instead of
