@@ -23,6 +23,9 @@ constexpr const char* kKeepalivesIntervalS = "5";
 constexpr const char* kKeepalivesCount = "3";
 constexpr const char* kTcpUserTimeoutMs = "30000";
 
+// Statements sent and not yet answered, at most; then send() waits for their answers.
+constexpr size_t kPendingStatementsMax = 1'024;
+
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
@@ -249,7 +252,9 @@ void Conn::send(int stmt, const Params& params, int64_t expect_rows) {
   throw_if_failed();
   send_prepared(stmt, params);
   pending_.push_back(Pending{false, tag_, expect_rows, stmt, false});
-  if (!options_.pipeline) wait();  // without pipelining every statement is a round trip
+  // Without pipelining every statement is a round trip. With it, a closure that only ever sends (thousands of
+  // updates, nothing read) still has its answers read every kPendingStatementsMax statements.
+  if (!options_.pipeline || pending_.size() >= kPendingStatementsMax) wait();
 }
 
 Rows Conn::query(int stmt, const Params& params) {

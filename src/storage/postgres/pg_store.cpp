@@ -279,6 +279,10 @@ class PostgresStore final : public Store {
   }
 
   void release_reader(std::unique_ptr<Conn> c, bool healthy) {
+    // A lost connection most likely means the server restarted or failed over: the idle ones died with it, and
+    // each would fail one read before anyone noticed. Drop them all.
+    bool lost = !c->alive() || (c->failure() && c->failure()->connection_lost);
+    std::vector<std::unique_ptr<Conn>> dropped;
     {
       std::lock_guard lock(readers_mu_);
       if (healthy && !readers_closed_) {
@@ -286,9 +290,13 @@ class PostgresStore final : public Store {
       } else {
         --readers_open_;
       }
+      if (lost) {
+        readers_open_ -= idle_readers_.size();
+        dropped.swap(idle_readers_);
+      }
     }
-    readers_cv_.notify_one();
-    c.reset();  // a dropped connection closes outside the lock
+    readers_cv_.notify_all();
+    // Dropped connections close outside the lock.
   }
 
   const crypto::SecretBox& box() const { return *box_; }
@@ -477,10 +485,11 @@ class PostgresStore final : public Store {
     int attempts = 0;
     uint64_t retries = 0;
     size_t restarts = 0;
+    bool unreachable = false;
     for (;;) {
       if (!ensure_connected(w)) {
         failure = "database unreachable";
-        reconnect_backoff(w);
+        unreachable = true;
         break;
       }
       for (auto& r : results) r.reset();
@@ -539,6 +548,7 @@ class PostgresStore final : public Store {
         batch[i].done(unavailable("storage commit failed, retry later"));
       }
     }
+    if (unreachable) reconnect_backoff(w);  // after answering: the requests need not wait for it
   }
 
   void add_round_trips(uint64_t n) {

@@ -612,6 +612,39 @@ TEST_F(PostgresNodes, AServerErrorRollsBackOnlyItsOwnRequest) {
   EXPECT_EQ(a_->stats().batch_retries, 0u) << "rolled back to its savepoint, not a rerun";
 }
 
+// The server drops every session (a restart, a fail-over): writes retry on new connections without the caller
+// noticing; of the pooled readers, at most the first read after the drop fails, and the dead pool is dropped with it.
+TEST_F(PostgresNodes, AfterTheServerDropsEveryConnectionTheStoreRecovers) {
+  a_ = harness_->open(StoreOptions{.writers = 2});
+  {
+    auto r1 = a_->read();
+    auto r2 = a_->read();
+    auto r3 = a_->read();
+    EXPECT_EQ(r1->pending_notifications() + r2->pending_notifications() + r3->pending_notifications(), 0);
+  }  // three idle reader connections now
+  int killed = std::stoi(admin_value("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                                     harness_->database() + "' AND application_name LIKE 'paygate-%'"));
+  EXPECT_EQ(killed, 5);
+  for (int i = 0; i < 4; ++i) {
+    auto st = a_->write_sync([i](Tx& tx) {
+      tx.enqueue_notification(notification("AFTER-DROP-" + std::to_string(i), 1'000));
+      return ok_status();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  }
+  int failed_reads = 0;
+  int64_t pending = -1;
+  for (int attempt = 0; attempt < 3 && pending < 0; ++attempt) {
+    try {
+      pending = a_->read()->pending_notifications();
+    } catch (const StorageFailure&) {
+      ++failed_reads;
+    }
+  }
+  EXPECT_LE(failed_reads, 1);
+  EXPECT_EQ(pending, 4);
+}
+
 // Bytes that are not UTF-8 where merchants send free text (custom, card number) round-trip exactly.
 TEST_F(PostgresNodes, MerchantBytesThatAreNotUtf8RoundTrip) {
   a_ = harness_->open();
