@@ -993,6 +993,30 @@ TEST_P(StoreConformance, NextNotificationDueAndPendingCount) {
   EXPECT_EQ(store_->read()->pending_notifications(), 1);
 }
 
+TEST_P(StoreConformance, ReleaseNotificationClaimsClearsEveryPendingClaim) {
+  NotificationId a, b, done;
+  write([&](Tx& tx) {
+    a = tx.enqueue_notification(sample_notification("C1", 1'000));
+    b = tx.enqueue_notification(sample_notification("C2", 1'000));
+    done = tx.enqueue_notification(sample_notification("C3", 1'000));
+  });
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10); }).size(), 3u);
+  write([&](Tx& tx) {
+    auto n = *tx.notification(done);
+    n.state = NotificationState::kDelivered;
+    tx.update_notification(n);  // keeps its claim: only pending rows are released
+  });
+  EXPECT_EQ(written([](Tx& tx) { return tx.release_notification_claims(); }), 2);
+  auto tx = store_->read();
+  EXPECT_EQ(tx->notification(a)->claimed_until_ms, 0);
+  EXPECT_EQ(tx->notification(b)->claimed_until_ms, 0);
+  EXPECT_EQ(tx->notification(done)->claimed_until_ms, 61'000);
+  EXPECT_EQ(tx->next_notification_due_ms(), std::optional<int64_t>{1'000});
+  tx.reset();
+  EXPECT_EQ(written([](Tx& tx) { return tx.release_notification_claims(); }), 0);
+  EXPECT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10); }).size(), 2u);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Write semantics
 

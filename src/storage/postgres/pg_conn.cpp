@@ -1,11 +1,10 @@
 #include "storage/postgres/pg_conn.h"
 
 #include <endian.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <regex>
-
-#include <spdlog/spdlog.h>
 
 namespace paygate::storage::pg {
 namespace {
@@ -49,15 +48,18 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
-bool is_transient_sqlstate(std::string_view s) { return s == "40001" || s == "40P01" || s == "55P03"; }
+bool is_transient_sqlstate(std::string_view s) {
+  return s == "40001" || s == "40P01" || s == "55P03";
+}
 
 bool is_connection_sqlstate(std::string_view s) {
   return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
 }
 
 PgFailure::PgFailure(Failure f)
-    : StorageFailure(f.connection_lost ? "PostgreSQL connection lost: " + f.message
-                                       : "PostgreSQL: " + f.message + (f.sqlstate.empty() ? "" : " (SQLSTATE " + f.sqlstate + ")")),
+    : StorageFailure(f.connection_lost
+                         ? "PostgreSQL connection lost: " + f.message
+                         : "PostgreSQL: " + f.message + (f.sqlstate.empty() ? "" : " (SQLSTATE " + f.sqlstate + ")")),
       f_(std::move(f)) {}
 
 // ---- Params ----
@@ -178,10 +180,18 @@ std::shared_ptr<PGconn> Conn::connect_plain(const Options& options) {
   std::string timeout = std::to_string(options.connect_timeout_s);
   // Keywords before dbname are defaults the URL may override; client_encoding after it is forced: every string
   // paygate sends and reads is UTF-8.
-  const char* keys[] = {"connect_timeout",  "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "tcp_user_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
-  const char* values[] = {timeout.c_str(),   kKeepalivesIdleS, kKeepalivesIntervalS, kKeepalivesCount,
-                          kTcpUserTimeoutMs, options.application_name.c_str(), options.url.c_str(), "UTF8", nullptr};
+  const char* keys[] = {"connect_timeout",  "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "fallback_application_name",
+                        "dbname",           "client_encoding",  nullptr};
+  const char* values[] = {timeout.c_str(),
+                          kKeepalivesIdleS,
+                          kKeepalivesIntervalS,
+                          kKeepalivesCount,
+                          kTcpUserTimeoutMs,
+                          options.application_name.c_str(),
+                          options.url.c_str(),
+                          "UTF8",
+                          nullptr};
   std::shared_ptr<PGconn> conn(PQconnectdbParams(keys, values, 1), &PQfinish);
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     std::string err = conn ? trimmed(PQerrorMessage(conn.get())) : "out of memory";
@@ -197,7 +207,8 @@ Conn::Conn(Options options, std::span<const StatementDef> statements, const std:
   conn_ = owned_.get();
   try {
     for (const auto& sql : session_sql) exec_plain(conn_, sql, sql);
-    if (PQenterPipelineMode(conn_) != 1) throw StorageFailure("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn_)));
+    if (PQenterPipelineMode(conn_) != 1)
+      throw StorageFailure("cannot enter pipeline mode: " + trimmed(PQerrorMessage(conn_)));
     for (size_t i = 0; i < statements_.size(); ++i) {
       if (PQsendPrepare(conn_, statements_[i].name, statements_[i].sql, 0, nullptr) != 1) {
         mark_lost("preparing " + std::string(statements_[i].name));

@@ -48,9 +48,9 @@ inline constexpr int kTagNone = -1;
 struct Failure {
   std::string sqlstate;  // the server's SQLSTATE; empty when the connection was lost or a row check failed
   std::string message;
-  int tag = kTagNone;           // whose statement failed
-  bool connection_lost = false; // the connection is unusable: reconnect
-  bool server_error = false;    // the server reported it, and skips further statements until the next Sync
+  int tag = kTagNone;            // whose statement failed
+  bool connection_lost = false;  // the connection is unusable: reconnect
+  bool server_error = false;     // the server reported it, and skips further statements until the next Sync
 };
 
 // What Conn throws once a failure is known. A StorageFailure, so a closure that does not catch it fails with
@@ -90,7 +90,7 @@ class Rows {
   int size() const { return r_ ? PQntuples(r_.get()) : 0; }
   bool empty() const { return size() == 0; }
   bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
-  int64_t i64(int row, int col) const;    // SMALLINT, INTEGER or BIGINT
+  int64_t i64(int row, int col) const;  // SMALLINT, INTEGER or BIGINT
   bool boolean(int row, int col) const;
   std::string text(int row, int col) const;  // TEXT or BYTEA: the bytes
   int64_t affected() const;                  // rows inserted/updated/deleted by the statement

@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_store.h"
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -8,8 +9,6 @@
 #include <mutex>
 #include <random>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "storage/migrations.h"
 #include "storage/postgres/pg_conn.h"
@@ -61,8 +60,8 @@ void apply_migrations(PGconn* c, const std::string& redacted_url) {
                      "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                      "applied_at_ms BIGINT NOT NULL)",
                      "creating schema_migrations");
-    auto applied = Conn::exec_plain(c, "SELECT number, name FROM schema_migrations ORDER BY number",
-                                    "reading schema_migrations");
+    auto applied =
+        Conn::exec_plain(c, "SELECT number, name FROM schema_migrations ORDER BY number", "reading schema_migrations");
     std::map<int, std::string> done;
     for (int i = 0; i < PQntuples(applied.get()); ++i) {
       done[std::stoi(PQgetvalue(applied.get(), i, 0))] = PQgetvalue(applied.get(), i, 1);
@@ -71,8 +70,8 @@ void apply_migrations(PGconn* c, const std::string& redacted_url) {
     for (const auto& m : migrations) {
       if (auto it = done.find(m.number); it != done.end()) {
         if (it->second != m.name) {
-          throw StorageFailure("migration " + std::to_string(m.number) + " is " + it->second +
-                               " in the database but " + m.name + " in this binary");
+          throw StorageFailure("migration " + std::to_string(m.number) + " is " + it->second + " in the database but " +
+                               m.name + " in this binary");
         }
         continue;
       }
@@ -128,7 +127,9 @@ struct Attempt {
   std::string why;
 };
 
-Status unavailable(std::string message) { return make_error(ErrorCode::kUnavailable, std::move(message)); }
+Status unavailable(std::string message) {
+  return make_error(ErrorCode::kUnavailable, std::move(message));
+}
 
 class PostgresStore final : public Store {
  public:
@@ -608,7 +609,9 @@ class SnapshotTx final : private PooledConnection, public PgTx {
   PostgresStore& store_;
 };
 
-std::unique_ptr<Tx> PostgresStore::read() { return std::make_unique<SnapshotTx>(*this, acquire_reader()); }
+std::unique_ptr<Tx> PostgresStore::read() {
+  return std::make_unique<SnapshotTx>(*this, acquire_reader());
+}
 
 }  // namespace
 

@@ -12,10 +12,10 @@
 namespace paygate::storage {
 
 struct PostgresOptions {
-  std::string url;                  // postgresql://user:password@host:port/database?... (logged without password)
-  size_t writer_connections = 4;    // writer threads, one connection each (1..kPgWriterConnectionsMax)
-  size_t reader_connections = 8;    // read snapshots open at once (1..kPgReaderConnectionsMax)
-  bool group_commit = true;         // false: one transaction per request, for comparison
+  std::string url;                // postgresql://user:password@host:port/database?... (logged without password)
+  size_t writer_connections = 4;  // writer threads, one connection each (1..kPgWriterConnectionsMax)
+  size_t reader_connections = 8;  // read snapshots open at once (1..kPgReaderConnectionsMax)
+  bool group_commit = true;       // false: one transaction per request, for comparison
   size_t commit_batch_max = limits::kCommitBatchSizeMax;
   size_t queue_depth_max = limits::kWriteQueueDepthMax;
   bool pipeline = true;             // false: every statement waits for its answer, to count what pipelining saves

@@ -1,5 +1,7 @@
 // PostgreSQL-specific behaviour: several nodes (two Store instances on one database), retries, lost
 // connections, round trips. What every engine must do is in storage/store_conformance_test.cpp.
+#include "storage/postgres/pg_store.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,7 +15,6 @@
 #include "ledger/ledger.h"
 #include "protocols/consign/service.h"
 #include "storage/postgres/pg_conn.h"
-#include "storage/postgres/pg_store.h"
 #include "storage/testing/store_fixture.h"
 
 namespace paygate::storage {
@@ -114,9 +115,7 @@ class PostgresNodes : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.error().message;
   }
 
-  std::string admin_value(const std::string& sql) {
-    return testing::postgres_admin_value(harness_->admin_url(), sql);
-  }
+  std::string admin_value(const std::string& sql) { return testing::postgres_admin_value(harness_->admin_url(), sql); }
 
   // Waits until some session of this database waits for a lock (the other node's insert behind ours).
   void wait_for_a_lock_waiter() {
@@ -149,7 +148,8 @@ TEST_F(PostgresNodes, AClaimedNotificationIsNeverHandedToBothNodes) {
   open_nodes();
   constexpr int kNotifications = 300;
   ASSERT_TRUE(a_->write_sync([](Tx& tx) {
-                  for (int i = 0; i < kNotifications; ++i) tx.enqueue_notification(notification("N" + std::to_string(i), 1'000));
+                  for (int i = 0; i < kNotifications; ++i)
+                    tx.enqueue_notification(notification("N" + std::to_string(i), 1'000));
                   return ok_status();
                 }).ok());
   std::mutex mu;
@@ -174,7 +174,8 @@ TEST_F(PostgresNodes, AClaimedNotificationIsNeverHandedToBothNodes) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(claimed.size(), static_cast<size_t>(kNotifications));
-  for (const auto& [id, times] : claimed) EXPECT_EQ(times, 1) << "notification " << id << " claimed " << times << " times";
+  for (const auto& [id, times] : claimed)
+    EXPECT_EQ(times, 1) << "notification " << id << " claimed " << times << " times";
 }
 
 TEST_F(PostgresNodes, DueOrdersLockedByOneNodeAreSkippedByTheOther) {
@@ -202,7 +203,8 @@ TEST_F(PostgresNodes, DueOrdersLockedByOneNodeAreSkippedByTheOther) {
   });
   a_locked.wait();
   ASSERT_TRUE(b_->write_sync([&](Tx& tx) {
-                  for (const auto& o : tx.consign_orders_due(kNowMs + 100, 100)) seen_by_b.insert(o.sys_order_id.value());
+                  for (const auto& o : tx.consign_orders_due(kNowMs + 100, 100))
+                    seen_by_b.insert(o.sys_order_id.value());
                   return ok_status();
                 }).ok());
   release.count_down();
@@ -316,7 +318,9 @@ TEST_F(PostgresNodes, TheSameCardFromBothNodesIsLiveOnce) {
     });
   });
   inserted.wait();
-  std::thread tb([&] { from_b = b_->write_sync([&](Tx& tx) { return tx.insert_consign_order(order(kB, "O-b", "C-b", "fp-same")); }); });
+  std::thread tb([&] {
+    from_b = b_->write_sync([&](Tx& tx) { return tx.insert_consign_order(order(kB, "O-b", "C-b", "fp-same")); });
+  });
   wait_for_a_lock_waiter();
   release.count_down();
   ta.join();
@@ -343,7 +347,9 @@ TEST_F(PostgresNodes, TheSameMerchantOrderIdFromBothNodesIsADuplicateOnceTheFirs
   });
   inserted.wait();
   // Same merchant order id, same card too: the order id is what B must hear about (see insert_consign_order).
-  std::thread tb([&] { from_b = b_->write_sync([&](Tx& tx) { return tx.insert_consign_order(order(kA, "O-race", "C-2", "fp-1")); }); });
+  std::thread tb([&] {
+    from_b = b_->write_sync([&](Tx& tx) { return tx.insert_consign_order(order(kA, "O-race", "C-2", "fp-1")); });
+  });
   wait_for_a_lock_waiter();
   release.count_down();
   ta.join();
@@ -429,8 +435,20 @@ TEST_F(PostgresNodes, ABatchHittingADeadlockIsRunAgainAndEveryRequestAnswered) {
   Latch a_has_x(1), b_has_y(1);
   Latch hold_a(1), hold_b(1), a_held(1), b_held(1);
   // Hold each node's only writer, so that the deadlocking request and its fillers form one batch.
-  a_->submit([&](Tx&) { a_held.count_down(); hold_a.wait(); return ok_status(); }, [](Status) {});
-  b_->submit([&](Tx&) { b_held.count_down(); hold_b.wait(); return ok_status(); }, [](Status) {});
+  a_->submit(
+      [&](Tx&) {
+        a_held.count_down();
+        hold_a.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  b_->submit(
+      [&](Tx&) {
+        b_held.count_down();
+        hold_b.wait();
+        return ok_status();
+      },
+      [](Status) {});
   a_held.wait();
   b_held.wait();
   constexpr int kFillers = 5;
@@ -465,10 +483,12 @@ TEST_F(PostgresNodes, ABatchHittingADeadlockIsRunAgainAndEveryRequestAnswered) {
   for (int i = 0; i < kFillers; ++i) {
     for (auto* node : {a_.get(), b_.get()}) {
       std::string ref = (node == a_.get() ? "FA" : "FB") + std::to_string(i);
-      node->submit([ref](Tx& tx) {
-        tx.enqueue_notification(notification(ref, 1'000));
-        return ok_status();
-      }, on_done);
+      node->submit(
+          [ref](Tx& tx) {
+            tx.enqueue_notification(notification(ref, 1'000));
+            return ok_status();
+          },
+          on_done);
     }
   }
   hold_a.count_down();
@@ -525,7 +545,8 @@ TEST_F(PostgresNodes, ACommitWhoseOutcomeIsUnknownIsUnavailableAndNotRunAgain) {
     // Kill this writer's own session, and wait until it is gone, before the writer sends COMMIT.
     EXPECT_EQ(terminate("paygate-writer-0"), 1);
     for (int i = 0; i < 500 && std::stoi(admin_value("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = "
-                                                     "'paygate-writer-0' AND datname = '" + harness_->database() + "'")) > 0;
+                                                     "'paygate-writer-0' AND datname = '" +
+                                                     harness_->database() + "'")) > 0;
          ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -549,7 +570,13 @@ TEST_F(PostgresNodes, ACommitWhoseOutcomeIsUnknownIsUnavailableAndNotRunAgain) {
 TEST_F(PostgresNodes, AFailureFoundLateFailsOnlyItsOwnRequest) {
   a_ = harness_->open(StoreOptions{.writers = 1});
   Latch held(1), hold(1);
-  a_->submit([&](Tx&) { held.count_down(); hold.wait(); return ok_status(); }, [](Status) {});
+  a_->submit(
+      [&](Tx&) {
+        held.count_down();
+        hold.wait();
+        return ok_status();
+      },
+      [](Status) {});
   held.wait();
   std::vector<std::optional<Status>> answers(3);
   Latch answered(3);
@@ -559,13 +586,25 @@ TEST_F(PostgresNodes, AFailureFoundLateFailsOnlyItsOwnRequest) {
       answered.count_down();
     };
   };
-  a_->submit([](Tx& tx) { tx.enqueue_notification(notification("L0", 1'000)); return ok_status(); }, keep(0));
-  a_->submit([](Tx& tx) {
-    tx.enqueue_notification(notification("L1", 1'000));
-    tx.update_consign_order(order(kA, "missing", "C-missing", "fp-missing"));  // no such order
-    return ok_status();
-  }, keep(1));
-  a_->submit([](Tx& tx) { tx.enqueue_notification(notification("L2", 1'000)); return ok_status(); }, keep(2));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("L0", 1'000));
+        return ok_status();
+      },
+      keep(0));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("L1", 1'000));
+        tx.update_consign_order(order(kA, "missing", "C-missing", "fp-missing"));  // no such order
+        return ok_status();
+      },
+      keep(1));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("L2", 1'000));
+        return ok_status();
+      },
+      keep(2));
   hold.count_down();
   answered.wait();
   EXPECT_TRUE(answers[0]->ok());
@@ -582,7 +621,13 @@ TEST_F(PostgresNodes, AFailureFoundLateFailsOnlyItsOwnRequest) {
 TEST_F(PostgresNodes, AServerErrorRollsBackOnlyItsOwnRequest) {
   a_ = harness_->open(StoreOptions{.writers = 1});
   Latch held(1), hold(1);
-  a_->submit([&](Tx&) { held.count_down(); hold.wait(); return ok_status(); }, [](Status) {});
+  a_->submit(
+      [&](Tx&) {
+        held.count_down();
+        hold.wait();
+        return ok_status();
+      },
+      [](Status) {});
   held.wait();
   std::vector<std::optional<Status>> answers(3);
   Latch answered(3);
@@ -592,13 +637,25 @@ TEST_F(PostgresNodes, AServerErrorRollsBackOnlyItsOwnRequest) {
       answered.count_down();
     };
   };
-  a_->submit([](Tx& tx) { tx.enqueue_notification(notification("E0", 1'000)); return ok_status(); }, keep(0));
-  a_->submit([](Tx& tx) {
-    tx.enqueue_notification(notification("E1", 1'000));
-    tx.enqueue_notification(notification("E1-\xff\xfe", 1'000));  // not UTF-8: the server refuses it
-    return ok_status();
-  }, keep(1));
-  a_->submit([](Tx& tx) { tx.enqueue_notification(notification("E2", 1'000)); return ok_status(); }, keep(2));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("E0", 1'000));
+        return ok_status();
+      },
+      keep(0));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("E1", 1'000));
+        tx.enqueue_notification(notification("E1-\xff\xfe", 1'000));  // not UTF-8: the server refuses it
+        return ok_status();
+      },
+      keep(1));
+  a_->submit(
+      [](Tx& tx) {
+        tx.enqueue_notification(notification("E2", 1'000));
+        return ok_status();
+      },
+      keep(2));
   hold.count_down();
   answered.wait();
   EXPECT_TRUE(answers[0]->ok());
@@ -762,7 +819,13 @@ TEST_F(PostgresNodes, RoundTripsPerBatchOfConsignSubmits) {
   a_ = harness_->open(StoreOptions{.writers = 1});
   seed(*a_);
   Latch held(1), hold(1);
-  a_->submit([&](Tx&) { held.count_down(); hold.wait(); return ok_status(); }, [](Status) {});
+  a_->submit(
+      [&](Tx&) {
+        held.count_down();
+        hold.wait();
+        return ok_status();
+      },
+      [](Status) {});
   held.wait();
   uint64_t before = a_->stats().round_trips;
   constexpr int kSubmits = 20;

@@ -13,18 +13,18 @@ namespace {
 #define PG_MERCHANT_COLUMNS \
   "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, created_at_ms, updated_at_ms"
 
-#define PG_PRODUCT_COLUMNS                                                                                  \
+#define PG_PRODUCT_COLUMNS                                                                                       \
   "product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, custom_rate_min_permille, " \
   "custom_rate_max_permille, enabled, created_at_ms"
 
-#define PG_ORDER_COLUMNS                                                                                        \
-  "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "            \
+#define PG_ORDER_COLUMNS                                                                                         \
+  "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "             \
   "card_password_sealed, card_fingerprint, se_code_sealed, face_money_yuan, rate_permille, notify_url, custom, " \
   "request_fingerprint, state, message, real_money_yuan, amount_fen, success_time_s, process_after_ms, "         \
   "created_at_ms, updated_at_ms"
 
-#define PG_NOTIFICATION_COLUMNS                                                                             \
-  "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, "  \
+#define PG_NOTIFICATION_COLUMNS                                                                           \
+  "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, " \
   "attempts_max, state, next_attempt_at_ms, claimed_until_ms, created_at_ms, updated_at_ms"
 
 using Table = std::array<StatementDef, kStmtCount>;
@@ -46,14 +46,16 @@ Table make_statements() {
   def(kMerchantIdLock, "merchant_id_lock", "SELECT pg_advisory_xact_lock($1::bigint)");
   def(kMerchantNextId, "merchant_next_id", "SELECT COALESCE(MAX(merchant_id), 10000) + 1 FROM merchants");
   def(kMerchantInsert, "merchant_insert",
-      "INSERT INTO merchants (" PG_MERCHANT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "INSERT INTO merchants (" PG_MERCHANT_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
       "ON CONFLICT DO NOTHING RETURNING merchant_id");
   def(kMerchantUpdate, "merchant_update",
       "UPDATE merchants SET name = $2, enabled = $3, app_key = $4, sign_key_sealed = $5, aes_key_sealed = $6, "
       "keys_version = $7, updated_at_ms = $8 WHERE merchant_id = $1");
 
   def(kProductUpsert, "product_upsert",
-      "INSERT INTO products (" PG_PRODUCT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "INSERT INTO products (" PG_PRODUCT_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
       "ON CONFLICT (product_code) DO UPDATE SET name = excluded.name, face_values_yuan = excluded.face_values_yuan, "
       "default_rate_permille = excluded.default_rate_permille, custom_rate_allowed = excluded.custom_rate_allowed, "
       "custom_rate_min_permille = excluded.custom_rate_min_permille, "
@@ -76,7 +78,8 @@ Table make_statements() {
   // aborting the transaction; kOrderConflict then says which rule it was. Under READ COMMITTED an insert that
   // meets a row another transaction has inserted but not committed waits for it, and conflicts once it commits.
   def(kOrderInsert, "order_insert",
-      "INSERT INTO consign_orders (" PG_ORDER_COLUMNS ", card_live) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+      "INSERT INTO consign_orders (" PG_ORDER_COLUMNS
+      ", card_live) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
       "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT DO NOTHING RETURNING 1");
   def(kOrderConflict, "order_conflict",
       "SELECT EXISTS (SELECT 1 FROM consign_orders WHERE merchant_id = $1 AND merchant_order_id = $2), "
@@ -89,16 +92,19 @@ Table make_statements() {
       "SELECT " PG_ORDER_COLUMNS " FROM consign_orders WHERE merchant_id = $1 AND merchant_order_id = $2");
   def(kOrderBySys, "order_by_sys", "SELECT " PG_ORDER_COLUMNS " FROM consign_orders WHERE sys_order_id = $1");
   def(kOrdersList, "orders_list",
-      "SELECT " PG_ORDER_COLUMNS " FROM consign_orders WHERE ($1::bigint IS NULL OR merchant_id = $1) "
+      "SELECT " PG_ORDER_COLUMNS
+      " FROM consign_orders WHERE ($1::bigint IS NULL OR merchant_id = $1) "
       "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR batchno = $3) "
       "AND ($4::bigint IS NULL OR created_at_ms < $4 OR (created_at_ms = $4 AND sys_order_id < $5::text)) "
       "ORDER BY created_at_ms DESC, sys_order_id DESC LIMIT $6");
   // SKIP LOCKED: an order another transaction (another node's processor) holds is left to it.
   def(kOrdersDueLocked, "orders_due_locked",
-      "SELECT " PG_ORDER_COLUMNS " FROM consign_orders WHERE state = 'processing' AND process_after_ms <= $1 "
+      "SELECT " PG_ORDER_COLUMNS
+      " FROM consign_orders WHERE state = 'processing' AND process_after_ms <= $1 "
       "ORDER BY process_after_ms, sys_order_id LIMIT $2 FOR UPDATE SKIP LOCKED");
   def(kOrdersDue, "orders_due",
-      "SELECT " PG_ORDER_COLUMNS " FROM consign_orders WHERE state = 'processing' AND process_after_ms <= $1 "
+      "SELECT " PG_ORDER_COLUMNS
+      " FROM consign_orders WHERE state = 'processing' AND process_after_ms <= $1 "
       "ORDER BY process_after_ms, sys_order_id LIMIT $2");
   def(kCardLive, "card_live", "SELECT 1 FROM consign_orders WHERE card_fingerprint = $1 AND card_live");
   def(kNextConsignDue, "next_consign_due",
@@ -156,7 +162,8 @@ Table make_statements() {
       "WITH claimed AS (UPDATE notifications SET claimed_until_ms = $2 WHERE notification_id IN ("
       "SELECT notification_id FROM notifications WHERE state = 'pending' AND next_attempt_at_ms <= $1 "
       "AND claimed_until_ms <= $1 ORDER BY next_attempt_at_ms, notification_id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-      "RETURNING " PG_NOTIFICATION_COLUMNS ") "
+      "RETURNING " PG_NOTIFICATION_COLUMNS
+      ") "
       "SELECT * FROM claimed ORDER BY next_attempt_at_ms, notification_id");
   def(kAttemptUpsert, "attempt_upsert",
       "INSERT INTO notification_attempts (notification_id, attempt_no, started_at_ms, latency_ms, http_status, "
@@ -188,7 +195,9 @@ Table make_statements() {
 std::string merchant_aad(MerchantId id, const char* field) {
   return "merchant:" + std::to_string(id.value()) + ":" + field;
 }
-std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
+std::string order_aad(const SysOrderId& id, const char* field) {
+  return "consign:" + id.value() + ":" + field;
+}
 
 std::string join_face_values(const std::vector<int64_t>& values) {
   std::string out;
@@ -471,10 +480,10 @@ Status PgTx::insert_consign_order(const orders::ConsignOrder& o) {
     // SQLite, with one writer, never sees two conflicts at once through the service (it looks the order id up
     // before inserting) and reports the card first.
     auto why = c_.query(kOrderConflict, Params()
-                                           .i64(o.merchant_id.value())
-                                           .text(o.merchant_order_id)
-                                           .text(o.card_fingerprint)
-                                           .text(o.sys_order_id.value()));
+                                            .i64(o.merchant_id.value())
+                                            .text(o.merchant_order_id)
+                                            .text(o.card_fingerprint)
+                                            .text(o.sys_order_id.value()));
     if (why.boolean(0, 0)) return make_error(ErrorCode::kAlreadyExists, "duplicate orderId");
     if (live && why.boolean(0, 1)) return make_error(ErrorCode::kAlreadyExists, "card already submitted");
     if (why.boolean(0, 2)) return make_error(ErrorCode::kAlreadyExists, "sys order id collision");
@@ -513,9 +522,18 @@ std::optional<orders::ConsignOrder> PgTx::consign_order_by_sys(const SysOrderId&
 
 std::vector<orders::ConsignOrder> PgTx::consign_orders(const OrderFilter& f) {
   Params p;
-  if (f.merchant_id) p.i64(f.merchant_id->value()); else p.null();
-  if (f.state) p.text(orders::state_name(*f.state)); else p.null();
-  if (f.batchno) p.text(*f.batchno); else p.null();
+  if (f.merchant_id)
+    p.i64(f.merchant_id->value());
+  else
+    p.null();
+  if (f.state)
+    p.text(orders::state_name(*f.state));
+  else
+    p.null();
+  if (f.batchno)
+    p.text(*f.batchno);
+  else
+    p.null();
   if (f.before) {
     p.i64(f.before->first).text(f.before->second);
   } else {
@@ -537,7 +555,9 @@ std::vector<orders::ConsignOrder> PgTx::consign_orders_due(int64_t now_ms, size_
   return out;
 }
 
-bool PgTx::consign_card_live(const std::string& fp) { return !c_.query(kCardLive, Params().text(fp)).empty(); }
+bool PgTx::consign_card_live(const std::string& fp) {
+  return !c_.query(kCardLive, Params().text(fp)).empty();
+}
 
 std::optional<int64_t> PgTx::next_consign_due_ms() {
   auto rows = c_.query(kNextConsignDue);
@@ -565,7 +585,8 @@ Status PgTx::post(const ledger::Entry& entry, int64_t now_ms) {
   std::vector<const ledger::Posting*> postings;
   for (const auto& p : entry.postings) postings.push_back(&p);
   auto lock_order = [](const ledger::Posting* p) { return std::pair(p->account.merchant_id != 0, p->account.code); };
-  std::sort(postings.begin(), postings.end(), [&](const auto* a, const auto* b) { return lock_order(a) < lock_order(b); });
+  std::sort(postings.begin(), postings.end(),
+            [&](const auto* a, const auto* b) { return lock_order(a) < lock_order(b); });
   std::vector<std::string> codes;
   for (const auto* p : postings) codes.push_back(p->account.code);
 
@@ -591,7 +612,10 @@ Status PgTx::post(const ledger::Entry& entry, int64_t now_ms) {
       // (a credit, or an account that may go negative: the pre-check at zero was the stricter one).
       Params create;
       create.text(p->account.code);
-      if (p->account.merchant_id) create.i64(p->account.merchant_id); else create.null();
+      if (p->account.merchant_id)
+        create.i64(p->account.merchant_id);
+      else
+        create.null();
       create.boolean(p->account.may_go_negative);
       c_.send(kAccountCreate, create);
     }
@@ -672,8 +696,8 @@ NotificationId PgTx::enqueue_notification(const Notification& n) {
 
 std::vector<Notification> PgTx::claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) {
   require_write("claim_due_notifications");
-  auto rows = c_.query(kNotificationsClaim,
-                       Params().i64(now_ms).i64(now_ms + lease_ms).i64(static_cast<int64_t>(limit)));
+  auto rows =
+      c_.query(kNotificationsClaim, Params().i64(now_ms).i64(now_ms + lease_ms).i64(static_cast<int64_t>(limit)));
   std::vector<Notification> out;
   for (int i = 0; i < rows.size(); ++i) out.push_back(read_notification(rows, i));
   return out;
@@ -720,14 +744,16 @@ std::vector<NotificationAttempt> PgTx::attempts(NotificationId id) {
   auto rows = c_.query(kAttempts, Params().i64(id.value()));
   std::vector<NotificationAttempt> out;
   for (int i = 0; i < rows.size(); ++i) {
-    out.push_back(NotificationAttempt{NotificationId{rows.i64(i, 0)}, static_cast<int>(rows.i64(i, 1)),
-                                      rows.i64(i, 2), rows.i64(i, 3), static_cast<unsigned>(rows.i64(i, 4)),
-                                      rows.text(i, 5), rows.text(i, 6), rows.boolean(i, 7)});
+    out.push_back(NotificationAttempt{NotificationId{rows.i64(i, 0)}, static_cast<int>(rows.i64(i, 1)), rows.i64(i, 2),
+                                      rows.i64(i, 3), static_cast<unsigned>(rows.i64(i, 4)), rows.text(i, 5),
+                                      rows.text(i, 6), rows.boolean(i, 7)});
   }
   return out;
 }
 
-int64_t PgTx::pending_notifications() { return c_.query(kPendingCount).i64(0, 0); }
+int64_t PgTx::pending_notifications() {
+  return c_.query(kPendingCount).i64(0, 0);
+}
 
 int64_t PgTx::release_notification_claims() {
   require_write("release_notification_claims");
