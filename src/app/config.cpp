@@ -9,6 +9,8 @@
 
 #include "base/limits.h"
 #include "base/money.h"
+#include "storage/postgres/pg_conn.h"
+#include "storage/postgres/pg_store.h"
 
 namespace paygate::app {
 namespace {
@@ -100,9 +102,23 @@ class Loader {
 
 }  // namespace
 
+void check_database(const std::string& database) {
+  if (database.empty() || storage::is_postgres_url(database)) return;
+  if (database.starts_with("sqlite:") && database.size() > 7) return;
+  // Never fall back to SQLite silently on a typo: the data would go somewhere nobody looks.
+  bad("storage", "database",
+      "must be empty (SQLite in the data directory), sqlite:PATH, or a postgresql:// or postgres:// URL");
+}
+
+bool Config::uses_postgres() const { return storage::is_postgres_url(storage.database); }
+
 std::string Config::sqlite_path() const {
   if (storage.database.starts_with("sqlite:")) return storage.database.substr(7);
   return (std::filesystem::path(storage.data_dir) / "paygate.db").string();
+}
+
+std::string Config::database_display() const {
+  return uses_postgres() ? storage::pg::redact_url(storage.database) : sqlite_path();
 }
 
 Config load_config(const std::string& path) {
@@ -130,6 +146,11 @@ Config load_config(const std::string& path) {
   l.integer("storage", "commit_batch_max", c.storage.commit_batch_max, 1, int64_t{limits::kCommitBatchSizeMax});
   l.integer("storage", "queue_depth_max", c.storage.queue_depth_max, 1, int64_t{limits::kWriteQueueDepthMax});
   l.integer("storage", "catalog_cache_ttl_ms", c.storage.catalog_cache_ttl_ms, 0, 60'000);
+  l.integer("storage", "writer_connections", c.storage.writer_connections, 1,
+            int64_t{limits::kPgWriterConnectionsMax});
+  l.integer("storage", "reader_connections", c.storage.reader_connections, 1,
+            int64_t{limits::kPgReaderConnectionsMax});
+  l.integer("storage", "lock_timeout_ms", c.storage.lock_timeout_ms, 1, 600'000);
   l.integer("sandbox", "processing_delay_ms", c.sandbox.processing_delay_ms, 0, 86'400'000);
   l.boolean("notify", "allow_private_targets", c.notify.allow_private_targets);
   l.integer("notify", "connect_timeout_ms", c.notify.connect_timeout_ms, 1, 120'000);
@@ -143,10 +164,7 @@ Config load_config(const std::string& path) {
   l.boolean("log", "access_log", c.log.access_log);
   l.reject_unknown();
   if (c.storage.data_dir.empty()) bad("storage", "data_dir", "must not be empty");
-  if (!c.storage.database.empty() && !c.storage.database.starts_with("sqlite:")) {
-    // PostgreSQL arrives with its own issue; until then say so rather than silently using SQLite.
-    bad("storage", "database", "only SQLite is supported in this version (leave empty or use sqlite:PATH)");
-  }
+  check_database(c.storage.database);
   return c;
 }
 

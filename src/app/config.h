@@ -18,11 +18,17 @@ struct Config {
   } server;
   struct Storage {
     std::string data_dir = "var";
-    std::string database;               // empty: SQLite at <data_dir>/paygate.db
+    // Empty: SQLite at <data_dir>/paygate.db; sqlite:PATH: SQLite there; postgresql://... or postgres://...:
+    // PostgreSQL, which several paygate processes may share.
+    std::string database;
     bool group_commit = true;
     size_t commit_batch_max = 1'024;
     size_t queue_depth_max = 65'536;
     int64_t catalog_cache_ttl_ms = 1'000;  // merchants/products cached in memory; CLI changes apply within this
+    // PostgreSQL only.
+    size_t writer_connections = 4;      // writer threads, each with its own connection
+    size_t reader_connections = 8;      // read snapshots open at once
+    int64_t lock_timeout_ms = 5'000;    // a writer's wait for a row lock before its batch is run again
   } storage;
   struct Sandbox {
     int64_t processing_delay_ms = 2'000;
@@ -44,11 +50,18 @@ struct Config {
     bool access_log = true;
   } log;
 
+  // Whether storage.database names a PostgreSQL database.
+  bool uses_postgres() const;
   std::string sqlite_path() const;
+  // Where the data lives, for messages: the SQLite file or the PostgreSQL URL without its password.
+  std::string database_display() const;
 };
 
 // Loads `path` when non-empty (it must exist then), applies the environment, validates. Throws
 // std::runtime_error naming the bad key.
 Config load_config(const std::string& path);
+
+// Throws std::runtime_error unless `database` is empty, sqlite:PATH or a postgresql:// / postgres:// URL.
+void check_database(const std::string& database);
 
 }  // namespace paygate::app

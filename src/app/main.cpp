@@ -27,19 +27,26 @@ int main(int argc, char** argv) {
   CLI::App app{"paygate: a self-hosted payment and card-consignment platform"};
   app.require_subcommand(1);
   app.fallthrough();
-  std::string config_path, data_dir;
+  std::string config_path, data_dir, database;
   app.add_option("--config", config_path, "TOML config file (docs/configuration.md)");
   app.add_option("--data", data_dir, "data directory (overrides storage.data_dir)");
+  // Global like --config and --data, so every subcommand that touches data takes it (after the subcommand too).
+  app.add_option("--database", database,
+                 "database (overrides storage.database): postgresql://USER:PASSWORD@HOST:PORT/DB (or postgres://) "
+                 "for PostgreSQL, sqlite:PATH, or empty for SQLite at <data>/paygate.db");
 
   tools::Output out;
   auto add_json = [&](CLI::App* cmd) { cmd->add_flag("--json", out.json, "print JSON"); };
+  // Also on each subcommand that touches data, so that its --help shows it.
+  auto add_database = [&](CLI::App* cmd) {
+    cmd->add_option("--database", database, "database URL (postgresql://..., sqlite:PATH; empty: SQLite in --data)");
+  };
 
   // serve
   auto* serve = app.add_subcommand("serve", "run the HTTP server");
-  std::string listen, port_file, database;
+  std::string listen, port_file;
   serve->add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)");
   serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
-  serve->add_option("--database", database, "database URL (sqlite:PATH; PostgreSQL in a later version)");
 
   auto* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
   auto* demo = app.add_subcommand("demo", "seed a demo merchant and product catalogue, print credentials and an example");
@@ -124,20 +131,23 @@ int main(int argc, char** argv) {
   auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
   add_json(l_check);
 
+  for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
+                    p_list, p_enable, o_list, o_show, o_resolve, l_check}) {
+    add_database(cmd);
+  }
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     app::Config config = app::load_config(config_path);
     if (!data_dir.empty()) config.storage.data_dir = data_dir;
+    if (!database.empty()) {
+      app::check_database(database);
+      config.storage.database = database;
+    }
     setup_logging(config.log.level, !serve->parsed());
     if (serve->parsed()) {
       if (!listen.empty()) config.server.listen = listen;
-      if (!database.empty()) {
-        if (!database.starts_with("sqlite:")) {
-          throw std::runtime_error("only sqlite:PATH databases are supported in this version");
-        }
-        config.storage.database = database;
-      }
       return app::serve(config, app::ServeOptions{port_file});
     }
     if (migrate->parsed()) return tools::migrate(config);

@@ -28,12 +28,18 @@ std::string decode_key(const std::string& hex, const std::string& where) {
 
 }  // namespace
 
-std::shared_ptr<const crypto::SecretBox> load_master_key(const std::string& data_dir) {
+std::shared_ptr<const crypto::SecretBox> load_master_key(const std::string& data_dir, MasterKeyCreation creation) {
   if (const char* env = std::getenv("PAYGATE_MASTER_KEY"); env && *env) {
     return std::make_shared<crypto::SecretBox>(decode_key(env, "PAYGATE_MASTER_KEY"));
   }
   std::filesystem::create_directories(data_dir);
   auto path = std::filesystem::path(data_dir) / "master.key";
+  if (!std::filesystem::exists(path) && creation == MasterKeyCreation::kForbidden) {
+    // Each node creating its own key would seal data that the other nodes cannot open.
+    throw std::runtime_error("a PostgreSQL database is shared: every node needs the same master key. Set "
+                             "PAYGATE_MASTER_KEY (64 hex characters, e.g. from `openssl rand -hex 32`) or copy "
+                             "master.key into " + data_dir);
+  }
   if (!std::filesystem::exists(path)) {
     // A new key beside an existing database would make every sealed value unreadable: refuse instead.
     if (std::filesystem::exists(std::filesystem::path(data_dir) / "paygate.db")) {

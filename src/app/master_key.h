@@ -9,7 +9,15 @@
 
 namespace paygate::app {
 
-// Throws std::runtime_error with a clear message when the key is malformed or the file is unsafe.
-std::shared_ptr<const crypto::SecretBox> load_master_key(const std::string& data_dir);
+// Whether load_master_key may create <data_dir>/master.key when there is none.
+enum class MasterKeyCreation {
+  kAllowed,    // SQLite: the database lives beside the key, in the same data directory
+  kForbidden,  // a shared database (PostgreSQL): every node must use the one key the data was sealed with
+};
+
+// Throws std::runtime_error with a clear message when the key is malformed, the file is unsafe, or it is missing
+// and may not be created.
+std::shared_ptr<const crypto::SecretBox> load_master_key(const std::string& data_dir,
+                                                         MasterKeyCreation creation = MasterKeyCreation::kAllowed);
 
 }  // namespace paygate::app

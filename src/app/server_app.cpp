@@ -104,7 +104,8 @@ std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
 }  // namespace
 
 int serve(const Config& config, const ServeOptions& options) {
-  auto box = load_master_key(config.storage.data_dir);
+  auto box = load_master_key(config.storage.data_dir,
+                             config.uses_postgres() ? MasterKeyCreation::kForbidden : MasterKeyCreation::kAllowed);
   auto store = open_store(config, box);
   // A node with the wrong master key could answer nothing that touches a merchant: refuse to start instead.
   try {
@@ -173,11 +174,17 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& commits_gauge = registry.gauge("paygate_storage_commits", "Write transactions committed since start.");
   auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
                                         "Writes refused since start because the write queue was full (server busy).");
+  auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
+                                           "Waits of the writers for the database server since start (PostgreSQL).");
+  auto& retries_gauge = registry.gauge("paygate_storage_batch_retries",
+                                       "Write batches run again after a deadlock or lost connection (PostgreSQL).");
   router.add(bhttp::verb::get, "/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
     auto stats = store->stats();
     queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
     commits_gauge.set(static_cast<int64_t>(stats.commits));
     rejected_gauge.set(static_cast<int64_t>(stats.rejected_queue_full));
+    round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
+    retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());
   });
 
@@ -214,8 +221,9 @@ int serve(const Config& config, const ServeOptions& options) {
     { std::ofstream(tmp) << bound->port() << "\n"; }
     std::filesystem::rename(tmp, options.port_file);
   }
-  spdlog::info("event=started listen={}:{} data_dir={} group_commit={} processing_delay_ms={}",
-               bound->address().to_string(), bound->port(), config.storage.data_dir, config.storage.group_commit,
+  spdlog::info("event=started listen={}:{} data_dir={} engine={} database={} group_commit={} processing_delay_ms={}",
+               bound->address().to_string(), bound->port(), config.storage.data_dir, store->engine(),
+               config.database_display(), config.storage.group_commit,
                config.sandbox.processing_delay_ms);
 
   // One node (SQLite): claims left by a previous process (killed mid-delivery) can be retried now instead of

@@ -16,6 +16,11 @@ inline constexpr int64_t kKeepAliveIdleTimeoutMs = 60'000;
 // Storage writer
 inline constexpr size_t kWriteQueueDepthMax = 65'536;  // requests waiting for the writer
 inline constexpr size_t kCommitBatchSizeMax = 1'024;   // requests per transaction
+// PostgreSQL: connections per process, and how often a batch is run again after a deadlock, a serialization
+// failure, a lock timeout or a lost connection before its requests are answered "unavailable".
+inline constexpr size_t kPgWriterConnectionsMax = 64;
+inline constexpr size_t kPgReaderConnectionsMax = 256;
+inline constexpr int kPgBatchAttemptsMax = 5;
 
 // Consign protocol
 inline constexpr size_t kConsignBatchCardsMax = 2'000;

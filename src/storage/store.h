@@ -1,9 +1,11 @@
 // The storage interface. One implementation per engine (sqlite/, later postgres/), one conformance suite
 // (store_conformance_test.cpp) run against each.
 //
-// Writes go through `submit`: the closure runs on the store's single writer inside a transaction shared with
+// Writes go through `submit`: the closure runs on one of the store's writers inside a transaction shared with
 // other requests (group commit, each request isolated by a savepoint), and `done` is called only after the
-// transaction is durable. Reads go through `read()`, a snapshot on a reader connection.
+// transaction is durable. A closure may run more than once (PostgreSQL runs a batch again after a deadlock or a
+// lost connection, the earlier run rolled back): it must have no effect outside the Tx except setting what it
+// returns. Reads go through `read()`, a snapshot on a reader connection.
 //
 // Tx methods signal environment failures (disk full, corrupt database) by throwing StorageFailure; the store
 // turns that into an error Result at its boundary. Business errors are Results returned by the closures.
@@ -185,6 +187,9 @@ struct StoreStats {
   uint64_t committed_requests = 0;
   uint64_t rejected_queue_full = 0;
   size_t queue_depth = 0;
+  // Engines with a database server (PostgreSQL); 0 on SQLite.
+  uint64_t round_trips = 0;    // times the writers waited for the server
+  uint64_t batch_retries = 0;  // batches run again after a deadlock, serialization failure or lost connection
 };
 
 // Observes each commit (batch size and fsync latency), for metrics.

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "crypto/crypto.h"
 #include "protocols/consign/service.h"
+#include "storage/postgres/pg_store.h"
 
 namespace paygate::tools {
 
@@ -27,7 +28,8 @@ struct Ctx {
 
 std::unique_ptr<Ctx> open(const app::Config& c) {
   auto ctx = std::make_unique<Ctx>();
-  ctx->box = app::load_master_key(c.storage.data_dir);
+  ctx->box = app::load_master_key(c.storage.data_dir, c.uses_postgres() ? app::MasterKeyCreation::kForbidden
+                                                                          : app::MasterKeyCreation::kAllowed);
   ctx->store = app::open_store(c, ctx->box);
   return ctx;
 }
@@ -152,8 +154,13 @@ Result<MerchantId> create_merchant(Ctx& ctx, const std::string& name, Merchant* 
 }  // namespace
 
 int migrate(const app::Config& c) {
-  auto ctx = open(c);  // opening applies the migrations
-  std::cout << "database at " << c.sqlite_path() << " is up to date\n";
+  if (c.uses_postgres()) {
+    // Only the schema: no master key needed, no writers started.
+    storage::migrate_postgres(c.storage.database);
+  } else {
+    auto ctx = open(c);  // opening applies the migrations
+  }
+  std::cout << "database at " << c.database_display() << " is up to date\n";
   return 0;
 }
 

@@ -203,27 +203,39 @@ Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
   const auto& in = p.order;
   if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
+  // Insert first, count the batch after: on a shared database (PostgreSQL, several writers or nodes) an insert
+  // that meets a concurrent request's uncommitted order waits for it, so an identical retry racing the first
+  // learns "duplicate orderId" and gets the first answer below, without having counted a card in the batch. Any
+  // failure below fails the closure, which rolls back both the insert and the count. The rules keep the order
+  // docs/protocols/consign.md gives: order id, then batch, then card.
+  orders::ConsignOrder order = in;
+  bool inserted = false;
+  bool card_live = false;
+  for (int attempt = 0; attempt < 3 && !inserted && !card_live; ++attempt) {
+    order.sys_order_id = new_sys_order_id(in.created_at_ms, random);
+    auto st = tx.insert_consign_order(order);
+    if (st.ok()) {
+      inserted = true;
+    } else if (st.error().message == "duplicate orderId") {
+      // A concurrent transaction (another writer or node) committed this order id after our look-up.
+      if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
+      return st.error();
+    } else if (st.error().message == "card already submitted") {
+      card_live = true;
+    } else if (st.error().message != "sys order id collision") {
+      return st.error();
+    }
+  }
+  if (!inserted && !card_live) return make_error(ErrorCode::kUnavailable, "could not allocate an order id, retry");
   if (tx.consign_batch_add(in.merchant_id, in.batchno) > static_cast<int64_t>(limits::kConsignBatchCardsMax)) {
     return make_error(ErrorCode::kFailedPrecondition,
                       "batch " + in.batchno + " is full: a batch holds at most 2000 cards");
   }
-  if (tx.consign_card_live(in.card_fingerprint)) {
+  if (card_live) {
     return make_error(ErrorCode::kAlreadyExists,
                       "card already submitted: this card is being processed or was already redeemed");
   }
-  orders::ConsignOrder order = in;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    order.sys_order_id = new_sys_order_id(in.created_at_ms, random);
-    auto st = tx.insert_consign_order(order);
-    if (st.ok()) return SubmitAnswer{order.sys_order_id, false};
-    if (st.error().message == "duplicate orderId") {
-      // A concurrent transaction (another writer or node) committed this order id after our look-up.
-      if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
-      return st.error();
-    }
-    if (st.error().message != "sys order id collision") return st.error();
-  }
-  return make_error(ErrorCode::kUnavailable, "could not allocate an order id, retry");
+  return SubmitAnswer{order.sys_order_id, false};
 }
 
 Result<OrderView> Service::query(const Fields& f) const {

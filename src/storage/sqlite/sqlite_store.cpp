@@ -24,7 +24,7 @@ void apply_migrations(Connection& c) {
   c.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied_at_ms INTEGER NOT NULL)");
-  for (const auto& m : embedded_migrations()) {
+  for (const auto& m : embedded_migrations(Engine::kSqlite)) {
     auto st = c.prepare("SELECT 1 FROM schema_migrations WHERE number=?1");
     st.bind(1, m.number);
     if (st.step()) continue;

@@ -1,12 +1,16 @@
 // Test support for storage: a temporary directory, a fixed master key, and one "harness" per storage engine that
 // creates an isolated, empty database and can reopen it. Test-only; not used by production code.
 //
-// The conformance suite (storage/store_conformance_test.cpp) runs against every entry of conformance_backends().
-// To add an engine (PostgreSQL), write a StoreHarness for it (a fresh database or schema per harness, dropped
-// in the destructor) and append a StoreBackend to conformance_backends().
+// The conformance suite (storage/store_conformance_test.cpp) runs against every entry of conformance_backends():
+// SQLite, and PostgreSQL on the test cluster named by PAYGATE_TEST_POSTGRES_URL (see docs/testing.md). Without a
+// cluster the PostgreSQL cases are listed but skipped, with a message saying why.
 #pragma once
+#include <libpq-fe.h>
+
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <random>
 #include <stdlib.h>  // mkdtemp
 
 #include <filesystem>
@@ -23,6 +27,7 @@
 
 #include "base/limits.h"
 #include "crypto/crypto.h"
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
 
@@ -80,6 +85,9 @@ class TempDir {
 struct StoreOptions {
   bool group_commit = true;  // false: one transaction per request
   size_t queue_depth_max = limits::kWriteQueueDepthMax;
+  // Writer threads; 0: the engine's default (SQLite always has one). A test that fills the queue by holding "the
+  // writer" busy asks for 1, or the other writers would empty the queue.
+  size_t writers = 0;
 };
 
 // One isolated database of one engine.
@@ -104,6 +112,7 @@ class SqliteHarness final : public StoreHarness {
     o.path = db_path().string();
     o.group_commit = options.group_commit;
     o.queue_depth_max = options.queue_depth_max;
+    // options.writers: SQLite always has exactly one.
     return open_sqlite_store(o, box_);
   }
 
@@ -126,10 +135,133 @@ class SqliteHarness final : public StoreHarness {
   std::shared_ptr<const crypto::SecretBox> box_;
 };
 
+// ---- PostgreSQL ----
+
+// The admin URL of the PostgreSQL test cluster: PAYGATE_TEST_POSTGRES_URL, else the first line of the file named by
+// PAYGATE_TEST_POSTGRES_URL_FILE (what CTest sets: its pg.start fixture writes that file). Empty when neither is
+// set. Throws when the file is named but unreadable: under CTest the cluster must be there.
+inline std::string postgres_test_url() {
+  if (const char* url = std::getenv("PAYGATE_TEST_POSTGRES_URL"); url && *url) return url;
+  const char* file = std::getenv("PAYGATE_TEST_POSTGRES_URL_FILE");
+  if (!file || !*file) return "";
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) {
+    throw std::runtime_error(std::string("PAYGATE_TEST_POSTGRES_URL_FILE names ") + file +
+                             ", which holds no URL: did the pg.start test fixture run?");
+  }
+  return url;
+}
+
+inline std::string postgres_skip_reason() {
+  if (!postgres_test_url().empty()) return "";
+  return "PostgreSQL cases SKIPPED: PAYGATE_TEST_POSTGRES_URL is not set (ctest sets it; by hand: "
+         "python3 tests/pg/pg_cluster.py start /tmp/pg && PAYGATE_TEST_POSTGRES_URL=$(cat /tmp/pg/url) ...)";
+}
+
+// Runs one statement on its own connection (test set-up). Throws on failure.
+inline void postgres_admin_exec(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(std::string("test admin connection: ") + PQerrorMessage(c.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
+  auto st = PQresultStatus(r.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+  }
+}
+
+// One value of a one-row query (test set-up).
+inline std::string postgres_admin_value(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(std::string("test admin connection: ") + PQerrorMessage(c.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) < 1) {
+    throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+  }
+  return PQgetvalue(r.get(), 0, 0);
+}
+
+// `url` (postgresql://...[/db][?params]) with its database replaced by `database`.
+inline std::string postgres_url_with_database(const std::string& url, const std::string& database) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) throw std::runtime_error("not a URL: " + url);
+  auto path = url.find('/', scheme_end + 3);
+  auto query = url.find('?', scheme_end + 3);
+  std::string authority = url.substr(0, std::min(path, query));
+  std::string params = query == std::string::npos ? "" : url.substr(query);
+  return authority + "/" + database + params;
+}
+
+// A fresh database on the test cluster per harness (CREATE DATABASE t_<random>), dropped in the destructor.
+class PostgresHarness final : public StoreHarness {
+ public:
+  PostgresHarness() : box_(test_secret_box()), admin_url_(postgres_test_url()) {
+    if (admin_url_.empty()) throw std::runtime_error(postgres_skip_reason());
+    std::random_device rd;
+    std::uniform_int_distribution<uint64_t> dist;
+    char name[32];
+    std::snprintf(name, sizeof name, "t_%016llx", static_cast<unsigned long long>(dist(rd)));
+    name_ = name;
+    postgres_admin_exec(admin_url_, "CREATE DATABASE " + name_);
+    url_ = postgres_url_with_database(admin_url_, name_);
+  }
+  ~PostgresHarness() override {
+    try {
+      postgres_admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    } catch (const std::exception&) {
+      // A leftover database dies with the test cluster.
+    }
+  }
+  PostgresHarness(const PostgresHarness&) = delete;
+  PostgresHarness& operator=(const PostgresHarness&) = delete;
+
+  PostgresOptions options(const StoreOptions& options = {}) const {
+    PostgresOptions o;
+    o.url = url_;
+    o.group_commit = options.group_commit;
+    o.queue_depth_max = options.queue_depth_max;
+    if (options.writers) o.writer_connections = options.writers;
+    return o;
+  }
+
+  std::unique_ptr<Store> open(const StoreOptions& options = {}) override { return open_postgres_store(this->options(options), box_); }
+
+  // Every file of the cluster's data directory (all databases, the WAL) after a CHECKPOINT wrote the pages out.
+  // The server runs as the postgres user; reading its files needs root or that user.
+  std::string bytes_at_rest() override {
+    postgres_admin_exec(admin_url_, "CHECKPOINT");
+    std::string dir = postgres_admin_value(admin_url_, "SHOW data_directory");
+    std::string all;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             dir, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::ifstream in(it->path(), std::ios::binary);  // files may vanish meanwhile (temporary ones): skip them
+      all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return all;
+  }
+
+  std::shared_ptr<const crypto::SecretBox> box() const override { return box_; }
+  const std::string& url() const { return url_; }
+  const std::string& admin_url() const { return admin_url_; }
+  const std::string& database() const { return name_; }
+
+ private:
+  std::shared_ptr<const crypto::SecretBox> box_;
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
 // A named engine for value-parameterized suites. `name` becomes part of the test name: letters, digits, '_'.
 struct StoreBackend {
   std::string name;
   std::function<std::unique_ptr<StoreHarness>()> make;
+  // Non-empty: why this engine cannot run here; the cases are skipped with this message.
+  std::function<std::string()> skip_reason = [] { return std::string(); };
 };
 
 inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
@@ -138,7 +270,14 @@ inline StoreBackend sqlite_backend() {
   return StoreBackend{"sqlite", [] { return std::unique_ptr<StoreHarness>(std::make_unique<SqliteHarness>()); }};
 }
 
-// Every engine the conformance suite runs against.
-inline std::vector<StoreBackend> conformance_backends() { return {sqlite_backend()}; }
+inline StoreBackend postgres_backend() {
+  return StoreBackend{"postgresql",
+                      [] { return std::unique_ptr<StoreHarness>(std::make_unique<PostgresHarness>()); },
+                      postgres_skip_reason};
+}
+
+// Every engine the conformance suite runs against. PostgreSQL is always listed, so that test discovery (which runs
+// without a cluster) registers its cases; they skip, loudly, when no cluster is configured.
+inline std::vector<StoreBackend> conformance_backends() { return {sqlite_backend(), postgres_backend()}; }
 
 }  // namespace paygate::storage::testing

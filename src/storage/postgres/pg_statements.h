@@ -1,0 +1,84 @@
+// Every SQL statement the PostgreSQL backend runs, prepared once per connection (the SQL is in pg_tx.cpp, beside
+// the Tx methods that use it).
+#pragma once
+#include <span>
+
+#include "storage/postgres/pg_conn.h"
+
+namespace paygate::storage::pg {
+
+enum Stmt : int {
+  // Transaction control.
+  kBegin,
+  kBeginSnapshot,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackToSavepoint,
+  // Merchants.
+  kMerchantById,
+  kMerchantByAppKey,
+  kMerchantsAll,
+  kMerchantIdLock,
+  kMerchantNextId,
+  kMerchantInsert,
+  kMerchantUpdate,
+  // Products.
+  kProductUpsert,
+  kProductByCode,
+  kProductsAll,
+  kMerchantProductSet,
+  kMerchantProductEnabled,
+  kMerchantProducts,
+  // Consign orders.
+  kOrderInsert,
+  kOrderConflict,
+  kOrderUpdate,
+  kOrderByMerchantOrderId,
+  kOrderBySys,
+  kOrdersList,
+  kOrdersDueLocked,
+  kOrdersDue,
+  kCardLive,
+  kNextConsignDue,
+  kBatchAdd,
+  // Ledger.
+  kAccountsLock,
+  kAccountBalance,
+  kEntryInsert,
+  kAccountCreate,
+  kAccountMove,
+  kPostingInsert,
+  kPostingsForReference,
+  kLedgerCounts,
+  kLedgerUnbalancedEntries,
+  kLedgerAccountMismatch,
+  kLedgerNegativeAccounts,
+  kLedgerBalanceSum,
+  kLedgerUnsettledOrders,
+  // Jobs.
+  kJobLock,
+  // Notifications.
+  kNotificationInsert,
+  kNotificationsClaim,
+  kAttemptUpsert,
+  kNotificationUpdate,
+  kNotificationById,
+  kNotificationsForOrder,
+  kAttempts,
+  kPendingCount,
+  kReleaseClaims,
+  kNextNotificationDue,
+  // Probes.
+  kSelectOne,
+  kStmtCount
+};
+
+std::span<const StatementDef> statements();
+
+// A stable 64-bit advisory-lock key for `name` (FNV-1a over "paygate:" + name): the same on every node and
+// every version, so nodes agree on what a lock name means.
+int64_t advisory_key(std::string_view name);
+
+}  // namespace paygate::storage::pg

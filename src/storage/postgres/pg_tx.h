@@ -1,0 +1,70 @@
+#pragma once
+#include "crypto/crypto.h"
+#include "storage/postgres/pg_conn.h"
+#include "storage/store.h"
+
+namespace paygate::storage::pg {
+
+// Tx over one pipelined connection. The caller owns the transaction boundaries (BEGIN ... COMMIT) and the tags.
+//
+// In a write transaction (READ COMMITTED) statements whose results the interface does not return are sent without
+// waiting (updates, the inserts of a ledger posting, attempts); reads, inserts whose conflict decides the answer
+// and anything returning a value wait. In a read snapshot (REPEATABLE READ READ ONLY) the write methods throw.
+class PgTx : public Tx {
+ public:
+  enum class Mode { kWrite, kSnapshot };
+  PgTx(Conn& conn, const crypto::SecretBox& box, Mode mode) : c_(conn), box_(box), mode_(mode) {}
+
+  MerchantId insert_merchant(const Merchant& merchant) override;
+  void update_merchant(const Merchant& merchant) override;
+  std::optional<Merchant> merchant(MerchantId id) override;
+  std::optional<Merchant> merchant_by_app_key(const std::string& app_key) override;
+  std::vector<Merchant> merchants() override;
+
+  void upsert_product(const Product& product) override;
+  std::optional<Product> product(const std::string& code) override;
+  std::vector<Product> products() override;
+  void set_merchant_product(MerchantId merchant, const std::string& code, bool enabled) override;
+  bool merchant_product_enabled(MerchantId merchant, const std::string& code) override;
+  std::vector<std::string> merchant_products(MerchantId merchant) override;
+
+  Status insert_consign_order(const orders::ConsignOrder& order) override;
+  void update_consign_order(const orders::ConsignOrder& order) override;
+  std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) override;
+  std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) override;
+  std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) override;
+  std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) override;
+  bool consign_card_live(const std::string& card_fingerprint) override;
+  std::optional<int64_t> next_consign_due_ms() override;
+  int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) override;
+
+  Status post(const ledger::Entry& entry, int64_t now_ms) override;
+  Money balance(const std::string& account) override;
+  std::vector<PostingRow> postings_for_reference(const std::string& reference) override;
+  LedgerCheck check_ledger() override;
+
+  bool try_job_lock(std::string_view job) override;
+
+  NotificationId enqueue_notification(const Notification& n) override;
+  std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) override;
+  void record_attempt(const NotificationAttempt& attempt) override;
+  void update_notification(const Notification& n) override;
+  std::optional<Notification> notification(NotificationId id) override;
+  std::vector<Notification> notifications_for_order(const std::string& order_ref) override;
+  std::vector<NotificationAttempt> attempts(NotificationId id) override;
+  int64_t pending_notifications() override;
+  int64_t release_notification_claims() override;
+  std::optional<int64_t> next_notification_due_ms() override;
+
+ private:
+  void require_write(const char* what) const;
+  Merchant read_merchant(const Rows& rows, int row);
+  orders::ConsignOrder read_order(const Rows& rows, int row);
+  std::string open_sealed(std::string_view sealed, const std::string& aad);
+
+  Conn& c_;
+  const crypto::SecretBox& box_;
+  Mode mode_;
+};
+
+}  // namespace paygate::storage::pg
