@@ -885,6 +885,9 @@ class Receiver:
         class Httpd(ThreadingHTTPServer):
             daemon_threads = True
             allow_reuse_address = True
+            # The default listen backlog (5) drops connections when several dispatchers deliver at once, and a
+            # dropped SYN costs a 1 s retransmit: the platform's connect timeout, not its delivery, would be tested.
+            request_queue_size = 1024
 
             def handle_error(self, request, client_address):
                 pass   # a client (the server under test) that goes away mid-request is expected here

@@ -24,8 +24,8 @@ class MultiNodeTests(PaygateTestCase):
     @classmethod
     def setUpClass(cls):
         harness.require_postgres("the multi-node suite")
-        # Short leases, so that the killed node's claims are taken over within the test: 1 s + 1 s margin.
-        extra_env = {"PAYGATE_NOTIFY_TOTAL_TIMEOUT_MS": "1000", "PAYGATE_NOTIFY_CONNECT_TIMEOUT_MS": "500",
+        # Short leases, so that the killed node's claims are taken over within the test: 2 s + 1 s margin.
+        extra_env = {"PAYGATE_NOTIFY_TOTAL_TIMEOUT_MS": "2000", "PAYGATE_NOTIFY_CONNECT_TIMEOUT_MS": "1500",
                      "PAYGATE_NOTIFY_CLAIM_LEASE_MARGIN_MS": "1000"}
         cls.a = Server(retry_step_ms=RETRY_STEP_MS, name="nodea", extra_env=extra_env)
         cls.b = Server(retry_step_ms=RETRY_STEP_MS, name="nodeb", extra_env=extra_env, database=cls.a.database)
@@ -120,7 +120,7 @@ class MultiNodeTests(PaygateTestCase):
             fields = client.submit_fields(face=100, password=unique("FAIL-" if fail else "PW-"),
                                           notify_url=self.rx.url("mn"), batchno="mn-%s" % tag)
             entry = {"orderId": fields["orderId"], "fail": fail, "outcome": "unknown", "sysOrderId": None,
-                     "node": srv.port}
+                     "node": "a" if srv is self.a else "b"}
             with lock:
                 log.append(entry)
             try:
@@ -158,14 +158,14 @@ class MultiNodeTests(PaygateTestCase):
             with lock:
                 return len([e for e in log if e["outcome"] == "accepted"])
         try:
-            wait_until(lambda: accepted_count() >= 200, 60, 0.01, "200 accepted orders on two nodes")
+            wait_until(lambda: accepted_count() >= 150, 60, 0.01, "150 accepted orders on two nodes")
             self.a.kill()
             kill_wall = time.time()
             base = accepted_count()
-            wait_until(lambda: accepted_count() >= base + 100, 60, 0.01, "100 more accepted by the survivor")
+            wait_until(lambda: accepted_count() >= base + 80, 60, 0.01, "80 more accepted by the survivor")
             self.a.start()
             base = accepted_count()
-            wait_until(lambda: accepted_count() >= base + 100, 60, 0.01, "100 more after the restart")
+            wait_until(lambda: accepted_count() >= base + 80, 60, 0.01, "80 more after the restart")
         finally:
             stop.set()
             for t in threads:
@@ -181,10 +181,10 @@ class MultiNodeTests(PaygateTestCase):
         print("\nmulti-node: %d accepted, %d unknown outcome" % (len(accepted), len(unknown)))
 
         def all_final():
-            orders = self.b.order_list(m["id"], limit=5000)
+            orders = self.b.order_list(m["id"], limit=1000)
             return orders if all(o["status"] in ("success", "failed") for o in orders) else None
         orders = wait_until(all_final, 60, 0.3, "every order to reach a final state")
-        self.assertLess(len(orders), 5000, "the listing must not be truncated")
+        self.assertLess(len(orders), 1000, "the listing must not be truncated")
         by_order_id = {}
         for o in orders:
             by_order_id.setdefault(o["orderId"], []).append(o)
@@ -208,8 +208,14 @@ class MultiNodeTests(PaygateTestCase):
         def all_notified():
             have = {r["form"].get("orderId") for r in self.rx.for_key("mn")}
             return all(oid in have for oid in by_order_id) or None
-        wait_until(all_notified, 60, 0.1, "a notify for every order")
-        time.sleep(2.5)   # a lease (1 s + 1 s) plus slack: a stray second attempt would show up by now
+        try:
+            wait_until(all_notified, 60, 0.1, "a notify for every order")
+        except AssertionError:
+            have = {r["form"].get("orderId") for r in self.rx.for_key("mn")}
+            missing = [by_order_id[oid][0] for oid in by_order_id if oid not in have]
+            detail = self.b.order_show(missing[0]["sysOrderId"]) if missing else None
+            self.fail("%d order(s) never notified; the first: %r" % (len(missing), detail))
+        time.sleep(3.5)   # a lease (2 s + 1 s) plus slack: a stray second attempt would show up by now
         per_order = {}
         for r in self.rx.for_key("mn"):
             per_order.setdefault(r["form"].get("orderId"), []).append(r)

@@ -20,10 +20,13 @@ namespace {
 
 using sqlite::Connection;
 
+// Foreign keys are off while migrations run (SQLite's procedure for rebuilding a table that others reference) and
+// checked before each migration commits.
 void apply_migrations(Connection& c) {
   c.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied_at_ms INTEGER NOT NULL)");
+  c.exec("PRAGMA foreign_keys=OFF");
   for (const auto& m : embedded_migrations(Engine::kSqlite)) {
     auto st = c.prepare("SELECT 1 FROM schema_migrations WHERE number=?1");
     st.bind(1, m.number);
@@ -31,6 +34,8 @@ void apply_migrations(Connection& c) {
     c.exec("BEGIN IMMEDIATE");
     try {
       c.exec(m.sql);
+      auto fk = c.prepare("PRAGMA foreign_key_check");
+      if (fk.step()) throw StorageFailure(std::string("migration ") + m.name + " leaves a foreign key violated");
       auto ins = c.prepare("INSERT INTO schema_migrations (number, name, applied_at_ms) VALUES (?1, ?2, ?3)");
       auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -41,9 +46,11 @@ void apply_migrations(Connection& c) {
       spdlog::info("event=migration_applied number={} name={}", m.number, m.name);
     } catch (...) {
       c.exec("ROLLBACK");
+      c.exec("PRAGMA foreign_keys=ON");
       throw;
     }
   }
+  c.exec("PRAGMA foreign_keys=ON");
 }
 
 class SqliteStore final : public Store {

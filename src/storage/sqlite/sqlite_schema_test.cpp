@@ -1,0 +1,130 @@
+// SQLite-specific schema properties: the hot write statements build no temporary b-tree, and migration 2 (which
+// rebuilds two tables to get there) keeps every row, id and reference of a version-1 database.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "storage/migrations.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/testing/store_fixture.h"
+
+namespace paygate::storage {
+namespace {
+
+using sqlite::Connection;
+
+constexpr const char* kInsertOrder =
+    "INSERT INTO consign_orders (merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, "
+    "card_number, card_password_sealed, card_fingerprint, se_code_sealed, face_money_yuan, rate_permille, notify_url, "
+    "custom, request_fingerprint, state, card_live, message, real_money_yuan, amount_fen, success_time_s, "
+    "process_after_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 'B', 'P', 0, 'N', x'00', ?4, NULL, 100, "
+    "965, '', '', 'rf', 'processing', 1, '', 0, 0, 0, 0, 0, 0)";
+constexpr const char* kInsertNotification =
+    "INSERT INTO notifications (merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_max, "
+    "state, next_attempt_at_ms, created_at_ms, updated_at_ms) VALUES (1, 'consign', ?1, 'http://x/', 'text/plain', "
+    "'b', 'consign', 3, 'pending', 0, 0, 0)";
+
+// How many temporary b-trees (OpenEphemeral) the statement's program opens.
+int ephemeral_tables(Connection& c, const std::string& sql) {
+  auto st = c.prepare(("EXPLAIN " + sql).c_str());
+  int n = 0;
+  while (st.step()) n += st.text(1) == "OpenEphemeral" ? 1 : 0;
+  return n;
+}
+
+class SqliteSchemaTest : public ::testing::Test {
+ protected:
+  std::string path() const { return (dir_.path() / "paygate.db").string(); }
+  std::unique_ptr<Store> open_store() {
+    SqliteOptions o;
+    o.path = path();
+    return open_sqlite_store(o, storage::testing::test_secret_box());
+  }
+  storage::testing::TempDir dir_;
+};
+
+TEST_F(SqliteSchemaTest, HotWritesBuildNoTemporaryBtree) {
+  open_store()->close();
+  Connection c(path(), false, 1000);
+  // A CHECK written `state IN (a, b, c)` costs a temporary b-tree per row written; RETURNING does too.
+  EXPECT_EQ(ephemeral_tables(c, kInsertOrder), 0);
+  EXPECT_EQ(ephemeral_tables(c, "UPDATE consign_orders SET state='success', card_live=1 WHERE merchant_id=1 AND "
+                                "sys_order_id='S'"),
+            0);
+  EXPECT_EQ(ephemeral_tables(c, kInsertNotification), 0);
+  EXPECT_EQ(ephemeral_tables(c, "UPDATE notifications SET attempts_made=1, state='delivered' WHERE notification_id=1"),
+            0);
+  EXPECT_EQ(ephemeral_tables(c, "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (1, 'B', 1) "
+                                "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1"),
+            0);
+}
+
+TEST_F(SqliteSchemaTest, StateConstraintsStillHold) {
+  open_store()->close();
+  Connection c(path(), false, 1000);
+  auto ins = c.prepare(kInsertOrder);
+  ins.bind(1, int64_t{1}).bind(2, "S1").bind(3, "M1").bind(4, "fp1");
+  ins.exec();
+  EXPECT_THROW(c.exec("UPDATE consign_orders SET state='paid' WHERE sys_order_id='S1'"), std::exception);
+  auto n = c.prepare(kInsertNotification);
+  n.bind(1, "S1");
+  n.exec();
+  EXPECT_THROW(c.exec("UPDATE notifications SET state='sent'"), std::exception);
+}
+
+TEST_F(SqliteSchemaTest, Migration2KeepsAVersion1Database) {
+  const auto& migrations = embedded_migrations(Engine::kSqlite);
+  ASSERT_GE(migrations.size(), 2u);
+  ASSERT_EQ(migrations[0].number, 1);
+  {
+    // A database as version 1 left it: two orders, two notifications (the newest deleted, so AUTOINCREMENT's
+    // high-water mark is above the highest row), an attempt that references the first.
+    Connection c(path(), false, 1000);
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec(migrations[0].sql);
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    c.exec("INSERT INTO schema_migrations VALUES (1, '0001_initial', 0)");
+    for (const char* id : {"1", "2"}) {
+      auto ins = c.prepare(kInsertOrder);
+      ins.bind(1, int64_t{1}).bind(2, std::string("S") + id).bind(3, std::string("M") + id).bind(4,
+                                                                                               std::string("fp") + id);
+      ins.exec();
+      auto n = c.prepare(kInsertNotification);
+      n.bind(1, std::string("S") + id);
+      n.exec();
+    }
+    c.exec("INSERT INTO notification_attempts VALUES (1, 1, 0, 5, 500, '', 'fail', 0)");
+    c.exec("DELETE FROM notifications WHERE notification_id = 2");
+  }
+  open_store()->close();
+
+  Connection c(path(), false, 1000);
+  auto count = [&](const char* sql) {
+    auto st = c.prepare(sql);
+    EXPECT_TRUE(st.step());
+    return st.int64(0);
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM schema_migrations"), static_cast<int64_t>(migrations.size()));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM consign_orders"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM notifications"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = 1"), 1);
+  // The unique live-card index came back with the table.
+  auto dup = c.prepare(kInsertOrder);
+  dup.bind(1, int64_t{1}).bind(2, "S3").bind(3, "M3").bind(4, "fp1");
+  dup.exec();
+  EXPECT_EQ(dup.last_error(), SQLITE_CONSTRAINT);
+  // Ids are never reused: the next notification is 3, not 2.
+  auto n = c.prepare(kInsertNotification);
+  n.bind(1, "S2");
+  n.exec();
+  EXPECT_EQ(c.last_insert_rowid(), 3);
+  auto fk = c.prepare("PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
+  EXPECT_EQ(ephemeral_tables(c, kInsertOrder), 0);
+}
+
+}  // namespace
+}  // namespace paygate::storage
