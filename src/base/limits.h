@@ -21,6 +21,10 @@ inline constexpr size_t kCommitBatchSizeMax = 1'024;   // requests per transacti
 inline constexpr size_t kPgWriterConnectionsMax = 64;
 inline constexpr size_t kPgReaderConnectionsMax = 256;
 inline constexpr int kPgBatchAttemptsMax = 5;
+// Requests per PostgreSQL transaction: each request's savepoint that writes takes a subtransaction id, and a
+// backend keeps at most 64 of them in shared memory (PGPROC_MAX_CACHED_SUBXIDS); beyond that every snapshot taken
+// anywhere in the cluster has to look subtransactions up in pg_subtrans, slowing all sessions down.
+inline constexpr size_t kPgCommitBatchSizeMax = 64;
 
 // Consign protocol
 inline constexpr size_t kConsignBatchCardsMax = 2'000;

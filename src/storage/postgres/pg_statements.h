@@ -42,7 +42,9 @@ enum Stmt : int {
   kOrdersDue,
   kCardLive,
   kNextConsignDue,
-  kBatchAdd,
+  kBatchCreate,
+  kBatchLock,
+  kBatchSet,
   // Ledger.
   kAccountsLock,
   kAccountBalance,

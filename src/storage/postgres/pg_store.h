@@ -16,7 +16,7 @@ struct PostgresOptions {
   size_t writer_connections = 4;  // writer threads, one connection each (1..kPgWriterConnectionsMax)
   size_t reader_connections = 8;  // read snapshots open at once (1..kPgReaderConnectionsMax)
   bool group_commit = true;       // false: one transaction per request, for comparison
-  size_t commit_batch_max = limits::kCommitBatchSizeMax;
+  size_t commit_batch_max = limits::kPgCommitBatchSizeMax;  // larger values are cut to kPgCommitBatchSizeMax
   size_t queue_depth_max = limits::kWriteQueueDepthMax;
   bool pipeline = true;             // false: every statement waits for its answer, to count what pipelining saves
   int64_t lock_timeout_ms = 5'000;  // a writer waits this long for a lock, then the batch is retried

@@ -1,4 +1,7 @@
 #pragma once
+#include <map>
+#include <utility>
+
 #include "crypto/crypto.h"
 #include "storage/postgres/pg_conn.h"
 #include "storage/store.h"
@@ -14,6 +17,12 @@ class PgTx : public Tx {
  public:
   enum class Mode { kWrite, kSnapshot };
   PgTx(Conn& conn, const crypto::SecretBox& box, Mode mode) : c_(conn), box_(box), mode_(mode) {}
+
+  // The writer's calls around the requests of a batch (pg_store.cpp): which request runs now, that it was rolled
+  // back to its savepoint, and, after the last one and before COMMIT, to write what was counted in memory.
+  void start_request(int index) { request_ = index; }
+  void request_rolled_back();
+  void write_counters();
 
   MerchantId insert_merchant(const Merchant& merchant) override;
   void update_merchant(const Merchant& merchant) override;
@@ -62,9 +71,18 @@ class PgTx : public Tx {
   orders::ConsignOrder read_order(const Rows& rows, int row);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
 
+  // consign_batch_add's counters of this transaction, by (merchant, batchno).
+  struct BatchCounter {
+    int64_t cards_at_lock = 0;     // the row as locked
+    int locked_by = -1;            // the request whose savepoint took the lock
+    std::map<int, int64_t> added;  // by request
+  };
+
   Conn& c_;
   const crypto::SecretBox& box_;
   Mode mode_;
+  int request_ = -1;
+  std::map<std::pair<int64_t, std::string>, BatchCounter> counters_;
 };
 
 }  // namespace paygate::storage::pg
