@@ -37,6 +37,16 @@ inline constexpr size_t kNotifyUrlLengthMax = 1'024;
 inline constexpr size_t kCustomLengthMax = 1'024;
 inline constexpr size_t kProductCodeLengthMax = 64;
 
+// Gateway protocol (docs/protocols/gateway.md)
+inline constexpr size_t kGatewayMrnLengthMax = 64;  // the document: 最长可接纳64个字符
+inline constexpr size_t kGatewayAppKeyLengthMax = 64;
+inline constexpr size_t kGatewayUrlBytesMax = 1'024;     // callbackUrl, returnUrl
+inline constexpr size_t kGatewayPayerBytesMax = 128;     // UTF-8 bytes, not characters
+inline constexpr size_t kGatewayBankTextBytesMax = 128;  // bankName, accountName; UTF-8 bytes
+inline constexpr size_t kGatewayAccountNumberDigitsMin = 8;
+inline constexpr size_t kGatewayAccountNumberDigitsMax = 32;
+inline constexpr size_t kGatewayFieldsMax = 64;  // members of a JSON body or fields of a form
+
 // Notify dispatcher
 inline constexpr size_t kNotifyInFlightMax = 256;
 inline constexpr size_t kNotifyClaimBatchMax = 256;

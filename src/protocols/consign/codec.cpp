@@ -1,12 +1,13 @@
 #include "protocols/consign/codec.h"
 
-#include <nlohmann/json.hpp>
-
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "protocols/common/wire.h"
 
 namespace paygate::consign {
 namespace {
+
+using protocols::json_string;
 
 void append_pair(std::string& out, std::string_view name, std::string_view value, bool first = false) {
   if (!first) out += '&';
@@ -14,59 +15,6 @@ void append_pair(std::string& out, std::string_view name, std::string_view value
   out += '=';
   out += value;
 }
-
-std::string json_string(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Collects a flat JSON object's members as text. Signatures are over values exactly as received, so numbers
-// keep their original text (96.50 stays "96.50"): nlohmann's SAX interface hands floats over with it.
-struct TopLevelFields {
-  using json = nlohmann::json;
-  Fields fields;
-  std::string current_key;
-  int depth = 0;
-  bool saw_object = false;
-  std::string error;
-
-  bool value(std::string text) {
-    if (depth != 1) return fail("request body is not a JSON object");
-    fields.insert_or_assign(current_key, std::move(text));
-    return true;
-  }
-  bool fail(std::string msg) {
-    if (error.empty()) error = std::move(msg);
-    return false;
-  }
-  bool null() { return depth == 1 ? true : fail("request body is not a JSON object"); }  // null: absent
-  bool boolean(bool) { return fail("field " + current_key + " must be a string or a number"); }
-  bool number_integer(json::number_integer_t v) { return value(std::to_string(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return value(std::to_string(v)); }
-  bool number_float(json::number_float_t, const json::string_t& text) { return value(text); }
-  bool string(json::string_t& v) { return value(std::move(v)); }
-  bool binary(json::binary_t&) { return fail("request body is not a JSON object"); }
-  bool start_object(std::size_t) {
-    if (depth >= 1) return fail("field " + current_key + " must be a string or a number");
-    ++depth;
-    saw_object = true;
-    return true;
-  }
-  bool end_object() {
-    --depth;
-    return true;
-  }
-  bool start_array(std::size_t) {
-    return fail(depth == 0 ? "request body is not a JSON object" : "field " + current_key + " must be a string or a number");
-  }
-  bool end_array() { return true; }
-  bool key(json::string_t& k) {
-    current_key = k;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
-    return fail("request body is not a JSON object");
-  }
-};
 
 }  // namespace
 
@@ -111,11 +59,13 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
     if (!form.ok()) return form.error();
     return std::move(form->values);
   }
-  TopLevelFields sax;
-  bool parsed = nlohmann::json::sax_parse(body, &sax, nlohmann::json::input_format_t::json, /*strict=*/true);
-  if (!sax.error.empty()) return make_error(ErrorCode::kInvalidArgument, sax.error);
-  if (!parsed || !sax.saw_object) return make_error(ErrorCode::kInvalidArgument, "request body is not a JSON object");
-  return std::move(sax.fields);
+  // Repeated members: the last one wins, as it always has for consign.
+  auto parsed = protocols::parse_flat_json_object(body);
+  if (parsed.problem == protocols::FlatJsonProblem::kNotStringOrNumber) {
+    return make_error(ErrorCode::kInvalidArgument, "field " + parsed.key + " must be a string or a number");
+  }
+  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "request body is not a JSON object");
+  return std::move(parsed.fields);
 }
 
 std::string submit_ok_json(std::string_view sys_order_id, std::string_view msg) {
@@ -186,19 +136,6 @@ std::vector<std::pair<std::string, std::string>> notify_fields(const OrderView& 
   };
 }
 
-bool notify_acknowledged(std::string_view body) {
-  auto first = body.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return false;
-  auto last = body.find_last_not_of(" \t\r\n");
-  std::string_view t = body.substr(first, last - first + 1);
-  if (t.size() != 7) return false;
-  static constexpr std::string_view kWord = "success";
-  for (size_t i = 0; i < 7; ++i) {
-    char c = t[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kWord[i]) return false;
-  }
-  return true;
-}
+bool notify_acknowledged(std::string_view body) { return protocols::trimmed_equals_ignoring_case(body, "success"); }
 
 }  // namespace paygate::consign

@@ -9,10 +9,11 @@
 
 #include "base/result.h"
 #include "orders/consign_order.h"
+#include "protocols/common/wire.h"
 
 namespace paygate::consign {
 
-using Fields = std::map<std::string, std::string, std::less<>>;
+using Fields = protocols::Fields;
 
 // The value of a field, or "" when absent: an absent optional field signs as an empty value.
 std::string_view field(const Fields& f, std::string_view name);

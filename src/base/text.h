@@ -1,0 +1,17 @@
+// Byte-level text checks shared by the protocol codecs and the card password decoder.
+#pragma once
+#include <string_view>
+
+namespace paygate {
+
+// RFC 3629 well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_utf8(std::string_view s);
+
+// Every byte in 0x21..0x7E: printable ASCII without spaces. Ids that go into signing strings, log lines and
+// messages unchanged.
+bool is_printable_ascii_no_space(std::string_view s);
+
+// Any C0 control character (0x00..0x1F) or DEL (0x7F).
+bool has_control_chars(std::string_view s);
+
+}  // namespace paygate

@@ -1,0 +1,55 @@
+// Wire-format pieces the merchant protocol codecs share: the flat JSON object reader that keeps a number's
+// exact text, JSON string literals, and the "success" acknowledgement test. Pure: no I/O.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace paygate::protocols {
+
+// Field name -> value as received (after form or JSON decoding).
+using Fields = std::map<std::string, std::string, std::less<>>;
+
+struct FlatJsonOptions {
+  // consign keeps the last value of a repeated member (what it always did); gateway rejects the body, since with
+  // two values nobody can tell which one the merchant signed.
+  bool reject_duplicate_keys = false;
+  size_t fields_max = std::numeric_limits<size_t>::max();
+};
+
+enum class FlatJsonProblem {
+  kNone,
+  kNotJson,            // malformed JSON; `detail` says where and what
+  kNotUtf8,            // a string holds bytes that are not UTF-8; `detail` says where
+  kNotAnObject,        // valid JSON, but not an object
+  kNotStringOrNumber,  // member `key` is an object, an array or a boolean
+  kDuplicateKey,       // member `key` appears twice (only with reject_duplicate_keys)
+  kTooManyFields,      // more than fields_max members
+};
+
+struct FlatJson {
+  Fields fields;
+  FlatJsonProblem problem = FlatJsonProblem::kNone;
+  std::string key;     // the member concerned, for kNotStringOrNumber and kDuplicateKey (may be any bytes)
+  std::string detail;  // for kNotJson and kNotUtf8: "line 1, column 7: <what the parser found>"
+  bool ok() const { return problem == FlatJsonProblem::kNone; }
+};
+
+// Reads a JSON object whose members are strings, numbers or null, as text. Signatures are over values exactly as
+// received, so a number keeps its JSON text (`10.50` stays "10.50", `1e2` stays "1e2", `-0` stays "-0"), strings
+// are decoded (escapes resolved, UTF-8 checked), and null reads as an absent member. The whole body must be the
+// object (whitespace around it aside).
+FlatJson parse_flat_json_object(std::string_view body, const FlatJsonOptions& options = {});
+
+// A JSON string literal, quotes included: `"` `\` and control characters escaped, everything else (non-ASCII
+// UTF-8 included) passed through. Bytes that are not UTF-8 become U+FFFD rather than breaking the document.
+std::string json_string(std::string_view s);
+
+// Whether `body`, with spaces, tabs, CR and LF trimmed at both ends, equals `word` ignoring ASCII case.
+// The notification acknowledgements: "success" in any case.
+bool trimmed_equals_ignoring_case(std::string_view body, std::string_view word);
+
+}  // namespace paygate::protocols
