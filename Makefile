@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR ?= var
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build server run test unit integration bench clean format
+.PHONY: deps build server run test unit integration bench bench-postgres clean format
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,9 @@ integration: build
 bench: deps build
 	@scripts/install-deps.sh --bench
 	bench/run.sh $(BUILD_DIR)
+
+bench-postgres: deps build
+	bench/postgres.sh $(BUILD_DIR)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -61,8 +61,8 @@ start_postgres() {  # sets PG_URL, PG_PID_DIR
     echo "unix_socket_directories = '$sock'"
     for setting in "${PG_SETTINGS[@]}"; do echo "$setting"; done
   } >>"$dir/postgresql.conf"
-  as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$TMP/postgres.log" -w -t 60 start >/dev/null ||
-    die "PostgreSQL did not start: $(tail -n 5 "$TMP/postgres.log")"
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
+    die "PostgreSQL did not start: $(tail -n 5 "$dir/postgres.log")"
   PG_DATA=$dir
   PG_URL="postgresql://paygate@127.0.0.1:$port/paygate"
   "$PG_BIN/psql" -X -q -d "postgresql://paygate@127.0.0.1:$port/postgres" -c "CREATE DATABASE paygate" ||
