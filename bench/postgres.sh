@@ -8,7 +8,7 @@
 # Prints a markdown table and writes every result to bench/out/postgres/.
 #
 # Usage: bench/postgres.sh BUILD_DIR        (`make bench-postgres` runs it after building)
-# Tunables (environment): BENCH_CONNECTIONS (64, HTTP connections), BENCH_PGBENCH_CLIENTS (16),
+# Tunables (environment): BENCH_CONNECTIONS (64, HTTP connections), BENCH_PGBENCH_CLIENTS (as many as BENCH_CONNECTIONS),
 #   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_OUT (bench/out).
 # PostgreSQL runs with durable settings (fsync on, synchronous_commit on, full_page_writes on); the settings used
 # are printed with the results.
@@ -18,7 +18,7 @@ BUILD_DIR=${1:?usage: bench/postgres.sh BUILD_DIR}
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 OUT=$OUT/postgres
-PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-16}
+PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-$CONNECTIONS}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [[ -x $PG_BIN/initdb ]] || die "PostgreSQL server binaries not found (apt-get install postgresql)"
 PGBENCH=$PG_BIN/pgbench
