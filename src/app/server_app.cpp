@@ -172,6 +172,11 @@ int serve(const Config& config, const ServeOptions& options) {
   });
   auto& queue_gauge = registry.gauge("paygate_storage_write_queue_depth", "Writes waiting for the writer.");
   auto& commits_gauge = registry.gauge("paygate_storage_commits", "Write transactions committed since start.");
+  auto& checkpoints_gauge = registry.gauge("paygate_storage_checkpoints",
+                                           "Background WAL checkpoints that copied pages since start (SQLite).");
+  auto& inline_checkpoints_gauge = registry.gauge(
+      "paygate_storage_inline_checkpoints",
+      "Checkpoints a commit had to run itself because the WAL passed its hard limit, since start (SQLite).");
   auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
                                         "Writes refused since start because the write queue was full (server busy).");
   auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
@@ -183,6 +188,8 @@ int serve(const Config& config, const ServeOptions& options) {
     queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
     commits_gauge.set(static_cast<int64_t>(stats.commits));
     rejected_gauge.set(static_cast<int64_t>(stats.rejected_queue_full));
+    checkpoints_gauge.set(static_cast<int64_t>(stats.checkpoints));
+    inline_checkpoints_gauge.set(static_cast<int64_t>(stats.inline_checkpoints));
     round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
     retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());

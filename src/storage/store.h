@@ -190,6 +190,10 @@ struct StoreStats {
   // Engines with a database server (PostgreSQL); 0 on SQLite.
   uint64_t round_trips = 0;    // times the writers waited for the server
   uint64_t batch_retries = 0;  // batches run again after a deadlock, serialization failure or lost connection
+  // Engines that checkpoint a write-ahead log themselves (SQLite); 0 elsewhere.
+  uint64_t checkpoints = 0;          // background checkpoints that copied WAL pages into the database
+  uint64_t checkpointed_pages = 0;   // WAL pages those checkpoints copied
+  uint64_t inline_checkpoints = 0;   // checkpoints the writer had to run itself (the WAL passed its hard limit)
 };
 
 // Observes each commit (batch size and fsync latency), for metrics.

@@ -181,6 +181,10 @@ class SqliteStore final : public Store {
   static int on_wal_commit(void* self_ptr, sqlite3* db, const char*, int wal_pages) {
     auto* self = static_cast<SqliteStore*>(self_ptr);
     if (wal_pages >= kWalPagesHardMax) {
+      {
+        std::lock_guard lock(self->mu_);
+        ++self->stats_.inline_checkpoints;
+      }
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (wal_pages >= kWalPagesSoftMax) {
       {
@@ -196,6 +200,9 @@ class SqliteStore final : public Store {
     std::unique_ptr<Connection> conn;
     try {
       conn = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms);
+      // A connection learns that the database is in WAL mode only when it first reads it; until then
+      // sqlite3_wal_checkpoint_v2 returns SQLITE_OK having done nothing (log and checkpoint counts -1).
+      conn->exec("SELECT count(*) FROM sqlite_schema");
     } catch (const std::exception& e) {
       spdlog::error("event=checkpointer_failed error=\"{}\"", e.what());
       return;  // the writer's hard limit still bounds the WAL
@@ -207,8 +214,22 @@ class SqliteStore final : public Store {
         if (checkpoint_stop_) return;
         checkpoint_wanted_ = false;
       }
-      int rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("event=checkpoint_failed rc={}", rc);
+      int wal_pages = 0;
+      int copied_pages = 0;
+      int rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied_pages);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        spdlog::warn("event=checkpoint_failed rc={}", rc);
+      } else if (rc == SQLITE_OK && wal_pages < 0) {
+        spdlog::error("event=checkpoint_not_in_wal_mode");  // the bug the SELECT above prevents
+      } else if (copied_pages > 0) {
+        std::lock_guard lock(mu_);
+        ++stats_.checkpoints;
+        // copied_pages counts the frames of the current WAL backfilled so far (it starts again when the WAL
+        // restarts from its beginning): this round added the growth, or all of it after a restart.
+        int added = copied_pages >= last_copied_pages_ ? copied_pages - last_copied_pages_ : copied_pages;
+        stats_.checkpointed_pages += static_cast<uint64_t>(added);
+        last_copied_pages_ = copied_pages;
+      }
     }
   }
 
@@ -305,6 +326,7 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
+  int last_copied_pages_ = 0;  // the checkpointer's last backfill count (under mu_)
   bool checkpoint_stop_ = false;
 
   std::mutex readers_mu_;

@@ -11,6 +11,8 @@ namespace paygate::storage::sqlite {
 class SqliteTx : public Tx {
  public:
   SqliteTx(Connection& conn, const crypto::SecretBox& box) : c_(conn), box_(box) {}
+  // The connection under this transaction, for engine-specific tests and tools.
+  Connection& connection() { return c_; }
 
   MerchantId insert_merchant(const Merchant& merchant) override;
   void update_merchant(const Merchant& merchant) override;
