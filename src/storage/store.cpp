@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <future>
+#include <sstream>
 
 namespace paygate::storage {
 
@@ -11,6 +12,31 @@ std::string_view notification_state_name(NotificationState s) {
     case NotificationState::kFailed: return "failed";
   }
   return "pending";
+}
+
+NotificationState parse_notification_state(std::string_view s) {
+  if (s == "delivered") return NotificationState::kDelivered;
+  if (s == "failed") return NotificationState::kFailed;
+  return NotificationState::kPending;
+}
+
+std::string join_face_values(const std::vector<int64_t>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out;
+}
+
+std::vector<int64_t> split_face_values(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(std::stoll(item));
+  }
+  return out;
 }
 
 Status Store::write_sync(WriteFn fn) {

@@ -58,6 +58,11 @@ struct Product {
 
 enum class NotificationState { kPending, kDelivered, kFailed };
 std::string_view notification_state_name(NotificationState s);
+// The inverse of notification_state_name; anything unknown reads as pending.
+NotificationState parse_notification_state(std::string_view s);
+// How every engine stores a product's face values: whole yuan, comma-separated, ascending.
+std::string join_face_values(const std::vector<int64_t>& values);
+std::vector<int64_t> split_face_values(const std::string& text);
 
 struct Notification {
   NotificationId id;

@@ -1,4 +1,5 @@
 #include "storage/postgres/pg_store.h"
+#include "storage/write_queue.h"
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -109,10 +110,7 @@ void apply_migrations(PGconn* c, const std::string& redacted_url) {
   Conn::exec_plain(c, "SELECT pg_advisory_unlock(" + key + ")", "releasing the migration lock");
 }
 
-struct Item {
-  WriteFn fn;
-  DoneFn done;
-};
+using Item = WriteQueue::Item;
 
 // How one run of a batch ended.
 struct Attempt {
@@ -135,7 +133,8 @@ Status unavailable(std::string message) {
 class PostgresStore final : public Store {
  public:
   PostgresStore(const PostgresOptions& options, std::shared_ptr<const crypto::SecretBox> box)
-      : options_(options), box_(std::move(box)), redacted_url_(pg::redact_url(options.url)) {
+      : options_(options), box_(std::move(box)), redacted_url_(pg::redact_url(options.url)),
+        queue_(options.queue_depth_max) {
     if (!is_postgres_url(options_.url)) throw StorageFailure("not a postgresql:// URL: " + redacted_url_);
     if (options_.writer_connections < 1 || options_.writer_connections > limits::kPgWriterConnectionsMax) {
       throw StorageFailure("writer_connections must be between 1 and " +
@@ -190,40 +189,13 @@ class PostgresStore final : public Store {
 
   std::string_view engine() const override { return "postgresql"; }
 
-  void submit(WriteFn fn, DoneFn done) override {
-    std::optional<Error> refused;
-    {
-      std::lock_guard lock(mu_);
-      if (closing_) {
-        refused = make_error(ErrorCode::kUnavailable, "storage is shutting down");
-      } else if (queue_.size() >= options_.queue_depth_max) {
-        ++stats_.rejected_queue_full;
-        refused = make_error(ErrorCode::kResourceExhausted, "server busy, retry later");
-      } else {
-        queue_.push_back(Item{std::move(fn), std::move(done)});
-      }
-    }
-    // `done` may call back into the store: never run it under mu_.
-    if (refused) {
-      done(std::move(*refused));
-      return;
-    }
-    cv_.notify_one();
-  }
+  void submit(WriteFn fn, DoneFn done) override { queue_.push(std::move(fn), std::move(done)); }
 
   std::unique_ptr<Tx> read() override;
 
-  StoreStats stats() const override {
-    std::lock_guard lock(mu_);
-    StoreStats s = stats_;
-    s.queue_depth = queue_.size();
-    return s;
-  }
+  StoreStats stats() const override { return queue_.stats(); }
 
-  void set_commit_observer(CommitObserver observer) override {
-    std::lock_guard lock(mu_);
-    observer_ = std::move(observer);
-  }
+  void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
 
   Status probe_writable() override {
     // A no-op write through the real path proves a writer is alive and the server accepts commits.
@@ -231,12 +203,7 @@ class PostgresStore final : public Store {
   }
 
   void close() override {
-    {
-      std::lock_guard lock(mu_);
-      if (closing_) return;
-      closing_ = true;
-    }
-    cv_.notify_all();
+    if (!queue_.close()) return;
     for (auto& w : writers_) {
       if (w->thread.joinable()) w->thread.join();
     }
@@ -338,17 +305,7 @@ class PostgresStore final : public Store {
   void writer_loop(Writer& w) {
     std::vector<Item> batch;
     for (;;) {
-      batch.clear();
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-        if (queue_.empty() && closing_) return;
-        size_t take = options_.group_commit ? std::min(queue_.size(), options_.commit_batch_max) : 1;
-        for (size_t i = 0; i < take; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
+      if (!queue_.take(batch, options_.group_commit ? options_.commit_batch_max : 1)) return;
       run_batch(w, batch);
     }
   }
@@ -371,8 +328,7 @@ class PostgresStore final : public Store {
   }
 
   void reconnect_backoff(Writer& w) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(w.reconnect_backoff_ms), [&] { return closing_; });
+    queue_.sleep_unless_closed(std::chrono::milliseconds(w.reconnect_backoff_ms));
     w.reconnect_backoff_ms = std::min(w.reconnect_backoff_ms * 2, kReconnectBackoffMaxMs);
   }
 
@@ -544,17 +500,8 @@ class PostgresStore final : public Store {
     }
     auto commit_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    CommitObserver observer;
-    {
-      std::lock_guard lock(mu_);
-      if (committed) {
-        ++stats_.commits;
-        stats_.committed_requests += n;
-      }
-      stats_.batch_retries += retries;
-      observer = observer_;
-    }
-    if (observer && committed) observer(n, commit_us);
+    if (retries > 0) queue_.update_stats([retries](StoreStats& s) { s.batch_retries += retries; });
+    if (committed) queue_.record_commit(n, commit_us);
     for (size_t i = 0; i < n; ++i) {
       if (committed) {
         PG_ASSERT(results[i].has_value(), "a committed request without an answer");
@@ -569,8 +516,7 @@ class PostgresStore final : public Store {
   }
 
   void add_round_trips(uint64_t n) {
-    std::lock_guard lock(mu_);
-    stats_.round_trips += n;
+    queue_.update_stats([n](StoreStats& s) { s.round_trips += n; });
   }
 
   PostgresOptions options_;
@@ -580,12 +526,7 @@ class PostgresStore final : public Store {
   std::vector<std::string> writer_session_sql_;  // writers: session_sql_ and more
   std::vector<std::unique_ptr<Writer>> writers_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool closing_ = false;
-  StoreStats stats_;
-  CommitObserver observer_;
+  WriteQueue queue_;
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

@@ -202,31 +202,6 @@ std::string order_aad(const SysOrderId& id, const char* field) {
   return "consign:" + id.value() + ":" + field;
 }
 
-std::string join_face_values(const std::vector<int64_t>& values) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(values[i]);
-  }
-  return out;
-}
-
-std::vector<int64_t> split_face_values(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(std::stoll(item));
-  }
-  return out;
-}
-
-NotificationState parse_notification_state(const std::string& s) {
-  if (s == "delivered") return NotificationState::kDelivered;
-  if (s == "failed") return NotificationState::kFailed;
-  return NotificationState::kPending;
-}
-
 Product read_product(const Rows& r, int i) {
   Product p;
   p.code = r.text(i, 0);

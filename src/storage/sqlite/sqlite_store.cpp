@@ -14,6 +14,7 @@
 #include "storage/migrations.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_tx.h"
+#include "storage/write_queue.h"
 
 namespace paygate::storage {
 namespace {
@@ -56,7 +57,7 @@ void apply_migrations(Connection& c) {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, std::shared_ptr<const crypto::SecretBox> box)
-      : options_(options), box_(std::move(box)) {
+      : options_(options), box_(std::move(box)), queue_(options.queue_depth_max) {
     std::filesystem::path p(options_.path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
     writer_conn_ = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms);
@@ -84,40 +85,13 @@ class SqliteStore final : public Store {
 
   std::string_view engine() const override { return "sqlite"; }
 
-  void submit(WriteFn fn, DoneFn done) override {
-    std::optional<Error> refused;
-    {
-      std::lock_guard lock(mu_);
-      if (closing_) {
-        refused = make_error(ErrorCode::kUnavailable, "storage is shutting down");
-      } else if (queue_.size() >= options_.queue_depth_max) {
-        ++stats_.rejected_queue_full;
-        refused = make_error(ErrorCode::kResourceExhausted, "server busy, retry later");
-      } else {
-        queue_.push_back(Item{std::move(fn), std::move(done)});
-      }
-    }
-    // `done` may call back into the store: never run it under mu_.
-    if (refused) {
-      done(std::move(*refused));
-      return;
-    }
-    cv_.notify_one();
-  }
+  void submit(WriteFn fn, DoneFn done) override { queue_.push(std::move(fn), std::move(done)); }
 
   std::unique_ptr<Tx> read() override;
 
-  StoreStats stats() const override {
-    std::lock_guard lock(mu_);
-    StoreStats s = stats_;
-    s.queue_depth = queue_.size();
-    return s;
-  }
+  StoreStats stats() const override { return queue_.stats(); }
 
-  void set_commit_observer(CommitObserver observer) override {
-    std::lock_guard lock(mu_);
-    observer_ = std::move(observer);
-  }
+  void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
 
   Status probe_writable() override {
     // A no-op write through the real path proves the writer is alive and the disk accepts commits.
@@ -125,12 +99,7 @@ class SqliteStore final : public Store {
   }
 
   void close() override {
-    {
-      std::lock_guard lock(mu_);
-      if (closing_) return;
-      closing_ = true;
-    }
-    cv_.notify_all();
+    if (!queue_.close()) return;
     if (writer_.joinable()) writer_.join();
     {
       std::lock_guard lock(checkpoint_mu_);
@@ -170,10 +139,7 @@ class SqliteStore final : public Store {
   const crypto::SecretBox& box() const { return *box_; }
 
  private:
-  struct Item {
-    WriteFn fn;
-    DoneFn done;
-  };
+  using Item = WriteQueue::Item;
 
   static constexpr int kWalPagesSoftMax = 1'000;   // ask the checkpointer
   static constexpr int kWalPagesHardMax = 20'000;  // ~80 MiB: the writer checkpoints itself
@@ -181,10 +147,7 @@ class SqliteStore final : public Store {
   static int on_wal_commit(void* self_ptr, sqlite3* db, const char*, int wal_pages) {
     auto* self = static_cast<SqliteStore*>(self_ptr);
     if (wal_pages >= kWalPagesHardMax) {
-      {
-        std::lock_guard lock(self->mu_);
-        ++self->stats_.inline_checkpoints;
-      }
+      self->queue_.update_stats([](StoreStats& s) { ++s.inline_checkpoints; });
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (wal_pages >= kWalPagesSoftMax) {
       {
@@ -207,6 +170,7 @@ class SqliteStore final : public Store {
       spdlog::error("event=checkpointer_failed error=\"{}\"", e.what());
       return;  // the writer's hard limit still bounds the WAL
     }
+    int last_copied_pages = 0;
     for (;;) {
       {
         std::unique_lock lock(checkpoint_mu_);
@@ -222,13 +186,14 @@ class SqliteStore final : public Store {
       } else if (rc == SQLITE_OK && wal_pages < 0) {
         spdlog::error("event=checkpoint_not_in_wal_mode");  // the bug the SELECT above prevents
       } else if (copied_pages > 0) {
-        std::lock_guard lock(mu_);
-        ++stats_.checkpoints;
         // copied_pages counts the frames of the current WAL backfilled so far (it starts again when the WAL
         // restarts from its beginning): this round added the growth, or all of it after a restart.
-        int added = copied_pages >= last_copied_pages_ ? copied_pages - last_copied_pages_ : copied_pages;
-        stats_.checkpointed_pages += static_cast<uint64_t>(added);
-        last_copied_pages_ = copied_pages;
+        int added = copied_pages >= last_copied_pages ? copied_pages - last_copied_pages : copied_pages;
+        last_copied_pages = copied_pages;
+        queue_.update_stats([added](StoreStats& s) {
+          ++s.checkpoints;
+          s.checkpointed_pages += static_cast<uint64_t>(added);
+        });
       }
     }
   }
@@ -236,20 +201,7 @@ class SqliteStore final : public Store {
   void writer_loop() {
     std::vector<Item> batch;
     std::vector<Status> results;
-    for (;;) {
-      batch.clear();
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-        if (queue_.empty() && closing_) return;
-        size_t take = options_.group_commit ? std::min(queue_.size(), options_.commit_batch_max) : 1;
-        for (size_t i = 0; i < take; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      run_batch(batch, results);
-    }
+    while (queue_.take(batch, options_.group_commit ? options_.commit_batch_max : 1)) run_batch(batch, results);
   }
 
   void run_batch(std::vector<Item>& batch, std::vector<Status>& results) {
@@ -291,16 +243,7 @@ class SqliteStore final : public Store {
     }
     auto commit_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    CommitObserver observer;
-    {
-      std::lock_guard lock(mu_);
-      if (committed) {
-        ++stats_.commits;
-        stats_.committed_requests += batch.size();
-      }
-      observer = observer_;
-    }
-    if (observer && committed) observer(batch.size(), commit_us);
+    if (committed) queue_.record_commit(batch.size(), commit_us);
     for (size_t i = 0; i < batch.size(); ++i) {
       if (committed) {
         batch[i].done(std::move(results[i]));
@@ -315,18 +258,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_conn_;
   std::thread writer_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool closing_ = false;
-  StoreStats stats_;
-  CommitObserver observer_;
+  WriteQueue queue_;
 
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
-  int last_copied_pages_ = 0;  // the checkpointer's last backfill count (under mu_)
   bool checkpoint_stop_ = false;
 
   std::mutex readers_mu_;
