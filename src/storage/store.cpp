@@ -39,6 +39,12 @@ std::vector<int64_t> split_face_values(const std::string& text) {
   return out;
 }
 
+std::string merchant_aad(MerchantId id, const char* field) {
+  return "merchant:" + std::to_string(id.value()) + ":" + field;
+}
+
+std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
+
 Status Store::write_sync(WriteFn fn) {
   std::promise<Status> promise;
   auto future = promise.get_future();

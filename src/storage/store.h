@@ -63,6 +63,10 @@ NotificationState parse_notification_state(std::string_view s);
 // How every engine stores a product's face values: whole yuan, comma-separated, ascending.
 std::string join_face_values(const std::vector<int64_t>& values);
 std::vector<int64_t> split_face_values(const std::string& text);
+// The associated data a sealed column is bound to (its row and column), the same on every engine, so a sealed
+// value copied to another row or column does not open.
+std::string merchant_aad(MerchantId id, const char* field);
+std::string order_aad(const SysOrderId& id, const char* field);
 
 struct Notification {
   NotificationId id;

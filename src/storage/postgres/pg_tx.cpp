@@ -195,12 +195,6 @@ Table make_statements() {
   return t;
 }
 
-std::string merchant_aad(MerchantId id, const char* field) {
-  return "merchant:" + std::to_string(id.value()) + ":" + field;
-}
-std::string order_aad(const SysOrderId& id, const char* field) {
-  return "consign:" + id.value() + ":" + field;
-}
 
 Product read_product(const Rows& r, int i) {
   Product p;

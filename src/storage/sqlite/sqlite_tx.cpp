@@ -6,10 +6,6 @@
 namespace paygate::storage::sqlite {
 namespace {
 
-std::string merchant_aad(MerchantId id, const char* field) {
-  return "merchant:" + std::to_string(id.value()) + ":" + field;
-}
-std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
 
 constexpr const char* kMerchantColumns =
     "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, created_at_ms, updated_at_ms";
