@@ -1,6 +1,7 @@
 #include "protocols/consign/service.h"
 
 #include "base/limits.h"
+#include "base/text.h"
 #include "crypto/card_password.h"
 #include "http/client.h"
 #include "http/http.h"
@@ -9,20 +10,6 @@ namespace paygate::consign {
 namespace {
 
 Error invalid(std::string msg) { return make_error(ErrorCode::kInvalidArgument, std::move(msg)); }
-
-bool printable_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-bool has_control_chars(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -101,7 +88,7 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
 
   std::string_view order_id = field(f, "orderId");
   if (order_id.size() > limits::kMerchantOrderIdLengthMax) return invalid("orderId is longer than 50 characters");
-  if (!printable_ascii(order_id)) return invalid("orderId must be printable ASCII without spaces");
+  if (!is_printable_ascii_no_space(order_id)) return invalid("orderId must be printable ASCII without spaces");
 
   std::string_view product_type = field(f, "productType");
   if (product_type != "0" && product_type != "1" && product_type != "2") {
@@ -110,11 +97,11 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
 
   std::string_view batchno = field(f, "batchno");
   if (batchno.size() > limits::kBatchNoLengthMax) return invalid("batchno is longer than 64 characters");
-  if (!printable_ascii(batchno)) return invalid("batchno must be printable ASCII without spaces");
+  if (!is_printable_ascii_no_space(batchno)) return invalid("batchno must be printable ASCII without spaces");
 
   std::string_view product_code = field(f, "productCode");
   // Checked before it appears in any message or log line.
-  if (product_code.size() > limits::kProductCodeLengthMax || !printable_ascii(product_code)) {
+  if (product_code.size() > limits::kProductCodeLengthMax || !is_printable_ascii_no_space(product_code)) {
     return invalid("unknown productCode");
   }
   auto product = catalog_.product(std::string(product_code));
