@@ -101,6 +101,38 @@ class PostgresNodes : public ::testing::Test {
     return open_postgres_store(o, harness_->box());
   }
 
+  // Holds the single writer of a_ so that three requests land in one batch: `tag`0 and `tag`2 enqueue a notification
+  // each, `tag`1 enqueues one and then does `fail`. Returns the three answers once all are in.
+  std::vector<std::optional<Status>> batch_with_failing_middle(const std::string& tag,
+                                                               const std::function<void(Tx&)>& fail) {
+    Latch held(1), hold(1);
+    a_->submit(
+        [&](Tx&) {
+          held.count_down();
+          hold.wait();
+          return ok_status();
+        },
+        [](Status) {});
+    held.wait();
+    std::vector<std::optional<Status>> answers(3);
+    Latch answered(3);
+    for (size_t i = 0; i < 3; ++i) {
+      a_->submit(
+          [&, i](Tx& tx) {
+            tx.enqueue_notification(notification(tag + std::to_string(i), 1'000));
+            if (i == 1) fail(tx);
+            return ok_status();
+          },
+          [&, i](Status st) {
+            answers[i].emplace(std::move(st));
+            answered.count_down();
+          });
+    }
+    hold.count_down();
+    answered.wait();
+    return answers;
+  }
+
   void seed(Store& store) {
     auto st = store.write_sync([](Tx& tx) {
       EXPECT_EQ(tx.insert_merchant(merchant_named("a")), kA);
@@ -636,44 +668,9 @@ TEST_F(PostgresNodes, ACommitWhoseOutcomeIsUnknownIsUnavailableAndNotRunAgain) {
 // request; the batch runs again without it and the others commit.
 TEST_F(PostgresNodes, AFailureFoundLateFailsOnlyItsOwnRequest) {
   a_ = harness_->open(StoreOptions{.writers = 1});
-  Latch held(1), hold(1);
-  a_->submit(
-      [&](Tx&) {
-        held.count_down();
-        hold.wait();
-        return ok_status();
-      },
-      [](Status) {});
-  held.wait();
-  std::vector<std::optional<Status>> answers(3);
-  Latch answered(3);
-  auto keep = [&](size_t i) {
-    return [&, i](Status st) {
-      answers[i].emplace(std::move(st));
-      answered.count_down();
-    };
-  };
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("L0", 1'000));
-        return ok_status();
-      },
-      keep(0));
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("L1", 1'000));
-        tx.update_consign_order(order(kA, "missing", "C-missing", "fp-missing"));  // no such order
-        return ok_status();
-      },
-      keep(1));
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("L2", 1'000));
-        return ok_status();
-      },
-      keep(2));
-  hold.count_down();
-  answered.wait();
+  auto answers = batch_with_failing_middle("L", [](Tx& tx) {
+    tx.update_consign_order(order(kA, "missing", "C-missing", "fp-missing"));  // no such order
+  });
   EXPECT_TRUE(answers[0]->ok());
   ASSERT_FALSE(answers[1]->ok());
   EXPECT_EQ(answers[1]->error().code, ErrorCode::kUnavailable);
@@ -687,44 +684,9 @@ TEST_F(PostgresNodes, AFailureFoundLateFailsOnlyItsOwnRequest) {
 // A statement the server refuses (text that is not UTF-8) rolls back only its own request, at once.
 TEST_F(PostgresNodes, AServerErrorRollsBackOnlyItsOwnRequest) {
   a_ = harness_->open(StoreOptions{.writers = 1});
-  Latch held(1), hold(1);
-  a_->submit(
-      [&](Tx&) {
-        held.count_down();
-        hold.wait();
-        return ok_status();
-      },
-      [](Status) {});
-  held.wait();
-  std::vector<std::optional<Status>> answers(3);
-  Latch answered(3);
-  auto keep = [&](size_t i) {
-    return [&, i](Status st) {
-      answers[i].emplace(std::move(st));
-      answered.count_down();
-    };
-  };
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("E0", 1'000));
-        return ok_status();
-      },
-      keep(0));
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("E1", 1'000));
-        tx.enqueue_notification(notification("E1-\xff\xfe", 1'000));  // not UTF-8: the server refuses it
-        return ok_status();
-      },
-      keep(1));
-  a_->submit(
-      [](Tx& tx) {
-        tx.enqueue_notification(notification("E2", 1'000));
-        return ok_status();
-      },
-      keep(2));
-  hold.count_down();
-  answered.wait();
+  auto answers = batch_with_failing_middle("E", [](Tx& tx) {
+    tx.enqueue_notification(notification("E1-\xff\xfe", 1'000));  // not UTF-8: the server refuses it
+  });
   EXPECT_TRUE(answers[0]->ok());
   ASSERT_FALSE(answers[1]->ok());
   EXPECT_EQ(answers[1]->error().code, ErrorCode::kUnavailable);
