@@ -743,6 +743,17 @@ class ConsignClient:
         return wait_until(check, timeout, 0.03, "order %s to reach status %s" % (order_id, status))
 
 
+def record_submit_outcome(entry, r):
+    """For crash and multi-node streams: mark a log entry accepted (with its sysOrderId) or rejected."""
+    j = r.json
+    if r.status == 200 and j.get("code") == 1:
+        entry["outcome"] = "accepted"
+        entry["sysOrderId"] = j["sysOrderId"]
+    else:
+        entry["outcome"] = "rejected"
+        entry["text"] = r.text
+
+
 def assert_submit_ok(tc, r, msg=""):
     tc.assertEqual(r.status, 200, "HTTP status %s" % msg)
     j = r.json

@@ -42,13 +42,7 @@ class CrashTests(PaygateTestCase):
                     r = client.send_submit(fields, conn=conn)
                 except Exception:
                     break     # the server died under us: outcome unknown
-                j = r.json
-                if r.status == 200 and j.get("code") == 1:
-                    entry["outcome"] = "accepted"
-                    entry["sysOrderId"] = j["sysOrderId"]
-                else:
-                    entry["outcome"] = "rejected"
-                    entry["text"] = r.text
+                harness.record_submit_outcome(entry, r)
         finally:
             conn.close()
 
