@@ -22,12 +22,19 @@ class StrongId {
 struct MerchantIdTag {};
 struct SysOrderIdTag {};
 struct NotificationIdTag {};
+struct PaymentIdTag {};
+struct PayoutIdTag {};
 
 // The numeric merchant id (customerId in consign, merid in cashier).
 using MerchantId = StrongId<MerchantIdTag, int64_t>;
 // The platform's order id, e.g. "C2026112203061500000001".
 using SysOrderId = StrongId<SysOrderIdTag, std::string>;
 using NotificationId = StrongId<NotificationIdTag, int64_t>;
+// A gateway pay-in's platform id, the `id` of its payUrl: "P" + 13-digit Unix ms + 12 random letters and digits, so
+// that a payment page cannot be found by guessing.
+using PaymentId = StrongId<PaymentIdTag, std::string>;
+// A gateway payout's platform id: "W" + 13-digit Unix ms + 12 random letters and digits.
+using PayoutId = StrongId<PayoutIdTag, std::string>;
 
 }  // namespace paygate
 

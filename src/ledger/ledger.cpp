@@ -9,6 +9,11 @@ Account merchant_available(MerchantId merchant) {
 }
 Account platform_revenue() { return Account{"platform:revenue", 0, false}; }
 Account consign_clearing() { return Account{"platform:consign_clearing", 0, true}; }
+Account gateway_clearing() { return Account{"platform:gateway_clearing", 0, true}; }
+Account payout_clearing() { return Account{"platform:payout_clearing", 0, true}; }
+Account merchant_payout_reserved(MerchantId merchant) {
+  return Account{"merchant:" + std::to_string(merchant.value()) + ":payout_reserved", merchant.value(), false};
+}
 
 Status validate(const Entry& entry) {
   if (entry.postings.size() < 2) return make_error(ErrorCode::kInternal, "ledger entry needs two postings");
@@ -35,6 +40,47 @@ Entry consign_settlement(MerchantId merchant, const SysOrderId& order, Money rea
   Money margin = *real.checked_sub(amount);
   if (margin.is_positive()) e.postings.push_back({platform_revenue(), margin});
   return e;
+}
+
+namespace {
+// amount + fee, both checked by the callers' limits (each at most kMoneyFenMax), so the sum cannot overflow.
+Money total_of(Money amount, Money fee) {
+  PG_ASSERT(amount.is_positive() && !fee.is_negative(), "payout amount must be positive and its fee not negative");
+  auto total = amount.checked_add(fee);
+  PG_ASSERT(total.has_value(), "payout amount plus fee overflows");
+  return *total;
+}
+}  // namespace
+
+Entry gateway_payin(MerchantId merchant, const PaymentId& payment, Money paid, Money fee) {
+  PG_ASSERT(paid.is_positive() && !fee.is_negative() && fee <= paid, "pay-in fee outside [0, paid]");
+  Entry e{std::string(kGatewayPayIn), payment.value(), {}};
+  e.postings.push_back({gateway_clearing(), paid.negated()});
+  Money net = *paid.checked_sub(fee);
+  if (net.is_positive()) e.postings.push_back({merchant_available(merchant), net});
+  if (fee.is_positive()) e.postings.push_back({platform_revenue(), fee});
+  return e;
+}
+
+Entry payout_reserve(MerchantId merchant, const PayoutId& payout, Money amount, Money fee) {
+  Money total = total_of(amount, fee);
+  return Entry{std::string(kPayoutReserve), payout.value(),
+               {{merchant_available(merchant), total.negated()}, {merchant_payout_reserved(merchant), total}}};
+}
+
+Entry payout_paid(MerchantId merchant, const PayoutId& payout, Money amount, Money fee) {
+  Money total = total_of(amount, fee);
+  Entry e{std::string(kPayoutPaid), payout.value(), {}};
+  e.postings.push_back({merchant_payout_reserved(merchant), total.negated()});
+  e.postings.push_back({payout_clearing(), amount});
+  if (fee.is_positive()) e.postings.push_back({platform_revenue(), fee});
+  return e;
+}
+
+Entry payout_refund(MerchantId merchant, const PayoutId& payout, Money amount, Money fee) {
+  Money total = total_of(amount, fee);
+  return Entry{std::string(kPayoutRefund), payout.value(),
+               {{merchant_payout_reserved(merchant), total.negated()}, {merchant_available(merchant), total}}};
 }
 
 }  // namespace paygate::ledger

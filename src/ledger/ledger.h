@@ -23,6 +23,12 @@ Account merchant_available(MerchantId merchant);
 Account platform_revenue();
 // Value received from redeemed cards: debited by what each card was worth.
 Account consign_clearing();
+// Money received from payers through the gateway's channels: debited by each paid pay-in.
+Account gateway_clearing();
+// Money sent to bank accounts by payouts: credited by each paid payout.
+Account payout_clearing();
+// A merchant's payouts accepted and not yet paid or refunded (amount plus fee).
+Account merchant_payout_reserved(MerchantId merchant);
 
 struct Posting {
   Account account;
@@ -43,5 +49,22 @@ Status validate(const Entry& entry);
 // A redeemed card worth `real` settles at `amount` (real x rate): the merchant is credited `amount`, the
 // platform keeps the margin `real - amount`. Requires 0 <= amount <= real.
 Entry consign_settlement(MerchantId merchant, const SysOrderId& order, Money real, Money amount);
+
+// Entry kinds of the gateway, one per step; the ledger check counts them per order.
+inline constexpr std::string_view kGatewayPayIn = "gateway.payin";
+inline constexpr std::string_view kPayoutReserve = "gateway.payout.reserve";
+inline constexpr std::string_view kPayoutPaid = "gateway.payout.paid";
+inline constexpr std::string_view kPayoutRefund = "gateway.payout.refund";
+
+// A paid pay-in: the payer paid `paid`; the merchant is credited `paid - fee`, the platform keeps `fee`.
+// Requires 0 <= fee <= paid, paid > 0.
+Entry gateway_payin(MerchantId merchant, const PaymentId& payment, Money paid, Money fee);
+// A payout accepted: amount + fee leave the merchant's available balance for its payout reserve. post() refuses
+// it (kFailedPrecondition) when the available balance does not cover it.
+Entry payout_reserve(MerchantId merchant, const PayoutId& payout, Money amount, Money fee);
+// A payout paid: the reserve goes out to the bank (amount) and to the platform (fee).
+Entry payout_paid(MerchantId merchant, const PayoutId& payout, Money amount, Money fee);
+// A payout failed or rejected: amount + fee return from the reserve to the available balance.
+Entry payout_refund(MerchantId merchant, const PayoutId& payout, Money amount, Money fee);
 
 }  // namespace paygate::ledger

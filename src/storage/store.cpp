@@ -45,6 +45,8 @@ std::string merchant_aad(MerchantId id, const char* field) {
 
 std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
 
+std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
+
 Status Store::write_sync(WriteFn fn) {
   std::promise<Status> promise;
   auto future = promise.get_future();

@@ -25,6 +25,7 @@
 #include "base/result.h"
 #include "ledger/ledger.h"
 #include "orders/consign_order.h"
+#include "orders/gateway_order.h"
 
 namespace paygate::storage {
 
@@ -40,6 +41,9 @@ struct Merchant {
   std::string sign_key;   // plaintext in memory; sealed at rest
   std::string aes_key;    // 16 characters; sealed at rest
   int64_t keys_version = 1;
+  // Gateway payouts: the fee taken with each payout (may be 0), and whether payouts wait for an operator.
+  Money payout_fee;
+  bool payout_manual_approval = false;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -67,6 +71,34 @@ std::vector<int64_t> split_face_values(const std::string& text);
 // value copied to another row or column does not open.
 std::string merchant_aad(MerchantId id, const char* field);
 std::string order_aad(const SysOrderId& id, const char* field);
+std::string payout_aad(const PayoutId& id, const char* field);
+
+// A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
+struct MerchantChannel {
+  MerchantId merchant_id;
+  int channel_id = 0;
+  bool enabled = true;
+  RatePermille fee_rate;      // tenths of a percent of the paid amount, e.g. 25 = 2.5%
+  Money min_amount;           // per order; 0: no minimum
+  Money max_amount;           // per order; 0: no maximum
+  std::string processor = "sandbox";
+  int64_t updated_at_ms = 0;
+};
+
+struct PayInFilter {
+  std::optional<MerchantId> merchant_id;
+  std::optional<orders::PayInState> state;
+  size_t limit = 100;
+  // Keyset pagination: created strictly before (created_at_ms, id).
+  std::optional<std::pair<int64_t, std::string>> before;
+};
+
+struct PayoutFilter {
+  std::optional<MerchantId> merchant_id;
+  std::optional<orders::PayoutState> state;
+  size_t limit = 100;
+  std::optional<std::pair<int64_t, std::string>> before;
+};
 
 struct Notification {
   NotificationId id;
@@ -157,6 +189,39 @@ class Tx {
   virtual std::optional<int64_t> next_consign_due_ms() = 0;
   // Adds one card to (merchant, batchno) and returns the new count.
   virtual int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) = 0;
+
+  // Gateway channels per merchant (insert or replace).
+  virtual void set_merchant_channel(const MerchantChannel& channel) = 0;
+  virtual std::optional<MerchantChannel> merchant_channel(MerchantId merchant, int channel_id) = 0;
+  virtual std::vector<MerchantChannel> merchant_channels(MerchantId merchant) = 0;
+
+  // Gateway pay-ins. insert fails with kAlreadyExists, message "duplicate mrn" when (merchant, mrn) exists or
+  // "payment id collision" when the id does. The single-row look-ups lock the row until the end of a write
+  // transaction (so two completions of one pay-in, on any node, take turns and the second sees the first).
+  virtual Status insert_payin(const orders::PayIn& payin) = 0;
+  virtual void update_payin(const orders::PayIn& payin) = 0;
+  virtual std::optional<orders::PayIn> payin(MerchantId merchant, const std::string& mrn) = 0;
+  virtual std::optional<orders::PayIn> payin_by_id(const PaymentId& id) = 0;
+  // Waiting pay-ins whose expiry is at or before now_ms, oldest expiry first; in a write transaction locked,
+  // skipping rows another transaction holds.
+  virtual std::vector<orders::PayIn> payins_expired(int64_t now_ms, size_t limit) = 0;
+  // The earliest expiry among waiting pay-ins.
+  virtual std::optional<int64_t> next_payin_expiry_ms() = 0;
+  // Newest first.
+  virtual std::vector<orders::PayIn> payins(const PayInFilter& filter) = 0;
+
+  // Gateway payouts. insert fails with kAlreadyExists "duplicate mrn" or "payout id collision". Look-ups lock as
+  // for pay-ins.
+  virtual Status insert_payout(const orders::Payout& payout) = 0;
+  virtual void update_payout(const orders::Payout& payout) = 0;
+  virtual std::optional<orders::Payout> payout(MerchantId merchant, const std::string& mrn) = 0;
+  virtual std::optional<orders::Payout> payout_by_id(const PayoutId& id) = 0;
+  // Processing payouts with process_after_ms at or before now_ms, oldest first; locked as payins_expired.
+  virtual std::vector<orders::Payout> payouts_due(int64_t now_ms, size_t limit) = 0;
+  // The earliest process_after_ms among processing payouts.
+  virtual std::optional<int64_t> next_payout_due_ms() = 0;
+  // Newest first.
+  virtual std::vector<orders::Payout> payouts(const PayoutFilter& filter) = 0;
 
   // Ledger. post() validates the entry, creates accounts on first use, and fails with kFailedPrecondition
   // (changing nothing) when an account that may not go negative would.
