@@ -78,6 +78,46 @@ class Loader {
     out = static_cast<Int>(v);
   }
 
+  // An array of integers in the file; comma-separated in the environment. Each element within [min, max].
+  void integer_list(const char* section, const char* key, std::vector<int64_t>& out, size_t count_max, int64_t min,
+                    int64_t max) {
+    known_.emplace(section, key);
+    std::vector<int64_t> values = out;
+    bool given = false;
+    if (t_) {
+      if (auto node = (*t_)[section][key]; node) {
+        const auto* arr = node.as_array();
+        if (arr == nullptr) bad(section, key, "must be an array of integers");
+        values.clear();
+        for (const auto& el : *arr) {
+          if (!el.is_integer()) bad(section, key, "must be an array of integers");
+          values.push_back(*el.value<int64_t>());
+        }
+        given = true;
+      }
+    }
+    if (const char* e = std::getenv(env_name(section, key).c_str())) {
+      values.clear();
+      std::string_view rest = e;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        auto parsed = parse_int64_strict(rest.substr(0, comma));
+        if (!parsed) bad(section, key, "environment value must be comma-separated non-negative integers");
+        values.push_back(*parsed);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      given = true;
+    }
+    if (!given) return;
+    if (values.size() > count_max) bad(section, key, "has more than " + std::to_string(count_max) + " elements");
+    for (auto v : values) {
+      if (v < min || v > max) {
+        bad(section, key, "elements must be between " + std::to_string(min) + " and " + std::to_string(max));
+      }
+    }
+    out = std::move(values);
+  }
+
   // A misspelt key would otherwise be ignored silently and its default used: refuse it.
   void reject_unknown() const {
     if (!t_) return;
@@ -140,6 +180,7 @@ Config load_config(const std::string& path) {
   l.integer("server", "drain_timeout_ms", c.server.drain_timeout_ms, 0, 600'000);
   l.integer("server", "body_bytes_max", c.server.body_bytes_max, 1024, 16 * 1024 * 1024);
   l.integer("server", "connections_max", c.server.connections_max, 1, int64_t{limits::kConnectionsMax});
+  l.str("server", "public_url", c.server.public_url);
   l.str("storage", "data_dir", c.storage.data_dir);
   l.str("storage", "database", c.storage.database);
   l.boolean("storage", "group_commit", c.storage.group_commit);
@@ -151,7 +192,9 @@ Config load_config(const std::string& path) {
   l.integer("storage", "reader_connections", c.storage.reader_connections, 1,
             int64_t{limits::kPgReaderConnectionsMax});
   l.integer("storage", "lock_timeout_ms", c.storage.lock_timeout_ms, 1, 600'000);
+  l.boolean("sandbox", "enabled", c.sandbox.enabled);
   l.integer("sandbox", "processing_delay_ms", c.sandbox.processing_delay_ms, 0, 86'400'000);
+  l.integer("sandbox", "payout_delay_ms", c.sandbox.payout_delay_ms, 0, 86'400'000);
   l.boolean("notify", "allow_private_targets", c.notify.allow_private_targets);
   l.integer("notify", "connect_timeout_ms", c.notify.connect_timeout_ms, 1, 120'000);
   l.integer("notify", "total_timeout_ms", c.notify.total_timeout_ms, 1, 300'000);
@@ -159,11 +202,21 @@ Config load_config(const std::string& path) {
   l.integer("notify", "in_flight_max", c.notify.in_flight_max, 1, int64_t{limits::kNotifyInFlightMax});
   l.integer("notify", "poll_interval_ms", c.notify.poll_interval_ms, 10, 60'000);
   l.integer("notify", "consign_retry_step_ms", c.notify.consign_retry_step_ms, 1, 3'600'000);
+  l.integer_list("notify", "gateway_retry_delays_ms", c.notify.gateway_retry_delays_ms,
+                 static_cast<size_t>(limits::kNotifyAttemptsMax) - 1, 1, 86'400'000);
   l.integer("consign", "timestamp_skew_s", c.consign.timestamp_skew_s, 0, 86'400);
+  l.integer("gateway", "payment_expiry_ms", c.gateway.payment_expiry_ms, 1'000, 7 * 86'400'000LL);
   l.str("log", "level", c.log.level);
   l.boolean("log", "access_log", c.log.access_log);
   l.reject_unknown();
   if (c.storage.data_dir.empty()) bad("storage", "data_dir", "must not be empty");
+  if (!c.server.public_url.empty()) {
+    const auto& u = c.server.public_url;
+    if (!(u.starts_with("http://") || u.starts_with("https://")) || u.ends_with("/") ||
+        u.find_first_of(" \t\r\n\"<>") != std::string::npos) {
+      bad("server", "public_url", "must be an http:// or https:// address without a trailing slash");
+    }
+  }
   check_database(c.storage.database);
   return c;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace paygate::app {
 
@@ -15,6 +16,9 @@ struct Config {
     int64_t drain_timeout_ms = 10'000;  // how long SIGTERM waits for requests in flight
     size_t body_bytes_max = 64 * 1024;
     size_t connections_max = 10'000;
+    // The platform's public address for absolute links (the payment page's QR code), e.g.
+    // "https://pay.example.com"; empty: taken from each request's Host header.
+    std::string public_url;
   } server;
   struct Storage {
     std::string data_dir = "var";
@@ -31,7 +35,11 @@ struct Config {
     int64_t lock_timeout_ms = 5'000;    // a writer's wait for a row lock before its batch is run again
   } storage;
   struct Sandbox {
-    int64_t processing_delay_ms = 2'000;
+    // Sandbox mode: the sandbox processors' completion endpoint (/sandbox/payments/{id}/complete) and the payment
+    // page's pay/fail panel exist. Channels bound to the sandbox processor need it.
+    bool enabled = true;
+    int64_t processing_delay_ms = 2'000;  // consign cards
+    int64_t payout_delay_ms = 2'000;      // the sandbox bank's time to answer a payout
   } sandbox;
   struct Notify {
     bool allow_private_targets = false;
@@ -41,10 +49,15 @@ struct Config {
     size_t in_flight_max = 256;
     int64_t poll_interval_ms = 1'000;
     int64_t consign_retry_step_ms = 10'000;
+    // The waits between gateway callback attempts; empty: the platform default (notify/schedule.h).
+    std::vector<int64_t> gateway_retry_delays_ms;
   } notify;
   struct Consign {
     int64_t timestamp_skew_s = 300;
   } consign;
+  struct Gateway {
+    int64_t payment_expiry_ms = 15 * 60'000;  // an unpaid pay-in fails after this (status 2)
+  } gateway;
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     bool access_log = true;

@@ -101,6 +101,41 @@ TEST_F(ConfigTest, UnknownKeysAreRefused) {
   EXPECT_NE(load_error("listen = \"127.0.0.1:1\"\n").find("must be a [section]"), std::string::npos);
 }
 
+TEST_F(ConfigTest, GatewayKeys) {
+  Config defaults = load_config("");
+  EXPECT_TRUE(defaults.sandbox.enabled);
+  EXPECT_EQ(defaults.gateway.payment_expiry_ms, 900'000);
+  EXPECT_EQ(defaults.sandbox.payout_delay_ms, 2'000);
+  EXPECT_TRUE(defaults.notify.gateway_retry_delays_ms.empty()) << "empty means the platform default";
+  EXPECT_TRUE(defaults.server.public_url.empty());
+
+  Config c = load_config(write(
+      "[gateway]\npayment_expiry_ms = 5000\n[sandbox]\nenabled = false\npayout_delay_ms = 0\n"
+      "[notify]\ngateway_retry_delays_ms = [100, 200]\n[server]\npublic_url = \"https://pay.example.com\"\n"));
+  EXPECT_EQ(c.gateway.payment_expiry_ms, 5000);
+  EXPECT_FALSE(c.sandbox.enabled);
+  EXPECT_EQ(c.sandbox.payout_delay_ms, 0);
+  EXPECT_EQ(c.notify.gateway_retry_delays_ms, (std::vector<int64_t>{100, 200}));
+  EXPECT_EQ(c.server.public_url, "https://pay.example.com");
+  {
+    ScopedEnv e("PAYGATE_NOTIFY_GATEWAY_RETRY_DELAYS_MS", "5,6,7");
+    EXPECT_EQ(load_config("").notify.gateway_retry_delays_ms, (std::vector<int64_t>{5, 6, 7}));
+  }
+  {
+    ScopedEnv e("PAYGATE_NOTIFY_GATEWAY_RETRY_DELAYS_MS", "5,x");
+    EXPECT_NE(load_error("").find("notify.gateway_retry_delays_ms"), std::string::npos);
+  }
+  EXPECT_NE(load_error("[notify]\ngateway_retry_delays_ms = [1,2,3,4,5,6,7,8,9,10]\n").find("more than 9"),
+            std::string::npos)
+      << "at most 10 attempts in all";
+  EXPECT_NE(load_error("[notify]\ngateway_retry_delays_ms = 100\n").find("array of integers"), std::string::npos);
+  EXPECT_NE(load_error("[notify]\ngateway_retry_delays_ms = [0]\n").find("between 1"), std::string::npos);
+  EXPECT_NE(load_error("[server]\npublic_url = \"pay.example.com\"\n").find("server.public_url"), std::string::npos);
+  EXPECT_NE(load_error("[server]\npublic_url = \"https://pay.example.com/\"\n").find("trailing slash"),
+            std::string::npos);
+  EXPECT_NE(load_error("[gateway]\npayment_expiry_ms = 10\n").find("gateway.payment_expiry_ms"), std::string::npos);
+}
+
 TEST_F(ConfigTest, MissingFileIsAnError) {
   EXPECT_THROW(load_config((dir_.path() / "nope.toml").string()), std::runtime_error);
 }

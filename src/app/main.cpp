@@ -126,13 +126,79 @@ int main(int argc, char** argv) {
   o_resolve->add_option("--message", message, "message for the merchant");
   add_json(o_resolve);
 
+  // merchant set-payout
+  std::string payout_fee, manual_approval;
+  auto* m_set_payout = merchant->add_subcommand("set-payout", "set the gateway payout fee and manual approval");
+  m_set_payout->add_option("id", id, "merchant id")->required();
+  m_set_payout->add_option("--fee", payout_fee, "fee taken with each payout, yuan (e.g. 2.00; 0 for none)");
+  m_set_payout->add_option("--manual-approval", manual_approval, "on: payouts wait for an operator; off: they don't")
+      ->check(CLI::IsMember({"on", "off"}));
+  add_json(m_set_payout);
+
+  // channel
+  auto* channel = app.add_subcommand("channel", "gateway pay-in channels and their fees per merchant");
+  channel->require_subcommand(1);
+  tools::ChannelSpec chspec;
+  auto* c_catalogue = channel->add_subcommand("catalogue", "list the channel table (ids 1-15)");
+  add_json(c_catalogue);
+  auto* c_enable = channel->add_subcommand("enable", "enable a channel for a merchant, or change its fee and limits");
+  c_enable->add_option("--merchant", chspec.merchant, "merchant id")->required();
+  c_enable->add_option("--channel", chspec.channel, "channel id, 1-15 (paygate channel catalogue)")->required();
+  c_enable->add_option("--fee-rate", chspec.fee_rate, "fee in percent of the paid amount, one decimal, e.g. 2.5")
+      ->required();
+  c_enable->add_option("--min", chspec.min_amount, "smallest amount per order, yuan (default: none)");
+  c_enable->add_option("--max", chspec.max_amount, "largest amount per order, yuan (default: none)");
+  c_enable->add_option("--processor", chspec.processor, "processor the channel is bound to (default: sandbox)");
+  add_json(c_enable);
+  auto* c_disable = channel->add_subcommand("disable", "disable a channel for a merchant");
+  int channel_id = 0;
+  c_disable->add_option("--merchant", id, "merchant id")->required();
+  c_disable->add_option("--channel", channel_id, "channel id")->required();
+  add_json(c_disable);
+  auto* c_list = channel->add_subcommand("list", "a merchant's channels");
+  c_list->add_option("--merchant", id, "merchant id")->required();
+  add_json(c_list);
+
+  // payin / payout
+  tools::GatewayListFilter gfilter;
+  int64_t gfilter_merchant = 0;
+  std::string gid, reason;
+  auto* payin = app.add_subcommand("payin", "inspect gateway pay-ins");
+  payin->require_subcommand(1);
+  auto* pi_list = payin->add_subcommand("list", "list pay-ins, newest first");
+  pi_list->add_option("--merchant", gfilter_merchant, "only this merchant's");
+  pi_list->add_option("--status", gfilter.status, "waiting, paid or failed");
+  pi_list->add_option("--limit", gfilter.limit, "at most this many (max 1000)")->check(CLI::Range(1, 1000));
+  add_json(pi_list);
+  auto* pi_show = payin->add_subcommand("show", "show a pay-in with its callbacks and ledger postings");
+  pi_show->add_option("id", gid, "the payment id (the payUrl's id)")->required();
+  add_json(pi_show);
+  auto* payout = app.add_subcommand("payout", "inspect, approve and reject gateway payouts");
+  payout->require_subcommand(1);
+  auto* po_list = payout->add_subcommand("list", "list payouts, newest first");
+  po_list->add_option("--merchant", gfilter_merchant, "only this merchant's");
+  po_list->add_option("--status", gfilter.status, "approval, processing, paid, failed or rejected");
+  po_list->add_option("--limit", gfilter.limit, "at most this many (max 1000)")->check(CLI::Range(1, 1000));
+  add_json(po_list);
+  auto* po_show = payout->add_subcommand("show", "show a payout with its callbacks and ledger postings");
+  po_show->add_option("id", gid, "the payout id")->required();
+  add_json(po_show);
+  auto* po_approve = payout->add_subcommand("approve", "approve a payout waiting for approval");
+  po_approve->add_option("id", gid, "the payout id")->required();
+  add_json(po_approve);
+  auto* po_reject = payout->add_subcommand("reject", "reject a payout waiting for approval (its money returns)");
+  po_reject->add_option("id", gid, "the payout id")->required();
+  po_reject->add_option("--reason", reason, "why, for the records");
+  add_json(po_reject);
+
   auto* ledger = app.add_subcommand("ledger", "ledger tools");
   ledger->require_subcommand(1);
   auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
   add_json(l_check);
 
   for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
-                    p_list, p_enable, o_list, o_show, o_resolve, l_check}) {
+                    p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
+                    c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject}) {
     add_database(cmd);
   }
 
@@ -179,6 +245,18 @@ int main(int argc, char** argv) {
       return tools::order_resolve(config, sys_order_id, success, real_money, message, out);
     }
     if (l_check->parsed()) return tools::ledger_check(config, out);
+    if (m_set_payout->parsed()) return tools::merchant_set_payout(config, id, payout_fee, manual_approval, out);
+    if (c_catalogue->parsed()) return tools::channel_catalogue(config, out);
+    if (c_enable->parsed()) return tools::channel_enable(config, chspec, out);
+    if (c_disable->parsed()) return tools::channel_disable(config, id, channel_id, out);
+    if (c_list->parsed()) return tools::channel_list(config, id, out);
+    if (gfilter_merchant != 0) gfilter.merchant = gfilter_merchant;
+    if (pi_list->parsed()) return tools::payin_list(config, gfilter, out);
+    if (pi_show->parsed()) return tools::payin_show(config, gid, out);
+    if (po_list->parsed()) return tools::payout_list(config, gfilter, out);
+    if (po_show->parsed()) return tools::payout_show(config, gid, out);
+    if (po_approve->parsed()) return tools::payout_approve(config, gid, out);
+    if (po_reject->parsed()) return tools::payout_reject(config, gid, reason, out);
   } catch (const std::exception& e) {
     std::cerr << "paygate: " << e.what() << "\n";
     return 1;

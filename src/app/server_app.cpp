@@ -16,8 +16,11 @@
 #include "app/open_store.h"
 #include "http/server.h"
 #include "notify/dispatcher.h"
+#include "app/due_worker.h"
 #include "processors/sandbox/card_processor.h"
+#include "processors/sandbox/gateway_processors.h"
 #include "protocols/consign/handlers.h"
+#include "protocols/gateway/handlers.h"
 #include "runtime/waker.h"
 #include "storage/async_write.h"
 
@@ -27,69 +30,6 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-// Moves due consign orders forward with the card processor. The decision and the state change happen in one
-// write transaction, so a crash either did both or neither.
-class ConsignWorker {
- public:
-  ConsignWorker(asio::io_context& io, storage::Store& store, const Clock& clock,
-                const processors::CardProcessor& processor, int64_t poll_interval_ms, std::function<void()> on_finished)
-      : store_(store), clock_(clock), processor_(processor), poll_interval_ms_(poll_interval_ms),
-        on_finished_(std::move(on_finished)), waker_(io) {}
-
-  void start() { asio::co_spawn(waker_.strand(), run(), asio::detached); }
-  // A new order is due at `due_ms`: wake only if that is before the planned wake-up, so a busy server with a
-  // processing delay does not look for work on every request.
-  void order_due(int64_t due_ms) {
-    if (due_ms < planned_wake_ms_.load(std::memory_order_relaxed)) waker_.wake();
-  }
-  void stop() {
-    stopping_ = true;
-    waker_.wake();
-  }
-
- private:
-  asio::awaitable<void> run() {
-    while (!stopping_) {
-      // While running, every new order may be due: the waker remembers a wake that arrives now.
-      planned_wake_ms_.store(INT64_MAX, std::memory_order_relaxed);
-      int64_t now_ms = clock_.now_unix_ms();
-      std::optional<int64_t> next_due_ms;
-      try {
-        next_due_ms = store_.read()->next_consign_due_ms();
-      } catch (const std::exception& e) {
-        spdlog::error("event=processor_read_failed error=\"{}\"", e.what());
-      }
-      bool due = next_due_ms && *next_due_ms <= now_ms;
-      if (due) {
-        const auto& processor = processor_;
-        std::function<Result<size_t>(storage::Tx&)> process = [&processor, now_ms](storage::Tx& tx) -> Result<size_t> {
-          return consign::process_due_orders(tx, processor, now_ms, limits::kProcessorBatchMax);
-        };
-        auto handled = co_await storage::async_write<size_t>(store_, std::move(process));
-        if (handled.ok() && *handled > 0) {
-          on_finished_();
-          continue;  // look again: more may be due by now
-        } else if (!handled.ok()) {
-          spdlog::warn("event=processor_write_failed error=\"{}\"", handled.error().message);
-        }
-      }
-      int64_t sleep_ms = poll_interval_ms_;
-      if (next_due_ms && *next_due_ms > now_ms) sleep_ms = std::min(sleep_ms, *next_due_ms - now_ms);
-      planned_wake_ms_.store(now_ms + sleep_ms, std::memory_order_relaxed);
-      co_await waker_.sleep(std::chrono::milliseconds(sleep_ms));
-    }
-  }
-
-  storage::Store& store_;
-  const Clock& clock_;
-  const processors::CardProcessor& processor_;
-  int64_t poll_interval_ms_;
-  std::function<void()> on_finished_;
-  runtime::Waker waker_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int64_t> planned_wake_ms_{INT64_MAX};
-};
 
 std::pair<std::string, uint16_t> split_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -140,16 +80,44 @@ int serve(const Config& config, const ServeOptions& options) {
   dc.claim_lease_margin_ms = config.notify.claim_lease_margin_ms;
   dc.poll_interval_ms = config.notify.poll_interval_ms;
   dc.schedule.consign_retry_step_ms = config.notify.consign_retry_step_ms;
+  if (!config.notify.gateway_retry_delays_ms.empty()) {
+    dc.schedule.gateway_retry_delays_ms = config.notify.gateway_retry_delays_ms;
+  }
   notify::Dispatcher dispatcher(
       io, *store, clock, dc,
-      [](std::string_view protocol, unsigned, std::string_view body) {
+      [](std::string_view protocol, unsigned status, std::string_view body) {
         if (protocol == "consign") return consign::notify_acknowledged(body);
+        if (protocol == "gateway") return gateway::callback_acknowledged(status, body);
         return false;
       },
       registry);
 
-  processors::SandboxCardProcessor processor;
-  ConsignWorker worker(io, *store, clock, processor, config.notify.poll_interval_ms, [&] { dispatcher.wake(); });
+  processors::SandboxCardProcessor card_processor;
+  processors::SandboxPayInProcessor sandbox_payin;
+  processors::SandboxBank sandbox_bank;
+  gateway::Processors gateway_processors;
+  // Channels bound to the sandbox are served only in sandbox mode; otherwise a pay-in on them is refused.
+  if (config.sandbox.enabled) gateway_processors.payin.emplace(sandbox_payin.name(), &sandbox_payin);
+  gateway_processors.bank = &sandbox_bank;
+  const notify::ScheduleConfig schedule = dc.schedule;
+
+  std::vector<DueTask> tasks;
+  tasks.push_back(DueTask{
+      "consign_cards", [](storage::Tx& tx) { return tx.next_consign_due_ms(); },
+      [&card_processor](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+        // Orders are locked row by row (consign_orders_due skips what another node holds).
+        return consign::process_due_orders(tx, card_processor, now_ms, limits::kProcessorBatchMax);
+      }});
+  tasks.push_back(DueTask{"gateway_expiry", [](storage::Tx& tx) { return tx.next_payin_expiry_ms(); },
+                          [](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+                            return gateway::expire_pay_ins(tx, now_ms, limits::kProcessorBatchMax);
+                          }});
+  tasks.push_back(DueTask{"gateway_payouts", [](storage::Tx& tx) { return tx.next_payout_due_ms(); },
+                          [&sandbox_bank, schedule](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+                            return gateway::process_due_payouts(tx, sandbox_bank, now_ms, limits::kProcessorBatchMax,
+                                                                schedule);
+                          }});
+  DueWorker worker(io, *store, clock, std::move(tasks), config.notify.poll_interval_ms, [&] { dispatcher.wake(); });
 
   consign::Config cc;
   cc.timestamp_skew_s = config.consign.timestamp_skew_s;
@@ -160,7 +128,19 @@ int serve(const Config& config, const ServeOptions& options) {
 
   http::Router router;
   consign::register_routes(router, consign::HandlerDeps{consign_service, *store, random, registry,
-                                                        [&](int64_t due_ms) { worker.order_due(due_ms); }});
+                                                        [&](int64_t due_ms) { worker.work_due(due_ms); }});
+
+  gateway::Config gc;
+  gc.payment_expiry_ms = config.gateway.payment_expiry_ms;
+  gc.payout_delay_ms = config.sandbox.payout_delay_ms;
+  gc.allow_private_targets = config.notify.allow_private_targets;
+  gc.catalog_cache_ttl_ms = config.storage.catalog_cache_ttl_ms;
+  gc.schedule = schedule;
+  gateway::Service gateway_service(*store, clock, gc, gateway_processors);
+  gateway::register_routes(router, gateway::HandlerDeps{gateway_service, *store, clock, random, registry,
+                                                        config.server.public_url, config.sandbox.enabled,
+                                                        [&](int64_t due_ms) { worker.work_due(due_ms); },
+                                                        [&] { dispatcher.wake(); }});
   router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));

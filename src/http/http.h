@@ -31,6 +31,14 @@ struct Request {
   std::string request_id;   // generated per request, echoed as X-Request-Id, logged
   std::string path;         // target without the query string, percent-decoding NOT applied
   std::string query;        // raw query string without '?'
+  // Values of a pattern route's {name} segments, in order (e.g. {"id", "P17..."}); empty for exact routes.
+  std::vector<std::pair<std::string, std::string>> path_params;
+  std::string_view path_param(std::string_view name) const {
+    for (const auto& [k, v] : path_params) {
+      if (k == name) return v;
+    }
+    return {};
+  }
 };
 
 using Handler = std::function<asio::awaitable<Response>(Request&)>;

@@ -152,3 +152,26 @@ TEST(Router, MatchesExactPathAndMethod) {
 
 }  // namespace
 }  // namespace paygate::http
+
+TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
+  Router router;
+  router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete", dummy_handler);
+  router.add(bhttp::verb::get, "/sandbox/payments/status", "exact", dummy_handler);
+  auto m = router.find(bhttp::verb::post, "/sandbox/payments/P123/complete");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.route_name, "sandbox.complete");
+  ASSERT_EQ(m.params.size(), 1u);
+  EXPECT_EQ(m.params[0].first, "id");
+  EXPECT_EQ(m.params[0].second, "P123");
+  EXPECT_EQ(router.find(bhttp::verb::post, "/sandbox/payments//complete").handler, nullptr);
+  EXPECT_EQ(router.find(bhttp::verb::post, "/sandbox/payments/a/b/complete").handler, nullptr);
+  EXPECT_EQ(router.find(bhttp::verb::post, "/sandbox/payments/P1/completed").handler, nullptr);
+  auto wrong_method = router.find(bhttp::verb::get, "/sandbox/payments/P1/complete");
+  EXPECT_EQ(wrong_method.handler, nullptr);
+  EXPECT_TRUE(wrong_method.method_not_allowed);
+  // An exact path wins over a pattern of the same shape.
+  auto exact = router.find(bhttp::verb::get, "/sandbox/payments/status");
+  ASSERT_NE(exact.handler, nullptr);
+  EXPECT_EQ(exact.route_name, "exact");
+  EXPECT_TRUE(exact.params.empty());
+}

@@ -6,8 +6,32 @@
 
 namespace paygate::http {
 
+namespace {
+
+std::vector<std::string> split_segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 1;  // paths start with '/'
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
 void Router::add(bhttp::verb method, std::string path, std::string route_name, Handler handler) {
   PG_ASSERT(handler != nullptr, "route without a handler");
+  PG_ASSERT(!path.empty() && path.front() == '/', "route paths start with '/'");
+  if (path.find('{') != std::string::npos && !routes_.contains(path)) {
+    patterns_.emplace_back(split_segments(path), path);
+  }
   Entry& entry = routes_[std::move(path)];
   // The path-level name labels 405 answers; each method keeps its own name for matches.
   if (entry.route_name.empty()) entry.route_name = route_name;
@@ -19,10 +43,31 @@ void Router::add(bhttp::verb method, std::string path, std::string route_name, H
 Router::Match Router::find(bhttp::verb method, std::string_view path) const {
   // unordered_map<std::string> has no heterogeneous lookup in C++20 without a custom hash; paths are short.
   auto entry = routes_.find(std::string(path));
-  if (entry == routes_.end()) return Match{nullptr, "unmatched", false};
+  std::vector<std::pair<std::string, std::string>> params;
+  if (entry == routes_.end() && !patterns_.empty() && !path.empty() && path.front() == '/') {
+    auto segments = split_segments(path);
+    for (const auto& [pattern, key] : patterns_) {
+      if (pattern.size() != segments.size()) continue;
+      params.clear();
+      bool matches = true;
+      for (size_t i = 0; i < pattern.size() && matches; ++i) {
+        if (is_param(pattern[i])) {
+          if (segments[i].empty()) matches = false;
+          else params.emplace_back(pattern[i].substr(1, pattern[i].size() - 2), segments[i]);
+        } else {
+          matches = pattern[i] == segments[i];
+        }
+      }
+      if (matches) {
+        entry = routes_.find(key);
+        break;
+      }
+    }
+  }
+  if (entry == routes_.end()) return Match{nullptr, "unmatched", false, {}};
   auto route = entry->second.by_method.find(static_cast<int>(method));
-  if (route == entry->second.by_method.end()) return Match{nullptr, entry->second.route_name, true};
-  return Match{&route->second.handler, route->second.route_name, false};
+  if (route == entry->second.by_method.end()) return Match{nullptr, entry->second.route_name, true, {}};
+  return Match{&route->second.handler, route->second.route_name, false, std::move(params)};
 }
 
 }  // namespace paygate::http

@@ -2,12 +2,16 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "http/http.h"
 
 namespace paygate::http {
 
-// Exact-path routing (the protocols use fixed paths). A path with a different method answers 405.
+// Exact-path routing (the protocols use fixed paths), plus pattern paths whose `{name}` segments match one
+// non-empty path segment each (e.g. /sandbox/payments/{id}/complete). Exact paths win over patterns. A path with
+// a different method answers 405.
 class Router {
  public:
   // `route_name` labels metrics and logs (e.g. "consign.submit").
@@ -17,6 +21,7 @@ class Router {
     const Handler* handler = nullptr;  // null: no route
     std::string_view route_name;       // "unmatched" when none
     bool method_not_allowed = false;
+    std::vector<std::pair<std::string, std::string>> params;  // a pattern's segments
   };
   Match find(bhttp::verb method, std::string_view path) const;
 
@@ -30,6 +35,8 @@ class Router {
     std::unordered_map<int, Route> by_method;
   };
   std::unordered_map<std::string, Entry> routes_;
+  // Pattern paths, split into segments ("{id}" marks a parameter), tried in registration order.
+  std::vector<std::pair<std::vector<std::string>, std::string>> patterns_;  // segments, key into routes_
 };
 
 }  // namespace paygate::http

@@ -283,7 +283,8 @@ asio::awaitable<void> Session::serve() {
     req.path = std::string(target.substr(0, question));
     if (question != std::string_view::npos) req.query = std::string(target.substr(question + 1));
 
-    const Router::Match match = core_->router.find(req.raw.method(), req.path);
+    Router::Match match = core_->router.find(req.raw.method(), req.path);
+    req.path_params = std::move(match.params);
     Response res;
     if (match.handler == nullptr) {
       res = match.method_not_allowed

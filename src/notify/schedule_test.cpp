@@ -14,5 +14,20 @@ TEST(Schedule, ConsignGrowsByTenSeconds) {
   EXPECT_EQ(retry_delay_ms(kConsignSchedule, 2, c), 200);
 }
 
+TEST(Schedule, GatewayUsesThePlatformDefaultUnlessConfigured) {
+  ScheduleConfig c;
+  EXPECT_EQ(attempts_max(kGatewaySchedule, c), 8);
+  std::vector<int64_t> waits;
+  for (int made = 1; made < 8; ++made) waits.push_back(retry_delay_ms(kGatewaySchedule, made, c));
+  EXPECT_EQ(waits, (std::vector<int64_t>{10'000, 30'000, 60'000, 300'000, 900'000, 1'800'000, 3'600'000}));
+  c.gateway_retry_delays_ms = {100, 250};
+  EXPECT_EQ(attempts_max(kGatewaySchedule, c), 3);
+  EXPECT_EQ(retry_delay_ms(kGatewaySchedule, 1, c), 100);
+  EXPECT_EQ(retry_delay_ms(kGatewaySchedule, 2, c), 250);
+  // A row enqueued under a longer schedule keeps the last wait.
+  EXPECT_EQ(retry_delay_ms(kGatewaySchedule, 5, c), 250);
+  EXPECT_EQ(attempts_max(kConsignSchedule, c), 3);
+}
+
 }  // namespace
 }  // namespace paygate::notify

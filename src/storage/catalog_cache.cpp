@@ -35,8 +35,20 @@ bool CatalogCache::merchant_product_enabled(MerchantId merchant, const std::stri
   return v.value_or(false);
 }
 
+std::optional<Merchant> CatalogCache::merchant_by_app_key(const std::string& app_key) {
+  return get(by_app_key_, app_key, [&] { return store_.read()->merchant_by_app_key(app_key); });
+}
+
+std::optional<MerchantChannel> CatalogCache::merchant_channel(MerchantId merchant, int channel_id) {
+  PG_ASSERT(channel_id >= 0 && channel_id < 100, "channel id out of the table's range");
+  return get(channels_, merchant.value() * 100 + channel_id,
+             [&] { return store_.read()->merchant_channel(merchant, channel_id); });
+}
+
 void CatalogCache::invalidate() {
   std::unique_lock lock(mu_);
+  by_app_key_.clear();
+  channels_.clear();
   merchants_.clear();
   products_.clear();
   enablement_.clear();

@@ -27,6 +27,11 @@ class CatalogCache {
   std::optional<Merchant> merchant(MerchantId id);
   std::optional<Product> product(const std::string& code);
   bool merchant_product_enabled(MerchantId merchant, const std::string& code);
+  // The gateway identifies merchants by appKey. Keys are cached with the merchant they belong to: a rotated key
+  // stops working within the TTL.
+  std::optional<Merchant> merchant_by_app_key(const std::string& app_key);
+  // A merchant's gateway channel; "not enabled" (nullopt) is read again each time.
+  std::optional<MerchantChannel> merchant_channel(MerchantId merchant, int channel_id);
   void invalidate();
 
  private:
@@ -45,6 +50,8 @@ class CatalogCache {
   std::unordered_map<int64_t, Entry<Merchant>> merchants_;
   std::unordered_map<std::string, Entry<Product>> products_;
   std::unordered_map<std::string, Entry<bool>> enablement_;  // "<merchant>\x1f<code>"
+  std::unordered_map<std::string, Entry<Merchant>> by_app_key_;
+  std::unordered_map<int64_t, Entry<MerchantChannel>> channels_;  // merchant id * 100 + channel id
 };
 
 }  // namespace paygate::storage

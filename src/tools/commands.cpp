@@ -1,5 +1,7 @@
 #include "tools/commands.h"
 
+#include "tools/cli_support.h"
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,34 +21,6 @@ using storage::Product;
 
 namespace {
 
-struct Ctx {
-  std::shared_ptr<const crypto::SecretBox> box;
-  std::unique_ptr<storage::Store> store;
-  SystemClock clock;
-  SecureRandom random;
-};
-
-std::unique_ptr<Ctx> open(const app::Config& c) {
-  auto ctx = std::make_unique<Ctx>();
-  ctx->box = app::load_master_key(c.storage.data_dir, c.uses_postgres() ? app::MasterKeyCreation::kForbidden
-                                                                          : app::MasterKeyCreation::kAllowed);
-  ctx->store = app::open_store(c, ctx->box);
-  return ctx;
-}
-
-int fail(const std::string& msg) {
-  std::cerr << "error: " << msg << "\n";
-  return 1;
-}
-
-void print(const json& j, Output out, const std::string& text) {
-  if (out.json) {
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << text;
-  }
-}
-
 json merchant_json(const Merchant& m, bool with_secrets) {
   json j = {{"id", m.id.value()},
             {"name", m.name},
@@ -55,6 +29,8 @@ json merchant_json(const Merchant& m, bool with_secrets) {
             {"keyFingerprint", crypto::SecretBox::display_fingerprint(m.sign_key)},
             {"aesKeyFingerprint", crypto::SecretBox::display_fingerprint(m.aes_key)},
             {"keysVersion", m.keys_version},
+            {"payoutFee", format_yuan(m.payout_fee)},
+            {"payoutManualApproval", m.payout_manual_approval},
             {"createdAtMs", m.created_at_ms}};
   if (with_secrets) {
     j["key"] = m.sign_key;
@@ -198,9 +174,15 @@ int merchant_show(const app::Config& c, int64_t id, Output out) {
   auto j = merchant_json(*m, false);
   j["products"] = tx->merchant_products(m->id);
   Money available = tx->balance(ledger::merchant_available(m->id).code);
+  Money reserved = tx->balance(ledger::merchant_payout_reserved(m->id).code);
   j["availableFen"] = available.fen();
   j["available"] = format_yuan(available);
-  print(j, out, merchant_text(j) + "products: " + j["products"].dump() + "\navailable: " + format_yuan(available) + "\n");
+  j["payoutReservedFen"] = reserved.fen();
+  j["payoutReserved"] = format_yuan(reserved);
+  print(j, out,
+        merchant_text(j) + "products: " + j["products"].dump() + "\navailable: " + format_yuan(available) +
+            "\npayouts in flight: " + format_yuan(reserved) + "\npayout fee: " + format_yuan(m->payout_fee) +
+            (m->payout_manual_approval ? " (manual approval)" : "") + "\n");
   return 0;
 }
 
@@ -246,8 +228,13 @@ int merchant_balance(const app::Config& c, int64_t id, Output out) {
   auto tx = ctx->store->read();
   if (!tx->merchant(MerchantId{id})) return fail("no merchant " + std::to_string(id));
   Money available = tx->balance(ledger::merchant_available(MerchantId{id}).code);
-  print(json{{"merchantId", id}, {"availableFen", available.fen()}, {"available", format_yuan(available)}}, out,
-        "available: " + format_yuan(available) + "\n");
+  Money reserved = tx->balance(ledger::merchant_payout_reserved(MerchantId{id}).code);
+  print(json{{"merchantId", id},
+             {"availableFen", available.fen()},
+             {"available", format_yuan(available)},
+             {"payoutReservedFen", reserved.fen()},
+             {"payoutReserved", format_yuan(reserved)}},
+        out, "available: " + format_yuan(available) + "\npayouts in flight: " + format_yuan(reserved) + "\n");
   return 0;
 }
 

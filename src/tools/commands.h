@@ -48,4 +48,33 @@ int order_resolve(const app::Config& c, const std::string& sys_order_id, bool su
 
 int ledger_check(const app::Config& c, Output out);
 
+// Gateway (gateway_commands.cpp).
+int channel_catalogue(const app::Config& c, Output out);
+struct ChannelSpec {
+  int64_t merchant = 0;
+  int channel = 0;
+  std::string fee_rate;  // percent, one decimal: "2.5"
+  std::string min_amount;  // yuan, "" for none
+  std::string max_amount;
+  std::string processor = "sandbox";
+};
+int channel_enable(const app::Config& c, const ChannelSpec& spec, Output out);
+int channel_disable(const app::Config& c, int64_t merchant, int channel, Output out);
+int channel_list(const app::Config& c, int64_t merchant, Output out);
+// fee: yuan ("" keeps it); manual_approval: "on" / "off" ("" keeps it).
+int merchant_set_payout(const app::Config& c, int64_t merchant, const std::string& fee,
+                        const std::string& manual_approval, Output out);
+
+struct GatewayListFilter {
+  std::optional<int64_t> merchant;
+  std::string status;
+  size_t limit = 100;
+};
+int payin_list(const app::Config& c, const GatewayListFilter& f, Output out);
+int payin_show(const app::Config& c, const std::string& id, Output out);
+int payout_list(const app::Config& c, const GatewayListFilter& f, Output out);
+int payout_show(const app::Config& c, const std::string& id, Output out);
+int payout_approve(const app::Config& c, const std::string& id, Output out);
+int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out);
+
 }  // namespace paygate::tools

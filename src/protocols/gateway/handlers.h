@@ -1,0 +1,31 @@
+// HTTP glue for the gateway protocol: thin handlers over Service. Protocol-level outcomes answer HTTP 200 with the
+// protocol's body (JSON, or for the page mode a 302 or an HTML page); only malformed HTTP gets a 4xx.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "base/clock.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+#include "protocols/gateway/service.h"
+
+namespace paygate::gateway {
+
+struct HandlerDeps {
+  Service& service;
+  storage::Store& store;
+  const Clock& clock;
+  Random& random;
+  metrics::Registry& metrics;
+  // The platform's public address for absolute links ("https://pay.example.com"); empty: taken from the request's
+  // Host header.
+  std::string public_url;
+  // Whether the sandbox's completion endpoint and page panel exist.
+  bool sandbox = true;
+  std::function<void(int64_t due_ms)> on_work_due;  // a pay-in expiry or a payout became due at due_ms
+  std::function<void()> on_callback_queued;        // wakes the dispatcher
+};
+
+void register_routes(http::Router& router, HandlerDeps deps);
+
+}  // namespace paygate::gateway

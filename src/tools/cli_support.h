@@ -1,0 +1,29 @@
+// What the CLI subcommands share: the opened store with its master key, and text-or-JSON output.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/config.h"
+#include "base/clock.h"
+#include "crypto/crypto.h"
+#include "storage/store.h"
+#include "tools/commands.h"
+
+namespace paygate::tools {
+
+struct Ctx {
+  std::shared_ptr<const crypto::SecretBox> box;
+  std::unique_ptr<storage::Store> store;
+  SystemClock clock;
+  SecureRandom random;
+};
+
+// Loads the master key (creating it on SQLite's first run) and opens the store (applying migrations).
+std::unique_ptr<Ctx> open(const app::Config& c);
+// Prints "error: msg" to stderr; returns the exit code 1.
+int fail(const std::string& msg);
+// The JSON document with --json, the text otherwise.
+void print(const nlohmann::json& j, Output out, const std::string& text);
+
+}  // namespace paygate::tools
