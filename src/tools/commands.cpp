@@ -428,6 +428,16 @@ int demo(const app::Config& c) {
       tx.upsert_product(p);
     }
     for (const auto& p : catalogue) tx.set_merchant_product(demo_merchant.id, p.code, true);
+    // Gateway channels: WeChat Pay and Alipay at 2.5%, bank card at 1.0%; an operator's changes are kept.
+    for (auto [channel_id, fee_permille] : {std::pair{1, 25}, std::pair{2, 25}, std::pair{3, 10}}) {
+      if (tx.merchant_channel(demo_merchant.id, channel_id)) continue;
+      storage::MerchantChannel ch;
+      ch.merchant_id = demo_merchant.id;
+      ch.channel_id = channel_id;
+      ch.fee_rate = RatePermille{fee_permille};
+      ch.updated_at_ms = ctx->clock.now_unix_ms();
+      tx.set_merchant_channel(ch);
+    }
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
@@ -458,7 +468,17 @@ int demo(const app::Config& c) {
             << "curl -s http://" << host << ":" << port
             << "/api/searchOrders -d customerId=$CID -d timestamp=$TS -d orderId=$OID -d sign=$QSIGN; echo\n\n"
             << "Sandbox: a password starting FAIL fails, REAL<n>-... is worth n yuan, HOLD... waits for review "
-               "(docs/sandbox.md).\n\n";
+               "(docs/sandbox.md).\n\n"
+            << "=== gateway (pay-in) ===\n"
+            << "appKey:     " << demo_merchant.app_key << "\nchannels:   1 WeChat Pay 2.5%, 2 Alipay 2.5%, 3 bank card 1.0%\n\n"
+            << "Create a pay-in and open its payment page (sandbox: pay or fail it there):\n\n"
+            << "AK=" << demo_merchant.app_key << " KEY=" << demo_merchant.sign_key << " MRN=demo-$(date +%s)\n"
+            << "GSIGN=$(printf '%s' \"amount=10.00&appKey=$AK&callbackUrl=https://example.com/cb&channelId=1&mrn=$MRN"
+               "&returnUrl=https://example.com/&key=$KEY\" | md5sum | cut -d' ' -f1)\n"
+            << "curl -s http://" << host << ":" << port << "/api/Pay/Create -H 'Content-Type: application/json' "
+               "-d \"{\\\"amount\\\":\\\"10.00\\\",\\\"appKey\\\":\\\"$AK\\\",\\\"callbackUrl\\\":\\\"https://example.com/cb\\\","
+               "\\\"channelId\\\":\\\"1\\\",\\\"mrn\\\":\\\"$MRN\\\",\\\"returnUrl\\\":\\\"https://example.com/\\\",\\\"sign\\\":\\\"$GSIGN\\\"}\"; echo\n"
+            << "# then open http://" << host << ":" << port << "<payUrl> in a browser\n\n";
   return 0;
 }
 

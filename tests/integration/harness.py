@@ -417,7 +417,8 @@ class Server:
     Server's `.database` to run a second node on the same PostgreSQL database."""
 
     def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv",
-                 master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0, database=None):
+                 master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0, database=None, gateway_retry_delays_ms=(300, 600),
+                 payment_expiry_ms=None, payout_delay_ms=0, sandbox_enabled=True):
         self.bin = paygate_bin()
         if database is None and backend() == "postgresql":
             database = new_postgres_database(name)
@@ -437,16 +438,21 @@ class Server:
         notify = ["allow_private_targets = true", "poll_interval_ms = 50"]
         if retry_step_ms is not None:
             notify.append("consign_retry_step_ms = %d" % retry_step_ms)
+        if gateway_retry_delays_ms is not None:
+            notify.append("gateway_retry_delays_ms = [%s]" % ", ".join(str(d) for d in gateway_retry_delays_ms))
+        sandbox = ["enabled = %s" % ("true" if sandbox_enabled else "false"),
+                   "processing_delay_ms = %d" % processing_delay_ms, "payout_delay_ms = %d" % payout_delay_ms]
+        gateway = "" if payment_expiry_ms is None else "\n[gateway]\npayment_expiry_ms = %d\n" % payment_expiry_ms
         cfg = ("[server]\nlisten = \"127.0.0.1:0\"\n\n"
                "[storage]\ndata_dir = \"%s\"\ndatabase = \"%s\"\ngroup_commit = true\n%s\n"
-               "[sandbox]\nprocessing_delay_ms = %d\n\n"
+               "[sandbox]\n%s\n\n"
                "[notify]\n%s\n\n"
-               "[consign]\ntimestamp_skew_s = 300\n"
+               "[consign]\ntimestamp_skew_s = 300\n%s"
                % (self.data, self.database,
                   # Most tests change merchants with the CLI and submit at once: no catalogue cache for them
                   # (test_ops checks the default, cached behaviour).
                   "" if catalog_cache_ttl_ms is None else "catalog_cache_ttl_ms = %d\n" % catalog_cache_ttl_ms,
-                  processing_delay_ms, "\n".join(notify)))
+                  "\n".join(sandbox), "\n".join(notify), gateway))
         if extra_config:
             cfg += "\n" + extra_config + "\n"
         with open(self.config, "w") as f:
@@ -621,6 +627,23 @@ class Server:
     def balance_fen(self, merchant_id):
         b = self.cli("merchant", "balance", merchant_id)
         return b["availableFen"]
+
+    def balances(self, merchant_id):
+        """(available, payouts in flight) in fen."""
+        b = self.cli("merchant", "balance", merchant_id)
+        return b["availableFen"], b["payoutReservedFen"]
+
+    def enable_channel(self, merchant_id, channel, fee_rate="0", min_amount=None, max_amount=None):
+        args = ["channel", "enable", "--merchant", merchant_id, "--channel", channel, "--fee-rate", fee_rate]
+        if min_amount is not None:
+            args += ["--min", min_amount]
+        if max_amount is not None:
+            args += ["--max", max_amount]
+        return self.cli(*args)
+
+    def ledger_ok(self):
+        r = self.cli("ledger", "check", check=False)
+        return r
 
     def order_show(self, sys_order_id):
         return self.cli("order", "show", sys_order_id)
@@ -958,6 +981,118 @@ class Receiver:
                                                r["action"]) for r in self.requests[-limit:]]
         return "----- receiver on port %d: %d request(s) -----\n%s" % (self.port, len(self.requests),
                                                                        "\n".join(rows))
+
+
+# ------------------------------------------------------------------------------------------------ gateway client
+
+PAYIN_SIGN_FIELDS = ("amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl")
+PAYIN_CALLBACK_SIGN_FIELDS = ("amount", "appKey", "channel", "mrn", "originAmount")
+PAYOUT_SIGN_FIELDS = ("accountName", "accountNumber", "amount", "appKey", "bankName", "callbackUrl", "mrn")
+PAYOUT_CALLBACK_SIGN_FIELDS = ("amount", "appKey", "mrn")
+GATEWAY_QUERY_SIGN_FIELDS = ("appKey", "mrn")
+
+
+def md5_lower(s):
+    return hashlib.md5(s.encode("utf-8")).hexdigest()
+
+
+def gateway_sign(fields, order, secret):
+    """The gateway's signing string (the document's fixed order, values as sent, absent = empty), MD5 lower."""
+    return md5_lower("&".join("%s=%s" % (k, fields.get(k, "")) for k in order) + "&key=" + secret)
+
+
+def fee_fen(paid_fen, fee_rate_percent):
+    """paid x rate%, half-up to the fen: the platform's fee (DECISIONS: rates have one decimal)."""
+    fee = (Decimal(paid_fen) * Decimal(fee_rate_percent) / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(fee)
+
+
+class GatewayClient:
+    """Builds, signs and sends gateway requests for one merchant (independently of the server's codec)."""
+
+    def __init__(self, server, merchant):
+        self.server = server
+        self.m = merchant
+        self.app_key = merchant["appKey"]
+        self.secret = merchant["key"]
+
+    def pay_in_fields(self, mrn=None, amount="10.00", channel=1, callback_url="https://merchant.example.com/cb",
+                      return_url="https://merchant.example.com/return", payer=None, secret=None, omit=(),
+                      extra=None, sign=None):
+        f = {"amount": amount, "appKey": self.app_key, "callbackUrl": callback_url, "channelId": str(channel),
+             "mrn": mrn or unique("PI"), "returnUrl": return_url}
+        if payer is not None:
+            f["payer"] = payer
+        for k in omit:
+            f.pop(k, None)
+        if extra:
+            f.update(extra)
+        f["sign"] = sign if sign is not None else gateway_sign(f, PAYIN_SIGN_FIELDS, secret or self.secret)
+        return f
+
+    def create(self, fields, as_form=False):
+        """WebAPI mode: POST /api/Pay/Create (JSON unless as_form)."""
+        if as_form:
+            return post_form(self.server.port, "/api/Pay/Create", fields)
+        return post_json(self.server.port, "/api/Pay/Create", fields)
+
+    def page_mode(self, fields):
+        """Page mode: the browser's form POST to /api/Pay (the 302 is not followed)."""
+        return post_form(self.server.port, "/api/Pay", fields)
+
+    def create_ok(self, tc, **kw):
+        """Creates a pay-in through the WebAPI; returns (fields, payment id, payUrl)."""
+        f = self.pay_in_fields(**kw)
+        r = self.create(f)
+        tc.assertEqual(r.status, 200, r)
+        tc.assertEqual(r.json.get("success"), True, r)
+        pay_url = r.json["payUrl"]
+        return f, payment_id_of(pay_url), pay_url
+
+    def complete(self, payment_id, result="success", amount=None):
+        body = {"result": result}
+        if amount is not None:
+            body["amount"] = amount
+        return post_form(self.server.port, "/sandbox/payments/%s/complete" % urllib.parse.quote(payment_id, safe=""),
+                         body)
+
+    def query_fields(self, mrn, callback=None, secret=None, app_key=None, sign=None):
+        f = {"appKey": app_key or self.app_key, "mrn": mrn}
+        f["sign"] = sign if sign is not None else gateway_sign(f, GATEWAY_QUERY_SIGN_FIELDS, secret or self.secret)
+        if callback is not None:
+            f["callback"] = callback
+        return f
+
+    def query(self, mrn, kind="Payments", **kw):
+        f = self.query_fields(mrn, **kw)
+        return http_request(self.server.port, "GET", "/api/%s/Query?%s" % (kind, urllib.parse.urlencode(f)))
+
+    def payout_fields(self, mrn=None, amount="100", account_number="6222020000001234", bank_name="中国工商银行",
+                      account_name="张三", callback_url="https://merchant.example.com/payout", secret=None, omit=(),
+                      extra=None, sign=None):
+        f = {"amount": amount, "appKey": self.app_key, "bankName": bank_name, "accountName": account_name,
+             "accountNumber": account_number, "mrn": mrn or unique("PO"), "callbackUrl": callback_url}
+        for k in omit:
+            f.pop(k, None)
+        if extra:
+            f.update(extra)
+        f["sign"] = sign if sign is not None else gateway_sign(f, PAYOUT_SIGN_FIELDS, secret or self.secret)
+        return f
+
+    def payout(self, fields, conn=None):
+        return post_json(self.server.port, "/api/Payouts/Create", fields, conn=conn)
+
+    def fund(self, tc, fen, channel):
+        """Credits the merchant's available balance with exactly `fen` (a pay-in on a 0% channel, paid)."""
+        _, pid, _ = self.create_ok(tc, amount="%d.%02d" % (fen // 100, fen % 100), channel=channel)
+        r = self.complete(pid)
+        tc.assertEqual(r.status, 200, r)
+        tc.assertEqual(r.json.get("ok"), True, r)
+
+
+def payment_id_of(pay_url):
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(pay_url).query)
+    return q["id"][0]
 
 
 # --------------------------------------------------------------------------------------------------- TestCase
