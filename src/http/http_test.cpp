@@ -150,9 +150,6 @@ TEST(Router, MatchesExactPathAndMethod) {
   }
 }
 
-}  // namespace
-}  // namespace paygate::http
-
 TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
   Router router;
   router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete", dummy_handler);
@@ -175,3 +172,6 @@ TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
   EXPECT_EQ(exact.route_name, "exact");
   EXPECT_TRUE(exact.params.empty());
 }
+
+}  // namespace
+}  // namespace paygate::http

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -92,6 +93,8 @@ void expect_same_merchant(const Merchant& a, const Merchant& b) {
   EXPECT_EQ(a.sign_key, b.sign_key);
   EXPECT_EQ(a.aes_key, b.aes_key);
   EXPECT_EQ(a.keys_version, b.keys_version);
+  EXPECT_EQ(a.payout_fee, b.payout_fee);
+  EXPECT_EQ(a.payout_manual_approval, b.payout_manual_approval);
   EXPECT_EQ(a.created_at_ms, b.created_at_ms);
   EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
 }
@@ -1383,9 +1386,885 @@ TEST_P(StoreConformance, CommitObserverSeesEachCommit) {
   EXPECT_EQ(stats.queue_depth, 0u);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Gateway: merchant payout settings, channels, pay-ins, payouts and their ledger
+
+TEST_P(StoreConformance, MerchantPayoutSettingsRoundTripAndDefaultToNone) {
+  auto plain = sample_merchant("p");
+  auto manual = sample_merchant("m");
+  manual.payout_fee = Money::from_fen(250);
+  manual.payout_manual_approval = true;
+  auto [p, m] = written([&](Tx& tx) { return std::pair{tx.insert_merchant(plain), tx.insert_merchant(manual)}; });
+  {
+    auto tx = store_->read();
+    EXPECT_EQ(tx->merchant(p)->payout_fee, Money{});
+    EXPECT_FALSE(tx->merchant(p)->payout_manual_approval);
+    EXPECT_EQ(tx->merchant(m)->payout_fee, Money::from_fen(250));
+    EXPECT_TRUE(tx->merchant(m)->payout_manual_approval);
+    EXPECT_TRUE(tx->merchant_by_app_key("app-m")->payout_manual_approval);
+    EXPECT_EQ(tx->merchants()[1].payout_fee, Money::from_fen(250));
+  }
+  auto changed = *store_->read()->merchant(m);
+  changed.payout_fee = Money::from_fen(0);
+  changed.payout_manual_approval = false;
+  auto other = *store_->read()->merchant(p);
+  other.payout_fee = Money::from_fen(1'000);
+  other.payout_manual_approval = true;
+  write([&](Tx& tx) {
+    tx.update_merchant(changed);
+    tx.update_merchant(other);
+  });
+  auto tx = store_->read();
+  expect_same_merchant(*tx->merchant(m), changed);
+  expect_same_merchant(*tx->merchant(p), other);
+}
+
+TEST_P(StoreConformance, AMerchantPayoutFeeMayNotBeNegative) {
+  seed();
+  auto m = *store_->read()->merchant(kA);
+  m.payout_fee = Money::from_fen(-1);
+  auto st = store_->write_sync([&](Tx& tx) {
+    tx.update_merchant(m);
+    return ok_status();
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(store_->read()->merchant(kA)->payout_fee, Money{});
+}
+
+MerchantChannel sample_channel(MerchantId merchant, int channel_id) {
+  MerchantChannel ch;
+  ch.merchant_id = merchant;
+  ch.channel_id = channel_id;
+  ch.enabled = true;
+  ch.fee_rate = RatePermille{10 + channel_id};
+  ch.min_amount = Money::from_fen(100 * channel_id);
+  ch.max_amount = Money::from_fen(1'000'000 * channel_id);
+  ch.processor = "sandbox";
+  ch.updated_at_ms = 1'700'000'000'000 + channel_id;
+  return ch;
+}
+
+void expect_same_channel(const MerchantChannel& a, const MerchantChannel& b) {
+  EXPECT_EQ(a.merchant_id, b.merchant_id);
+  EXPECT_EQ(a.channel_id, b.channel_id);
+  EXPECT_EQ(a.enabled, b.enabled);
+  EXPECT_EQ(a.fee_rate, b.fee_rate);
+  EXPECT_EQ(a.min_amount, b.min_amount);
+  EXPECT_EQ(a.max_amount, b.max_amount);
+  EXPECT_EQ(a.processor, b.processor);
+  EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
+}
+
+TEST_P(StoreConformance, MerchantChannelsUpsertGetAndList) {
+  seed();
+  auto a3 = sample_channel(kA, 3);
+  auto a1 = sample_channel(kA, 1);
+  auto b3 = sample_channel(kB, 3);
+  b3.enabled = false;
+  b3.min_amount = Money{};
+  b3.max_amount = Money{};
+  write([&](Tx& tx) {
+    tx.set_merchant_channel(a3);
+    tx.set_merchant_channel(a1);
+    tx.set_merchant_channel(b3);
+  });
+  {
+    auto tx = store_->read();
+    auto got = tx->merchant_channel(kA, 3);
+    ASSERT_TRUE(got.has_value());
+    expect_same_channel(*got, a3);
+    expect_same_channel(*tx->merchant_channel(kB, 3), b3);
+    EXPECT_FALSE(tx->merchant_channel(kA, 2).has_value());
+    EXPECT_FALSE(tx->merchant_channel(kB, 1).has_value());
+    auto list = tx->merchant_channels(kA);
+    ASSERT_EQ(list.size(), 2u);  // by channel id
+    expect_same_channel(list[0], a1);
+    expect_same_channel(list[1], a3);
+    EXPECT_EQ(tx->merchant_channels(kB).size(), 1u);
+    EXPECT_TRUE(tx->merchant_channels(MerchantId{99'999}).empty());
+  }
+  // Setting it again replaces every field; the other merchant's row is untouched.
+  a3.enabled = false;
+  a3.fee_rate = RatePermille{55};
+  a3.min_amount = Money::from_fen(1);
+  a3.max_amount = Money::from_fen(2);
+  a3.processor = "other";
+  a3.updated_at_ms += 1'000;
+  write([&](Tx& tx) { tx.set_merchant_channel(a3); });
+  auto tx = store_->read();
+  expect_same_channel(*tx->merchant_channel(kA, 3), a3);
+  expect_same_channel(*tx->merchant_channel(kB, 3), b3);
+  EXPECT_EQ(tx->merchant_channels(kA).size(), 2u);
+}
+
+TEST_P(StoreConformance, AChannelForAnUnknownMerchantFailsTheRequest) {
+  seed();
+  auto st = store_->write_sync([](Tx& tx) {
+    tx.enqueue_notification(sample_notification("CH", 1'000));
+    tx.set_merchant_channel(sample_channel(MerchantId{99'999}, 1));
+    return ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  auto tx = store_->read();
+  EXPECT_TRUE(tx->merchant_channels(MerchantId{99'999}).empty());
+  EXPECT_TRUE(tx->notifications_for_order("CH").empty());
+}
+
+using orders::PayIn;
+using orders::PayInState;
+using orders::Payout;
+using orders::PayoutState;
+
+PayIn sample_payin(MerchantId merchant, const std::string& mrn, const std::string& id, int64_t created_ms,
+                   PayInState state = PayInState::kWaiting) {
+  PayIn p;
+  p.merchant_id = merchant;
+  p.id = PaymentId{id};
+  p.mrn = mrn;
+  p.channel_id = 3;
+  p.amount = Money::from_fen(10'050);
+  p.amount_text = "100.5";
+  p.callback_url = "https://merchant.example.com/cb?mrn=" + mrn;
+  p.return_url = "https://merchant.example.com/return";
+  p.payer = "张三";
+  p.request_fingerprint = "rq-" + mrn;
+  p.processor = "sandbox";
+  p.fee_rate = RatePermille{25};
+  p.state = state;
+  p.message = std::string(orders::payin_state_name(state));
+  if (state == PayInState::kPaid) {
+    p.paid = Money::from_fen(10'050);
+    p.fee = apply_rate_half_up(p.paid, p.fee_rate);
+  }
+  if (state != PayInState::kWaiting) p.finished_at_ms = created_ms + 500;
+  p.expires_at_ms = created_ms + 900'000;
+  p.created_at_ms = created_ms;
+  p.updated_at_ms = created_ms;
+  return p;
+}
+
+void expect_same_payin(const PayIn& a, const PayIn& b) {
+  EXPECT_EQ(a.merchant_id, b.merchant_id);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.mrn, b.mrn);
+  EXPECT_EQ(a.channel_id, b.channel_id);
+  EXPECT_EQ(a.amount, b.amount);
+  EXPECT_EQ(a.amount_text, b.amount_text);
+  EXPECT_EQ(a.callback_url, b.callback_url);
+  EXPECT_EQ(a.return_url, b.return_url);
+  EXPECT_EQ(a.payer, b.payer);
+  EXPECT_EQ(a.request_fingerprint, b.request_fingerprint);
+  EXPECT_EQ(a.processor, b.processor);
+  EXPECT_EQ(a.fee_rate, b.fee_rate);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.paid, b.paid);
+  EXPECT_EQ(a.fee, b.fee);
+  EXPECT_EQ(a.message, b.message);
+  EXPECT_EQ(a.expires_at_ms, b.expires_at_ms);
+  EXPECT_EQ(a.finished_at_ms, b.finished_at_ms);
+  EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+  EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
+}
+
+std::vector<std::string> payment_ids(const std::vector<PayIn>& payins) {
+  std::vector<std::string> out;
+  for (const auto& p : payins) out.push_back(p.id.value());
+  return out;
+}
+
+Payout sample_payout(MerchantId merchant, const std::string& mrn, const std::string& id, int64_t created_ms,
+                     PayoutState state = PayoutState::kProcessing) {
+  Payout p;
+  p.merchant_id = merchant;
+  p.id = PayoutId{id};
+  p.mrn = mrn;
+  p.amount = Money::from_fen(50'000);
+  p.amount_text = "500";
+  p.fee = Money::from_fen(200);
+  p.bank_name = "中国银行";
+  p.account_name = "李四";
+  p.account_number = "6217000010002000" + std::to_string(created_ms % 1000);
+  p.callback_url = "https://merchant.example.com/payout-cb";
+  p.request_fingerprint = "rq-" + mrn;
+  p.state = state;
+  p.message = std::string(orders::payout_state_name(state));
+  p.process_after_ms = created_ms + 1'000;
+  if (orders::is_final(state)) p.finished_at_ms = created_ms + 2'000;
+  p.created_at_ms = created_ms;
+  p.updated_at_ms = created_ms;
+  return p;
+}
+
+void expect_same_payout(const Payout& a, const Payout& b) {
+  EXPECT_EQ(a.merchant_id, b.merchant_id);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.mrn, b.mrn);
+  EXPECT_EQ(a.amount, b.amount);
+  EXPECT_EQ(a.amount_text, b.amount_text);
+  EXPECT_EQ(a.fee, b.fee);
+  EXPECT_EQ(a.bank_name, b.bank_name);
+  EXPECT_EQ(a.account_name, b.account_name);
+  EXPECT_EQ(a.account_number, b.account_number);
+  EXPECT_EQ(a.callback_url, b.callback_url);
+  EXPECT_EQ(a.request_fingerprint, b.request_fingerprint);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.message, b.message);
+  EXPECT_EQ(a.process_after_ms, b.process_after_ms);
+  EXPECT_EQ(a.finished_at_ms, b.finished_at_ms);
+  EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+  EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
+}
+
+std::vector<std::string> payout_ids(const std::vector<Payout>& payouts) {
+  std::vector<std::string> out;
+  for (const auto& p : payouts) out.push_back(p.id.value());
+  return out;
+}
+
+TEST_P(StoreConformance, InsertPayInRoundTripsEveryField) {
+  seed();
+  auto p = sample_payin(kA, "M-1", "P1", 1'000);
+  auto bare = sample_payin(kA, "M-2", "P2", 2'000, PayInState::kPaid);
+  bare.payer = "";
+  bare.return_url = "";
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(p); }).ok());
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(bare); }).ok());
+  auto tx = store_->read();
+  auto by_mrn = tx->payin(kA, "M-1");
+  ASSERT_TRUE(by_mrn.has_value());
+  expect_same_payin(*by_mrn, p);
+  auto by_id = tx->payin_by_id(PaymentId{"P2"});
+  ASSERT_TRUE(by_id.has_value());
+  expect_same_payin(*by_id, bare);
+  EXPECT_FALSE(tx->payin(kB, "M-1").has_value());
+  EXPECT_FALSE(tx->payin(kA, "M-3").has_value());
+  EXPECT_FALSE(tx->payin_by_id(PaymentId{"P404"}).has_value());
+}
+
+TEST_P(StoreConformance, ADuplicatePayInMrnIsAlreadyExistsWhateverTheId) {
+  seed();
+  auto first = sample_payin(kA, "M-1", "P1", 1'000);
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(first); }).ok());
+  // A new id, and the same id too: the mrn is what the merchant must hear about.
+  for (const char* id : {"P2", "P1"}) {
+    auto again = sample_payin(kA, "M-1", id, 2'000);
+    again.amount = Money::from_fen(1);
+    auto st = written([&](Tx& tx) { return tx.insert_payin(again); });
+    ASSERT_FALSE(st.ok()) << id;
+    EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_EQ(st.error().message, "duplicate mrn") << id;
+  }
+  auto tx = store_->read();
+  expect_same_payin(*tx->payin(kA, "M-1"), first);
+  EXPECT_FALSE(tx->payin_by_id(PaymentId{"P2"}).has_value());
+  tx.reset();
+  // The same mrn is fine for another merchant.
+  EXPECT_TRUE(written([&](Tx& tx) { return tx.insert_payin(sample_payin(kB, "M-1", "P3", 3'000)); }).ok());
+}
+
+TEST_P(StoreConformance, ATakenPaymentIdIsACollision) {
+  seed();
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(sample_payin(kA, "M-1", "P1", 1'000)); }).ok());
+  for (auto merchant : {kA, kB}) {
+    auto st = written([&](Tx& tx) { return tx.insert_payin(sample_payin(merchant, "M-2", "P1", 2'000)); });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+    // The gateway service draws a new id on exactly this message.
+    EXPECT_EQ(st.error().message, "payment id collision");
+  }
+  auto tx = store_->read();
+  EXPECT_FALSE(tx->payin(kA, "M-2").has_value());
+  EXPECT_FALSE(tx->payin(kB, "M-2").has_value());
+  EXPECT_EQ(tx->payin_by_id(PaymentId{"P1"})->mrn, "M-1");
+}
+
+TEST_P(StoreConformance, UpdatePayInChangesStateFields) {
+  seed();
+  auto p = sample_payin(kA, "M-1", "P1", 1'000);
+  auto other = sample_payin(kA, "M-2", "P2", 1'000);
+  write([&](Tx& tx) {
+    EXPECT_TRUE(tx.insert_payin(p).ok());
+    EXPECT_TRUE(tx.insert_payin(other).ok());
+  });
+  auto next = *orders::apply_payin_outcome(p, {orders::PayInOutcome::Kind::kPaid, Money::from_fen(9'999), ""}, 5'000);
+  next.expires_at_ms = 7'777;
+  write([&](Tx& tx) { tx.update_payin(next); });
+  auto tx = store_->read();
+  expect_same_payin(*tx->payin(kA, "M-1"), next);
+  expect_same_payin(*tx->payin_by_id(PaymentId{"P1"}), next);
+  EXPECT_EQ(tx->payin(kA, "M-1")->fee, Money::from_fen(250));  // 9999 x 2.5%, half-up
+  expect_same_payin(*tx->payin(kA, "M-2"), other);
+}
+
+TEST_P(StoreConformance, UpdatingAMissingPayInOrPayoutFailsTheRequest) {
+  seed();
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(sample_payin(kA, "M-1", "P1", 1'000)); }).ok());
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(sample_payout(kA, "W-1", "W1", 1'000)); }).ok());
+  // The key is (merchant, id): the right id under another merchant is missing too.
+  for (auto payin : {sample_payin(kA, "M-9", "P9", 1'000), sample_payin(kB, "M-1", "P1", 1'000)}) {
+    auto st = store_->write_sync([&](Tx& tx) {
+      tx.enqueue_notification(sample_notification("U-" + payin.id.value(), 1'000));
+      payin.state = PayInState::kFailed;
+      tx.update_payin(payin);
+      return ok_status();
+    });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  }
+  for (auto payout : {sample_payout(kA, "W-9", "W9", 1'000), sample_payout(kB, "W-1", "W1", 1'000)}) {
+    auto st = store_->write_sync([&](Tx& tx) {
+      tx.enqueue_notification(sample_notification("U-" + payout.id.value(), 1'000));
+      payout.state = PayoutState::kFailed;
+      tx.update_payout(payout);
+      return ok_status();
+    });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  }
+  auto tx = store_->read();
+  EXPECT_EQ(tx->pending_notifications(), 0);
+  EXPECT_EQ(tx->payin(kA, "M-1")->state, PayInState::kWaiting);
+  EXPECT_EQ(tx->payout(kA, "W-1")->state, PayoutState::kProcessing);
+  EXPECT_FALSE(tx->payin(kB, "M-1").has_value());
+}
+
+TEST_P(StoreConformance, ExpiredPayInsAreWaitingOnesByExpiry) {
+  seed();
+  auto mk = [](MerchantId m, const std::string& id, int64_t expires, PayInState state) {
+    auto p = sample_payin(m, "M" + id, id, 1'000, state);
+    p.expires_at_ms = expires;
+    return p;
+  };
+  write([&](Tx& tx) {
+    for (const auto& p : {mk(kA, "P1", 300, PayInState::kWaiting), mk(kB, "P2", 100, PayInState::kWaiting),
+                          mk(kA, "P3", 200, PayInState::kWaiting), mk(kA, "P0", 200, PayInState::kWaiting),
+                          mk(kA, "P4", 50, PayInState::kPaid), mk(kB, "P5", 10, PayInState::kFailed),
+                          mk(kA, "P6", 5'000, PayInState::kWaiting)}) {
+      EXPECT_TRUE(tx.insert_payin(p).ok()) << p.id.value();
+    }
+  });
+  using V = std::vector<std::string>;
+  {
+    auto tx = store_->read();
+    EXPECT_TRUE(tx->payins_expired(99, 10).empty());
+    EXPECT_EQ(payment_ids(tx->payins_expired(100, 10)), (V{"P2"}));              // expired at exactly expires_at_ms
+    EXPECT_EQ(payment_ids(tx->payins_expired(250, 10)), (V{"P2", "P0", "P3"}));  // the id breaks the tie
+    EXPECT_EQ(payment_ids(tx->payins_expired(1'000, 10)), (V{"P2", "P0", "P3", "P1"}));
+    EXPECT_EQ(payment_ids(tx->payins_expired(1'000, 2)), (V{"P2", "P0"}));
+    EXPECT_EQ(payment_ids(tx->payins_expired(1'000, 1)), (V{"P2"}));
+    EXPECT_EQ(tx->next_payin_expiry_ms(), 100);
+  }
+  // The same in a write transaction (which locks on engines with several writers).
+  EXPECT_EQ(payment_ids(written([](Tx& tx) { return tx.payins_expired(1'000, 3); })), (V{"P2", "P0", "P3"}));
+  // Expiring the oldest moves the next expiry on; none waiting, none next.
+  write([&](Tx& tx) {
+    for (auto p : tx.payins_expired(150, 10)) {
+      p = *orders::apply_payin_outcome(p, {orders::PayInOutcome::Kind::kExpired, Money{}, ""}, 2'000);
+      tx.update_payin(p);
+    }
+  });
+  EXPECT_EQ(store_->read()->payin_by_id(PaymentId{"P2"})->message, "expired");
+  EXPECT_EQ(store_->read()->next_payin_expiry_ms(), 200);
+  write([&](Tx& tx) {
+    for (auto p : tx.payins_expired(10'000, 10)) {
+      p.state = PayInState::kFailed;
+      tx.update_payin(p);
+    }
+  });
+  EXPECT_FALSE(store_->read()->next_payin_expiry_ms().has_value());
+  EXPECT_TRUE(store_->read()->payins_expired(10'000, 10).empty());
+}
+
+class GatewayListing : public StoreConformance {
+ protected:
+  // Newest first: 5, 4, b1, 3, 2, 1 for both pay-ins (P...) and payouts (W...); 2 and 3 share created_at_ms.
+  void SetUp() override {
+    StoreConformance::SetUp();
+    if (IsSkipped()) return;
+    seed();
+    write([](Tx& tx) {
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a1", "PA1", 1'000, PayInState::kWaiting)).ok());
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a2", "PA2", 2'000, PayInState::kPaid)).ok());
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a3", "PA3", 2'000, PayInState::kFailed)).ok());
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a4", "PA4", 3'000, PayInState::kWaiting)).ok());
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a5", "PA5", 4'000, PayInState::kPaid)).ok());
+      EXPECT_TRUE(tx.insert_payin(sample_payin(kB, "b1", "PB1", 2'500, PayInState::kWaiting)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kA, "a1", "WA1", 1'000, PayoutState::kProcessing)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kA, "a2", "WA2", 2'000, PayoutState::kPaid)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kA, "a3", "WA3", 2'000, PayoutState::kRejected)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kA, "a4", "WA4", 3'000, PayoutState::kApproval)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kA, "a5", "WA5", 4'000, PayoutState::kProcessing)).ok());
+      EXPECT_TRUE(tx.insert_payout(sample_payout(kB, "b1", "WB1", 2'500, PayoutState::kProcessing)).ok());
+    });
+  }
+
+  std::vector<std::string> payins(PayInFilter f) { return payment_ids(store_->read()->payins(f)); }
+  std::vector<std::string> payouts(PayoutFilter f) { return payout_ids(store_->read()->payouts(f)); }
+
+  // Follows the keyset cursor page by page.
+  template <typename Filter, typename List>
+  std::vector<std::string> all_pages(Filter f, size_t page, size_t* pages, List list) {
+    std::vector<std::string> out;
+    f.limit = page;
+    *pages = 0;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto got = list(*store_->read(), f);
+      if (got.empty()) break;
+      ++*pages;
+      EXPECT_LE(got.size(), page);
+      for (const auto& o : got) out.push_back(o.id.value());
+      f.before = std::pair{got.back().created_at_ms, got.back().id.value()};
+    }
+    return out;
+  }
+};
+
+TEST_P(GatewayListing, PayInsNewestFirstWithFilters) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(payins({}), (V{"PA5", "PA4", "PB1", "PA3", "PA2", "PA1"}));
+  PayInFilter f;
+  f.limit = 2;
+  EXPECT_EQ(payins(f), (V{"PA5", "PA4"}));
+  f.limit = std::numeric_limits<size_t>::max();  // capped, not taken as -1
+  EXPECT_EQ(payins(f).size(), 6u);
+  PayInFilter mine;
+  mine.merchant_id = kA;
+  EXPECT_EQ(payins(mine), (V{"PA5", "PA4", "PA3", "PA2", "PA1"}));
+  mine.merchant_id = MerchantId{99'999};
+  EXPECT_TRUE(payins(mine).empty());
+  PayInFilter waiting;
+  waiting.state = PayInState::kWaiting;
+  EXPECT_EQ(payins(waiting), (V{"PA4", "PB1", "PA1"}));
+  waiting.merchant_id = kB;
+  EXPECT_EQ(payins(waiting), (V{"PB1"}));
+  PayInFilter paid;
+  paid.state = PayInState::kPaid;
+  EXPECT_EQ(payins(paid), (V{"PA5", "PA2"}));
+}
+
+TEST_P(GatewayListing, PayInsKeysetPaginationVisitsEachOnce) {
+  using V = std::vector<std::string>;
+  auto list = [](Tx& tx, const PayInFilter& f) { return tx.payins(f); };
+  size_t pages = 0;
+  EXPECT_EQ(all_pages(PayInFilter{}, 2, &pages, list), (V{"PA5", "PA4", "PB1", "PA3", "PA2", "PA1"}));
+  EXPECT_EQ(pages, 3u);
+  PayInFilter f;
+  f.before = std::pair{int64_t{2'000}, std::string("PA3")};  // between the two that share created_at_ms
+  EXPECT_EQ(payins(f), (V{"PA2", "PA1"}));
+  PayInFilter mine;
+  mine.merchant_id = kA;
+  EXPECT_EQ(all_pages(mine, 1, &pages, list), (V{"PA5", "PA4", "PA3", "PA2", "PA1"}));
+  EXPECT_EQ(pages, 5u);
+}
+
+TEST_P(GatewayListing, PayoutsNewestFirstWithFilters) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(payouts({}), (V{"WA5", "WA4", "WB1", "WA3", "WA2", "WA1"}));
+  PayoutFilter f;
+  f.limit = 3;
+  EXPECT_EQ(payouts(f), (V{"WA5", "WA4", "WB1"}));
+  f.limit = std::numeric_limits<size_t>::max();
+  EXPECT_EQ(payouts(f).size(), 6u);
+  PayoutFilter mine;
+  mine.merchant_id = kA;
+  EXPECT_EQ(payouts(mine), (V{"WA5", "WA4", "WA3", "WA2", "WA1"}));
+  PayoutFilter processing;
+  processing.state = PayoutState::kProcessing;
+  EXPECT_EQ(payouts(processing), (V{"WA5", "WB1", "WA1"}));
+  processing.merchant_id = kA;
+  EXPECT_EQ(payouts(processing), (V{"WA5", "WA1"}));
+  PayoutFilter rejected;
+  rejected.state = PayoutState::kRejected;
+  EXPECT_EQ(payouts(rejected), (V{"WA3"}));
+  // Listed payouts carry their account number opened.
+  EXPECT_EQ(store_->read()->payouts(rejected)[0].account_number, sample_payout(kA, "a3", "WA3", 2'000).account_number);
+}
+
+TEST_P(GatewayListing, PayoutsKeysetPaginationVisitsEachOnce) {
+  using V = std::vector<std::string>;
+  auto list = [](Tx& tx, const PayoutFilter& f) { return tx.payouts(f); };
+  size_t pages = 0;
+  EXPECT_EQ(all_pages(PayoutFilter{}, 4, &pages, list), (V{"WA5", "WA4", "WB1", "WA3", "WA2", "WA1"}));
+  EXPECT_EQ(pages, 2u);
+  PayoutFilter f;
+  f.before = std::pair{int64_t{2'000}, std::string("WA3")};
+  EXPECT_EQ(payouts(f), (V{"WA2", "WA1"}));
+  PayoutFilter mine;
+  mine.merchant_id = kA;
+  EXPECT_EQ(all_pages(mine, 2, &pages, list), (V{"WA5", "WA4", "WA3", "WA2", "WA1"}));
+  EXPECT_EQ(pages, 3u);
+}
+
+TEST_P(StoreConformance, InsertPayoutRoundTripsEveryFieldIncludingTheAccountNumber) {
+  seed();
+  auto p = sample_payout(kA, "W-1", "W1", 1'000, PayoutState::kApproval);
+  auto free_of_fee = sample_payout(kA, "W-2", "W2", 2'000, PayoutState::kProcessing);
+  free_of_fee.fee = Money{};
+  free_of_fee.account_number = "62170000100020003000400050006000";  // 32 digits
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(p); }).ok());
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(free_of_fee); }).ok());
+  auto tx = store_->read();
+  auto by_mrn = tx->payout(kA, "W-1");
+  ASSERT_TRUE(by_mrn.has_value());
+  expect_same_payout(*by_mrn, p);
+  auto by_id = tx->payout_by_id(PayoutId{"W2"});
+  ASSERT_TRUE(by_id.has_value());
+  expect_same_payout(*by_id, free_of_fee);
+  EXPECT_FALSE(tx->payout(kB, "W-1").has_value());
+  EXPECT_FALSE(tx->payout_by_id(PayoutId{"W404"}).has_value());
+}
+
+TEST_P(StoreConformance, ADuplicatePayoutMrnIsAlreadyExistsAndATakenIdACollision) {
+  seed();
+  auto first = sample_payout(kA, "W-1", "W1", 1'000);
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(first); }).ok());
+  for (const char* id : {"W2", "W1"}) {
+    auto st = written([&](Tx& tx) { return tx.insert_payout(sample_payout(kA, "W-1", id, 2'000)); });
+    ASSERT_FALSE(st.ok()) << id;
+    EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_EQ(st.error().message, "duplicate mrn") << id;
+  }
+  for (auto merchant : {kA, kB}) {
+    auto st = written([&](Tx& tx) { return tx.insert_payout(sample_payout(merchant, "W-2", "W1", 2'000)); });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+    EXPECT_EQ(st.error().message, "payout id collision");
+  }
+  auto tx = store_->read();
+  expect_same_payout(*tx->payout(kA, "W-1"), first);
+  EXPECT_FALSE(tx->payout(kA, "W-2").has_value());
+  EXPECT_FALSE(tx->payout(kB, "W-2").has_value());
+  EXPECT_FALSE(tx->payout_by_id(PayoutId{"W2"}).has_value());
+  tx.reset();
+  EXPECT_TRUE(written([&](Tx& tx) { return tx.insert_payout(sample_payout(kB, "W-1", "W3", 3'000)); }).ok());
+}
+
+TEST_P(StoreConformance, UpdatePayoutChangesStateFields) {
+  seed();
+  auto p = sample_payout(kA, "W-1", "W1", 1'000, PayoutState::kApproval);
+  auto other = sample_payout(kA, "W-2", "W2", 1'000, PayoutState::kApproval);
+  write([&](Tx& tx) {
+    EXPECT_TRUE(tx.insert_payout(p).ok());
+    EXPECT_TRUE(tx.insert_payout(other).ok());
+  });
+  auto approved = p;
+  approved.state = PayoutState::kProcessing;
+  approved.message = "approved by ops";
+  approved.process_after_ms = 9'000;
+  approved.updated_at_ms = 8'000;
+  write([&](Tx& tx) { tx.update_payout(approved); });
+  expect_same_payout(*store_->read()->payout(kA, "W-1"), approved);
+  auto paid = approved;
+  paid.state = PayoutState::kPaid;
+  paid.message = "paid";
+  paid.finished_at_ms = 10'000;
+  paid.updated_at_ms = 10'000;
+  write([&](Tx& tx) { tx.update_payout(paid); });
+  auto tx = store_->read();
+  expect_same_payout(*tx->payout_by_id(PayoutId{"W1"}), paid);
+  expect_same_payout(*tx->payout(kA, "W-2"), other);
+}
+
+TEST_P(StoreConformance, DuePayoutsAreProcessingOnesByProcessAfter) {
+  seed();
+  auto mk = [](MerchantId m, const std::string& id, int64_t after, PayoutState state) {
+    auto p = sample_payout(m, "M" + id, id, 1'000, state);
+    p.process_after_ms = after;
+    return p;
+  };
+  write([&](Tx& tx) {
+    for (const auto& p : {mk(kA, "W1", 300, PayoutState::kProcessing), mk(kB, "W2", 100, PayoutState::kProcessing),
+                          mk(kA, "W3", 200, PayoutState::kProcessing), mk(kB, "W0", 200, PayoutState::kProcessing),
+                          mk(kA, "W4", 50, PayoutState::kApproval), mk(kA, "W5", 10, PayoutState::kPaid),
+                          mk(kA, "W6", 20, PayoutState::kFailed), mk(kA, "W7", 30, PayoutState::kRejected)}) {
+      EXPECT_TRUE(tx.insert_payout(p).ok()) << p.id.value();
+    }
+  });
+  using V = std::vector<std::string>;
+  {
+    auto tx = store_->read();
+    EXPECT_TRUE(tx->payouts_due(99, 10).empty());
+    EXPECT_EQ(payout_ids(tx->payouts_due(100, 10)), (V{"W2"}));
+    EXPECT_EQ(payout_ids(tx->payouts_due(250, 10)), (V{"W2", "W0", "W3"}));
+    EXPECT_EQ(payout_ids(tx->payouts_due(1'000, 10)), (V{"W2", "W0", "W3", "W1"}));
+    EXPECT_EQ(payout_ids(tx->payouts_due(1'000, 2)), (V{"W2", "W0"}));
+    EXPECT_EQ(tx->next_payout_due_ms(), 100);
+    EXPECT_EQ(tx->payouts_due(1'000, 1)[0].account_number, mk(kB, "W2", 100, PayoutState::kProcessing).account_number);
+  }
+  EXPECT_EQ(payout_ids(written([](Tx& tx) { return tx.payouts_due(1'000, 10); })), (V{"W2", "W0", "W3", "W1"}));
+  // An approved payout becomes due; paid ones leave.
+  write([&](Tx& tx) {
+    auto w4 = *tx.payout_by_id(PayoutId{"W4"});
+    w4.state = PayoutState::kProcessing;
+    tx.update_payout(w4);
+    for (auto p : tx.payouts_due(150, 10)) {
+      if (p.id.value() == "W4") continue;
+      p.state = PayoutState::kPaid;
+      tx.update_payout(p);
+    }
+  });
+  EXPECT_EQ(payout_ids(store_->read()->payouts_due(1'000, 10)), (V{"W4", "W0", "W3", "W1"}));
+  EXPECT_EQ(store_->read()->next_payout_due_ms(), 50);
+  write([&](Tx& tx) {
+    for (auto p : tx.payouts_due(1'000, 10)) {
+      p.state = PayoutState::kFailed;
+      tx.update_payout(p);
+    }
+  });
+  EXPECT_FALSE(store_->read()->next_payout_due_ms().has_value());
+}
+
+TEST_P(StoreConformance, PayoutAccountNumbersAreNotStoredInPlaintext) {
+  seed();
+  const std::string account_number = "6217990012345678901";
+  const std::string visible = "VISIBLE-ACCOUNT-NAME-4242";
+  auto p = sample_payout(kA, "W-secret", "WSECRET", 1'000);
+  p.account_number = account_number;
+  p.account_name = visible;
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(p); }).ok());
+  EXPECT_EQ(store_->read()->payout_by_id(PayoutId{"WSECRET"})->account_number, account_number);
+  EXPECT_EQ(store_->read()->payouts({})[0].account_number, account_number);
+  shut();
+  std::string bytes = harness_->bytes_at_rest();
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_NE(bytes.find(visible), std::string::npos) << "positive control: the search sees the row";
+  EXPECT_EQ(bytes.find(account_number), std::string::npos) << "account number stored in plaintext";
+}
+
+// The ledger of the gateway: what check_ledger expects of pay-ins and payouts.
+class GatewayLedger : public StoreConformance {
+ protected:
+  Status post(const ledger::Entry& e) {
+    return written([&](Tx& tx) { return tx.post(e, 5'000); });
+  }
+  // Inserts the pay-in and, when paid, posts its credit.
+  void paid_in(const PayIn& p) {
+    write([&](Tx& tx) {
+      EXPECT_TRUE(tx.insert_payin(p).ok());
+      if (p.state == PayInState::kPaid) {
+        EXPECT_TRUE(tx.post(ledger::gateway_payin(p.merchant_id, p.id, p.paid, p.fee), 5'000).ok());
+      }
+    });
+  }
+  // Inserts the payout with its reserve, and what its state means: paid out or refunded.
+  void paid_out(const Payout& p) {
+    write([&](Tx& tx) {
+      EXPECT_TRUE(tx.insert_payout(p).ok());
+      EXPECT_TRUE(tx.post(ledger::payout_reserve(p.merchant_id, p.id, p.amount, p.fee), 5'000).ok());
+      if (p.state == PayoutState::kPaid) {
+        EXPECT_TRUE(tx.post(ledger::payout_paid(p.merchant_id, p.id, p.amount, p.fee), 6'000).ok());
+      } else if (p.state == PayoutState::kFailed || p.state == PayoutState::kRejected) {
+        EXPECT_TRUE(tx.post(ledger::payout_refund(p.merchant_id, p.id, p.amount, p.fee), 6'000).ok());
+      }
+    });
+  }
+  // A consistent set: money in for both merchants, payouts in every state.
+  void consistent() {
+    seed();
+    for (auto m : {kA, kB}) {
+      auto big = sample_payin(m, "fund", m == kA ? "PFA" : "PFB", 500, PayInState::kPaid);
+      big.amount = big.paid = Money::from_fen(1'000'000);
+      big.fee = apply_rate_half_up(big.paid, big.fee_rate);
+      paid_in(big);
+    }
+    paid_in(sample_payin(kA, "w", "PW", 600, PayInState::kWaiting));
+    paid_in(sample_payin(kA, "f", "PF", 700, PayInState::kFailed));
+    paid_in(sample_payin(kB, "p", "PP", 800, PayInState::kPaid));
+    int n = 0;
+    for (auto state : {PayoutState::kApproval, PayoutState::kProcessing, PayoutState::kPaid, PayoutState::kFailed,
+                       PayoutState::kRejected}) {
+      for (auto m : {kA, kB}) {
+        std::string id = "WOK" + std::to_string(++n);
+        paid_out(sample_payout(m, "mrn-" + id, id, 1'000 + n, state));
+      }
+    }
+  }
+  std::vector<std::string> problems() { return store_->read()->check_ledger().problems; }
+  static bool mentions(const std::vector<std::string>& problems, const std::string& what) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(what) != std::string::npos; });
+  }
+};
+
+TEST_P(GatewayLedger, AConsistentGatewayLedgerPasses) {
+  consistent();
+  auto tx = store_->read();
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+  // Open payouts (approval and processing, one of each per merchant) hold amount + fee each.
+  EXPECT_EQ(tx->balance(ledger::merchant_payout_reserved(kA).code), Money::from_fen(2 * 50'200));
+  EXPECT_EQ(tx->balance(ledger::merchant_payout_reserved(kB).code), Money::from_fen(2 * 50'200));
+  EXPECT_EQ(tx->balance("platform:payout_clearing"), Money::from_fen(2 * 50'000));
+}
+
+TEST_P(GatewayLedger, PayInsWithTheWrongNumberOfCreditsAreReported) {
+  consistent();
+  // Paid without a credit; waiting and failed with one; paid with two.
+  write([&](Tx& tx) {
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "x1", "PX1", 900, PayInState::kPaid)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "x2", "PX2", 900, PayInState::kWaiting)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kB, "x3", "PX3", 900, PayInState::kFailed)).ok());
+    for (const char* id : {"PX2", "PX3", "PP"}) {
+      EXPECT_TRUE(tx.post(ledger::gateway_payin(kB, PaymentId{id}, Money::from_fen(100), Money::from_fen(1)), 1).ok());
+    }
+  });
+  auto got = problems();
+  EXPECT_EQ(got.size(), 4u) << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "paid pay-in PX1 has 0 gateway.payin entries")) << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "waiting pay-in PX2 has 1 gateway.payin entries")) << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "failed pay-in PX3 has 1 gateway.payin entries")) << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "paid pay-in PP has 2 gateway.payin entries")) << ::testing::PrintToString(got);
+  EXPECT_FALSE(store_->read()->check_ledger().ok);
+}
+
+TEST_P(GatewayLedger, PayoutsWithTheWrongEntriesAreReported) {
+  consistent();
+  const Money amount = Money::from_fen(1'000), fee = Money::from_fen(10);
+  auto insert = [&](Tx& tx, const std::string& id, PayoutState state) {
+    auto p = sample_payout(kA, "mrn-" + id, id, 3'000, state);
+    p.amount = amount;
+    p.fee = fee;
+    EXPECT_TRUE(tx.insert_payout(p).ok()) << id;
+  };
+  auto reserve = [&](Tx& tx, const std::string& id) {
+    EXPECT_TRUE(tx.post(ledger::payout_reserve(kA, PayoutId{id}, amount, fee), 1).ok()) << id;
+  };
+  auto pay = [&](Tx& tx, const std::string& id) {
+    EXPECT_TRUE(tx.post(ledger::payout_paid(kA, PayoutId{id}, amount, fee), 2).ok()) << id;
+  };
+  auto refund = [&](Tx& tx, const std::string& id) {
+    EXPECT_TRUE(tx.post(ledger::payout_refund(kA, PayoutId{id}, amount, fee), 2).ok()) << id;
+  };
+  write([&](Tx& tx) {
+    // Paid without a reserve (the reserve of another would be taken: give it one to take).
+    insert(tx, "WNORES", PayoutState::kPaid);
+    reserve(tx, "WSPARE");
+    pay(tx, "WNORES");
+    // Paid without its payment; paid with a refund as well.
+    insert(tx, "WPAIDNOPAY", PayoutState::kPaid);
+    reserve(tx, "WPAIDNOPAY");
+    refund(tx, "WPAIDNOPAY");
+    insert(tx, "WPAIDREF", PayoutState::kPaid);
+    reserve(tx, "WPAIDREF");
+    pay(tx, "WPAIDREF");
+    reserve(tx, "WSPARE2");
+    refund(tx, "WPAIDREF");
+    // Failed without a refund; rejected with a payment.
+    insert(tx, "WFAILNOREF", PayoutState::kFailed);
+    reserve(tx, "WFAILNOREF");
+    pay(tx, "WFAILNOREF");
+    insert(tx, "WREJPAID", PayoutState::kRejected);
+    reserve(tx, "WREJPAID");
+    refund(tx, "WREJPAID");
+    reserve(tx, "WSPARE3");
+    pay(tx, "WREJPAID");
+    // Open payouts with either; one reserved twice.
+    insert(tx, "WOPENPAID", PayoutState::kProcessing);
+    reserve(tx, "WOPENPAID");
+    reserve(tx, "WSPARE4");
+    pay(tx, "WOPENPAID");
+    insert(tx, "WOPENREF", PayoutState::kApproval);
+    reserve(tx, "WOPENREF");
+    reserve(tx, "WSPARE5");
+    refund(tx, "WOPENREF");
+    insert(tx, "WTWICE", PayoutState::kProcessing);
+    reserve(tx, "WTWICE");
+    reserve(tx, "WTWICE");
+  });
+  auto got = problems();
+  for (const char* bad : {"processing payout WTWICE has 2 reserve, 0 paid and 0 refund entries",
+                          "paid payout WNORES has 0 reserve, 1 paid and 0 refund entries",
+                          "paid payout WPAIDNOPAY has 1 reserve, 0 paid and 1 refund entries",
+                          "paid payout WPAIDREF has 1 reserve, 1 paid and 1 refund entries",
+                          "failed payout WFAILNOREF has 1 reserve, 1 paid and 0 refund entries",
+                          "rejected payout WREJPAID has 1 reserve, 1 paid and 1 refund entries",
+                          "processing payout WOPENPAID has 1 reserve, 1 paid and 0 refund entries",
+                          "approval payout WOPENREF has 1 reserve, 0 paid and 1 refund entries"}) {
+    EXPECT_TRUE(mentions(got, bad)) << bad << " in " << ::testing::PrintToString(got);
+  }
+  EXPECT_FALSE(mentions(got, "WOK")) << "a consistent payout reported: " << ::testing::PrintToString(got);
+  EXPECT_FALSE(mentions(got, "WSPARE")) << "entries without a payout are not payouts";
+  EXPECT_LE(got.size(), 20u);
+}
+
+TEST_P(GatewayLedger, AReserveThatDoesNotMatchTheOpenPayoutsIsReported) {
+  consistent();
+  // Merchant A: a reserve without a payout. Merchant B: an open payout without its reserve... which the payout
+  // check reports as well, and the reserve balance falls short of the open payouts.
+  ASSERT_TRUE(post(ledger::payout_reserve(kA, PayoutId{"WGHOST"}, Money::from_fen(700), Money::from_fen(7))).ok());
+  write([&](Tx& tx) { EXPECT_TRUE(tx.insert_payout(sample_payout(kB, "unreserved", "WUNRES", 9'000)).ok()); });
+  auto got = problems();
+  EXPECT_TRUE(mentions(got, "merchant 10001 has 101107 reserved for payouts, its open payouts need 100400"))
+      << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "merchant 10002 has 100400 reserved for payouts, its open payouts need 150600"))
+      << ::testing::PrintToString(got);
+  EXPECT_TRUE(mentions(got, "processing payout WUNRES has 0 reserve")) << ::testing::PrintToString(got);
+  EXPECT_EQ(got.size(), 3u) << ::testing::PrintToString(got);
+}
+
+TEST_P(GatewayLedger, AMerchantWithoutPayoutsNeedsNoReserve) {
+  seed();
+  paid_in(sample_payin(kA, "p", "PP", 800, PayInState::kPaid));
+  EXPECT_TRUE(problems().empty()) << ::testing::PrintToString(problems());
+  // A reserve account back at zero is fine too.
+  auto p = sample_payout(kA, "w", "W1", 1'000, PayoutState::kRejected);
+  p.amount = Money::from_fen(100);
+  p.fee = Money::from_fen(0);
+  paid_out(p);
+  EXPECT_EQ(store_->read()->balance(ledger::merchant_payout_reserved(kA).code), Money{});
+  EXPECT_TRUE(problems().empty()) << ::testing::PrintToString(problems());
+}
+
+TEST_P(GatewayLedger, AReserveBeyondTheAvailableBalanceFailsAndChangesNothing) {
+  seed();
+  auto funding = sample_payin(kA, "fund", "PFUND", 500, PayInState::kPaid);
+  funding.amount = funding.paid = Money::from_fen(1'000);
+  funding.fee = Money{};
+  paid_in(funding);
+  ASSERT_EQ(store_->read()->balance("merchant:10001:available"), Money::from_fen(1'000));
+  // 900 + 101 is one fen more than there is. The closure commits anyway: post() itself must change nothing.
+  auto st = post(ledger::payout_reserve(kA, PayoutId{"W1"}, Money::from_fen(900), Money::from_fen(101)));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  {
+    auto tx = store_->read();
+    EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(1'000));
+    EXPECT_EQ(tx->balance("merchant:10001:payout_reserved"), Money{});
+    EXPECT_TRUE(tx->postings_for_reference("W1").empty());
+    auto check = tx->check_ledger();
+    EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+    EXPECT_EQ(check.entries, 1);
+    EXPECT_EQ(check.accounts, 2);  // the reserve account was not left behind
+  }
+  // Exactly the balance is fine and leaves zero.
+  ASSERT_TRUE(post(ledger::payout_reserve(kA, PayoutId{"W1"}, Money::from_fen(900), Money::from_fen(100))).ok());
+  auto tx = store_->read();
+  EXPECT_EQ(tx->balance("merchant:10001:available"), Money{});
+  EXPECT_EQ(tx->balance("merchant:10001:payout_reserved"), Money::from_fen(1'000));
+  EXPECT_EQ(tx->postings_for_reference("W1").size(), 2u);
+}
+
+TEST_P(GatewayLedger, GatewayRowsSurviveCloseAndReopen) {
+  consistent();
+  write([](Tx& tx) { tx.set_merchant_channel(sample_channel(kA, 7)); });
+  reopen();
+  auto tx = store_->read();
+  EXPECT_TRUE(tx->check_ledger().ok);
+  EXPECT_EQ(tx->payins({}).size(), 5u);
+  EXPECT_EQ(tx->payouts({}).size(), 10u);
+  expect_same_channel(*tx->merchant_channel(kA, 7), sample_channel(kA, 7));
+  expect_same_payout(*tx->payout_by_id(PayoutId{"WOK1"}),
+                     sample_payout(kA, "mrn-WOK1", "WOK1", 1'001, PayoutState::kApproval));
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance, ::testing::ValuesIn(testing::conformance_backends()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Engines, ConsignOrderListing, ::testing::ValuesIn(testing::conformance_backends()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Engines, GatewayListing, ::testing::ValuesIn(testing::conformance_backends()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Engines, GatewayLedger, ::testing::ValuesIn(testing::conformance_backends()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
 
 }  // namespace

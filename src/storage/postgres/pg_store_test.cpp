@@ -523,6 +523,314 @@ TEST_F(PostgresNodes, BatchCountsInOneTransactionFollowEachRequestsFate) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Gateway on two nodes
+
+orders::PayIn make_payin(MerchantId merchant, const std::string& id, int64_t expires_ms) {
+  orders::PayIn p;
+  p.merchant_id = merchant;
+  p.id = PaymentId{id};
+  p.mrn = "mrn-" + id;
+  p.channel_id = 1;
+  p.amount = Money::from_fen(10'000);
+  p.amount_text = "100";
+  p.callback_url = "https://merchant.example.com/cb";
+  p.request_fingerprint = "rq-" + id;
+  p.processor = "sandbox";
+  p.fee_rate = RatePermille{25};
+  p.message = "waiting";
+  p.expires_at_ms = expires_ms;
+  p.created_at_ms = p.updated_at_ms = kNowMs;
+  return p;
+}
+
+orders::Payout make_payout(MerchantId merchant, const std::string& id, int64_t due_ms,
+                           Money amount = Money::from_fen(300), Money fee = Money::from_fen(50)) {
+  orders::Payout p;
+  p.merchant_id = merchant;
+  p.id = PayoutId{id};
+  p.mrn = "mrn-" + id;
+  p.amount = amount;
+  p.amount_text = "3";
+  p.fee = fee;
+  p.bank_name = "bank";
+  p.account_name = "name";
+  p.account_number = "62170000" + std::to_string(due_ms % 100'000'000);
+  p.callback_url = "https://merchant.example.com/cb";
+  p.request_fingerprint = "rq-" + id;
+  p.state = orders::PayoutState::kProcessing;
+  p.message = "processing";
+  p.process_after_ms = due_ms;
+  p.created_at_ms = p.updated_at_ms = kNowMs;
+  return p;
+}
+
+// A pay-in one node has looked up in a write transaction is locked until that ends: the other node's look-up waits
+// (it does not skip, and it does not read the old state) and then sees what the first committed. Read snapshots are
+// not held up meanwhile.
+TEST_F(PostgresNodes, APayInLookedUpForWritingMakesTheOtherNodeWaitAndSeeTheUpdate) {
+  open_nodes();
+  seed(*a_);
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) { return tx.insert_payin(make_payin(kA, "P1", kNowMs + 60'000)); }).ok());
+  Latch locked(1), release(1);
+  std::thread paying([&] {
+    auto st = a_->write_sync([&](Tx& tx) -> Status {
+      auto p = tx.payin_by_id(PaymentId{"P1"});
+      if (!p) return make_error(ErrorCode::kNotFound, "P1");
+      locked.count_down();
+      release.wait();
+      auto paid =
+          orders::apply_payin_outcome(*p, {orders::PayInOutcome::Kind::kPaid, Money::from_fen(9'000), ""}, kNowMs + 1);
+      if (!paid.ok()) return paid.error();
+      tx.update_payin(*paid);
+      return tx.post(ledger::gateway_payin(kA, paid->id, paid->paid, paid->fee), kNowMs + 1);
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  locked.wait();
+  std::optional<orders::PayIn> seen_by_b;
+  std::thread expiring([&] {
+    auto st = b_->write_sync([&](Tx& tx) -> Status {
+      seen_by_b = tx.payin_by_id(PaymentId{"P1"});
+      if (!seen_by_b || seen_by_b->state != orders::PayInState::kWaiting) return ok_status();
+      // Still waiting: this node would expire it (and so pay-in and expiry would both have won).
+      auto expired =
+          orders::apply_payin_outcome(*seen_by_b, {orders::PayInOutcome::Kind::kExpired, Money{}, ""}, kNowMs + 2);
+      tx.update_payin(*expired);
+      return ok_status();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  wait_for_a_lock_waiter();
+  EXPECT_EQ(b_->read()->payin_by_id(PaymentId{"P1"})->state, orders::PayInState::kWaiting)
+      << "a snapshot reads the committed state without waiting";
+  release.count_down();
+  paying.join();
+  expiring.join();
+  ASSERT_TRUE(seen_by_b.has_value());
+  EXPECT_EQ(seen_by_b->state, orders::PayInState::kPaid) << "the second look-up read the row as it was locked";
+  EXPECT_EQ(seen_by_b->paid, Money::from_fen(9'000));
+  EXPECT_EQ(b_->stats().batch_retries, 0u) << "node B waited for the lock rather than timing out";
+  auto tx = a_->read();
+  EXPECT_EQ(tx->payin_by_id(PaymentId{"P1"})->state, orders::PayInState::kPaid);
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+}
+
+// The same for a payout looked up by its mrn: an operator's approval and rejection on two nodes take turns.
+TEST_F(PostgresNodes, APayoutLookedUpForWritingIsDecidedOnce) {
+  open_nodes();
+  seed(*a_);
+  auto waiting = make_payout(kA, "W1", kNowMs);
+  waiting.state = orders::PayoutState::kApproval;
+  ASSERT_TRUE(a_->write_sync([&](Tx& tx) { return tx.insert_payout(waiting); }).ok());
+  Latch locked(1), release(1);
+  std::thread approving([&] {
+    EXPECT_TRUE(a_->write_sync([&](Tx& tx) {
+                    auto p = *tx.payout(kA, "mrn-W1");
+                    locked.count_down();
+                    release.wait();
+                    p.state = orders::PayoutState::kProcessing;
+                    tx.update_payout(p);
+                    return ok_status();
+                  }).ok());
+  });
+  locked.wait();
+  std::optional<orders::PayoutState> seen_by_b;
+  std::thread rejecting([&] {
+    EXPECT_TRUE(b_->write_sync([&](Tx& tx) {
+                    auto p = *tx.payout(kA, "mrn-W1");
+                    seen_by_b = p.state;
+                    if (p.state == orders::PayoutState::kApproval) {
+                      p.state = orders::PayoutState::kRejected;
+                      tx.update_payout(p);
+                    }
+                    return ok_status();
+                  }).ok());
+  });
+  wait_for_a_lock_waiter();
+  release.count_down();
+  approving.join();
+  rejecting.join();
+  EXPECT_EQ(seen_by_b, orders::PayoutState::kProcessing);
+  EXPECT_EQ(a_->read()->payout_by_id(PayoutId{"W1"})->state, orders::PayoutState::kProcessing);
+}
+
+// While node A holds the oldest due payouts and expired pay-ins, node B's sweeps skip them (not wait) and take the
+// rest; once A's transaction ends they are back.
+TEST_F(PostgresNodes, DuePayoutsAndExpiredPayInsLockedByOneNodeAreSkippedByTheOther) {
+  open_nodes();
+  seed(*a_);
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) {
+                  for (int i = 0; i < 10; ++i) {
+                    EXPECT_TRUE(tx.insert_payin(make_payin(kA, "P" + std::to_string(i), kNowMs + i)).ok());
+                    EXPECT_TRUE(tx.insert_payout(make_payout(kB, "W" + std::to_string(i), kNowMs + i)).ok());
+                  }
+                  return ok_status();
+                }).ok());
+  Latch a_locked(1), release(1);
+  std::set<std::string> held_by_a, seen_by_b;
+  std::thread holder([&] {
+    EXPECT_TRUE(a_->write_sync([&](Tx& tx) {
+                    held_by_a.clear();
+                    for (const auto& p : tx.payins_expired(kNowMs + 100, 3)) held_by_a.insert(p.id.value());
+                    for (const auto& p : tx.payouts_due(kNowMs + 100, 4)) held_by_a.insert(p.id.value());
+                    a_locked.count_down();
+                    release.wait();
+                    return ok_status();
+                  }).ok());
+  });
+  a_locked.wait();
+  ASSERT_TRUE(b_->write_sync([&](Tx& tx) {
+                  for (const auto& p : tx.payins_expired(kNowMs + 100, 100)) seen_by_b.insert(p.id.value());
+                  for (const auto& p : tx.payouts_due(kNowMs + 100, 100)) seen_by_b.insert(p.id.value());
+                  return ok_status();
+                }).ok());
+  release.count_down();
+  holder.join();
+  EXPECT_EQ(held_by_a, (std::set<std::string>{"P0", "P1", "P2", "W0", "W1", "W2", "W3"}));  // the oldest
+  EXPECT_EQ(seen_by_b.size(), 13u);
+  for (const auto& id : held_by_a) EXPECT_FALSE(seen_by_b.contains(id)) << id << " returned to both nodes";
+  size_t after = 0;
+  ASSERT_TRUE(b_->write_sync([&](Tx& tx) {
+                  after = tx.payins_expired(kNowMs + 100, 100).size() + tx.payouts_due(kNowMs + 100, 100).size();
+                  return ok_status();
+                }).ok());
+  EXPECT_EQ(after, 20u);
+}
+
+// Both nodes sweep at full speed, each finishing what it took in the same transaction: every payout is paid and
+// every pay-in expired exactly once.
+TEST_F(PostgresNodes, SweepsOnTwoNodesNeverTakeTheSameRowTwice) {
+  open_nodes();
+  seed(*a_);
+  constexpr int kRows = 150;
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) {
+                  for (int i = 0; i < kRows; ++i) {
+                    MerchantId m = i % 2 ? kA : kB;
+                    EXPECT_TRUE(tx.insert_payin(make_payin(m, "P" + std::to_string(i), kNowMs + i % 7)).ok());
+                    EXPECT_TRUE(tx.insert_payout(make_payout(m, "W" + std::to_string(i), kNowMs + i % 5)).ok());
+                  }
+                  return ok_status();
+                }).ok());
+  std::mutex mu;
+  std::map<std::string, int> taken;
+  std::vector<std::thread> threads;
+  for (Store* node : {a_.get(), b_.get()}) {
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, node] {
+        for (int round = 0; round < 500; ++round) {
+          std::vector<std::string> mine;
+          auto st = node->write_sync([&](Tx& tx) {
+            mine.clear();  // a batch run again starts over
+            for (auto p : tx.payins_expired(kNowMs + 10, 4)) {
+              mine.push_back(p.id.value());
+              p = *orders::apply_payin_outcome(p, {orders::PayInOutcome::Kind::kExpired, Money{}, ""}, kNowMs + 10);
+              tx.update_payin(p);
+            }
+            for (auto p : tx.payouts_due(kNowMs + 10, 4)) {
+              mine.push_back(p.id.value());
+              p.state = orders::PayoutState::kPaid;
+              p.finished_at_ms = kNowMs + 10;
+              tx.update_payout(p);
+            }
+            return ok_status();
+          });
+          ASSERT_TRUE(st.ok()) << st.error().message;
+          if (mine.empty()) return;
+          std::lock_guard lock(mu);
+          for (const auto& id : mine) ++taken[id];
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(taken.size(), static_cast<size_t>(2 * kRows));
+  for (const auto& [id, times] : taken) EXPECT_EQ(times, 1) << id << " taken " << times << " times";
+  auto tx = a_->read();
+  EXPECT_FALSE(tx->next_payin_expiry_ms().has_value());
+  EXPECT_FALSE(tx->next_payout_due_ms().has_value());
+  PayoutFilter paid;
+  paid.state = orders::PayoutState::kPaid;
+  paid.limit = 1'000;
+  EXPECT_EQ(tx->payouts(paid).size(), static_cast<size_t>(kRows));
+}
+
+// Payouts accepted on both nodes at once, each reserving amount + fee from the same available balance: exactly as
+// many succeed as the balance covers, the others are refused by post() (not by the database's CHECK), and the
+// balance never goes below zero.
+TEST_F(PostgresNodes, ConcurrentPayoutReservesOnTwoNodesNeverOverdraw) {
+  open_nodes();
+  seed(*a_);
+  constexpr int64_t kFunds = 10'000;
+  constexpr int64_t kEach = 350;  // 300 + a fee of 50
+  ASSERT_TRUE(a_->write_sync([&](Tx& tx) -> Status {
+                  auto p = make_payin(kA, "PFUND", kNowMs);
+                  p.state = orders::PayInState::kPaid;
+                  p.paid = Money::from_fen(kFunds);
+                  p.fee = Money{};
+                  PG_TRY(tx.insert_payin(p));
+                  return tx.post(ledger::gateway_payin(kA, p.id, p.paid, p.fee), kNowMs);
+                }).ok());
+  constexpr int kThreadsPerNode = 3;
+  constexpr int kAttemptsPerThread = 10;
+  std::atomic<int> accepted{0}, refused{0};
+  std::mutex mu;
+  std::vector<std::string> other_errors;
+  std::atomic<bool> stop_watch{false};
+  std::atomic<int64_t> lowest{kFunds};
+  std::thread watcher([&] {
+    while (!stop_watch) {
+      int64_t now = b_->read()->balance("merchant:10001:available").fen();
+      int64_t seen = lowest.load();
+      while (now < seen && !lowest.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  Latch start(1);
+  std::vector<std::thread> threads;
+  for (Store* node : {a_.get(), b_.get()}) {
+    for (int t = 0; t < kThreadsPerNode; ++t) {
+      threads.emplace_back([&, node, t] {
+        start.wait();
+        for (int k = 0; k < kAttemptsPerThread; ++k) {
+          std::string id = std::string(node == a_.get() ? "WA" : "WB") + std::to_string(t) + "-" + std::to_string(k);
+          auto st = node->write_sync([&](Tx& tx) -> Status {
+            auto p = make_payout(kA, id, kNowMs);
+            PG_TRY(tx.insert_payout(p));
+            return tx.post(ledger::payout_reserve(kA, p.id, p.amount, p.fee), kNowMs);
+          });
+          if (st.ok()) {
+            ++accepted;
+          } else if (st.error().code == ErrorCode::kFailedPrecondition) {
+            ++refused;
+          } else {
+            std::lock_guard lock(mu);
+            other_errors.push_back(st.error().message);
+          }
+        }
+      });
+    }
+  }
+  start.count_down();
+  for (auto& t : threads) t.join();
+  stop_watch = true;
+  watcher.join();
+  EXPECT_TRUE(other_errors.empty()) << ::testing::PrintToString(other_errors);
+  EXPECT_EQ(accepted.load(), kFunds / kEach);
+  EXPECT_EQ(refused.load(), 2 * kThreadsPerNode * kAttemptsPerThread - kFunds / kEach);
+  EXPECT_GE(lowest.load(), 0);
+  auto tx = a_->read();
+  EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(kFunds % kEach));
+  EXPECT_EQ(tx->balance("merchant:10001:payout_reserved"), Money::from_fen(kFunds / kEach * kEach));
+  PayoutFilter all;
+  all.limit = 1'000;
+  EXPECT_EQ(tx->payouts(all).size(), static_cast<size_t>(kFunds / kEach)) << "a refused payout leaves no row";
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Retries and failures
 
 // Two batches, each holding a row the other wants next: PostgreSQL aborts one (deadlock), whose batch is run again

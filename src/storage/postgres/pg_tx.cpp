@@ -10,8 +10,9 @@
 namespace paygate::storage::pg {
 namespace {
 
-#define PG_MERCHANT_COLUMNS \
-  "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, created_at_ms, updated_at_ms"
+#define PG_MERCHANT_COLUMNS                                                                              \
+  "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, " \
+  "payout_manual_approval, created_at_ms, updated_at_ms"
 
 #define PG_PRODUCT_COLUMNS                                                                                       \
   "product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, custom_rate_min_permille, " \
@@ -22,6 +23,19 @@ namespace {
   "card_password_sealed, card_fingerprint, se_code_sealed, face_money_yuan, rate_permille, notify_url, custom, " \
   "request_fingerprint, state, message, real_money_yuan, amount_fen, success_time_s, process_after_ms, "         \
   "created_at_ms, updated_at_ms"
+
+#define PG_CHANNEL_COLUMNS \
+  "merchant_id, channel_id, enabled, fee_rate_permille, min_amount_fen, max_amount_fen, processor, updated_at_ms"
+
+#define PG_PAYIN_COLUMNS                                                                                  \
+  "merchant_id, payment_id, mrn, channel_id, amount_fen, amount_text, callback_url, return_url, payer, "  \
+  "request_fingerprint, processor, fee_rate_permille, state, paid_fen, fee_fen, message, expires_at_ms, " \
+  "finished_at_ms, created_at_ms, updated_at_ms"
+
+#define PG_PAYOUT_COLUMNS                                                                                           \
+  "merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, account_name, account_number_sealed, " \
+  "callback_url, request_fingerprint, state, message, process_after_ms, finished_at_ms, created_at_ms, "            \
+  "updated_at_ms"
 
 #define PG_NOTIFICATION_COLUMNS                                                                           \
   "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, " \
@@ -47,11 +61,12 @@ Table make_statements() {
   def(kMerchantNextId, "merchant_next_id", "SELECT COALESCE(MAX(merchant_id), 10000) + 1 FROM merchants");
   def(kMerchantInsert, "merchant_insert",
       "INSERT INTO merchants (" PG_MERCHANT_COLUMNS
-      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
       "ON CONFLICT DO NOTHING RETURNING merchant_id");
   def(kMerchantUpdate, "merchant_update",
       "UPDATE merchants SET name = $2, enabled = $3, app_key = $4, sign_key_sealed = $5, aes_key_sealed = $6, "
-      "keys_version = $7, updated_at_ms = $8 WHERE merchant_id = $1");
+      "keys_version = $7, payout_fee_fen = $8, payout_manual_approval = $9, updated_at_ms = $10 "
+      "WHERE merchant_id = $1");
 
   def(kProductUpsert, "product_upsert",
       "INSERT INTO products (" PG_PRODUCT_COLUMNS
@@ -116,6 +131,92 @@ Table make_statements() {
   def(kBatchLock, "batch_lock", "SELECT cards FROM consign_batches WHERE merchant_id = $1 AND batchno = $2 FOR UPDATE");
   def(kBatchSet, "batch_set", "UPDATE consign_batches SET cards = $3 WHERE merchant_id = $1 AND batchno = $2");
 
+  // Only for a known merchant, so that an unknown one is an answer (no row), as for kMerchantProductSet.
+  def(kChannelSet, "channel_set",
+      "INSERT INTO merchant_channels (" PG_CHANNEL_COLUMNS
+      ") SELECT $1::bigint, $2::integer, $3::boolean, $4::integer, $5::bigint, $6::bigint, $7::text, $8::bigint "
+      "WHERE EXISTS (SELECT 1 FROM merchants WHERE merchant_id = $1::bigint) "
+      "ON CONFLICT (merchant_id, channel_id) DO UPDATE SET enabled = excluded.enabled, "
+      "fee_rate_permille = excluded.fee_rate_permille, min_amount_fen = excluded.min_amount_fen, "
+      "max_amount_fen = excluded.max_amount_fen, processor = excluded.processor, "
+      "updated_at_ms = excluded.updated_at_ms RETURNING 1");
+  def(kChannelGet, "channel_get",
+      "SELECT " PG_CHANNEL_COLUMNS " FROM merchant_channels WHERE merchant_id = $1 AND channel_id = $2");
+  def(kChannelsList, "channels_list",
+      "SELECT " PG_CHANNEL_COLUMNS " FROM merchant_channels WHERE merchant_id = $1 ORDER BY channel_id");
+
+  // Pay-ins. A conflict on either unique rule (merchant and mrn, payment id) inserts nothing; kPayInConflict then
+  // says which (see kOrderInsert for how a concurrent uncommitted insert is waited for).
+  def(kPayInInsert, "payin_insert",
+      "INSERT INTO gateway_payins (" PG_PAYIN_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) "
+      "ON CONFLICT DO NOTHING RETURNING 1");
+  def(kPayInConflict, "payin_conflict",
+      "SELECT EXISTS (SELECT 1 FROM gateway_payins WHERE merchant_id = $1 AND mrn = $2), "
+      "EXISTS (SELECT 1 FROM gateway_payins WHERE payment_id = $3)");
+  def(kPayInUpdate, "payin_update",
+      "UPDATE gateway_payins SET state = $3, paid_fen = $4, fee_fen = $5, message = $6, expires_at_ms = $7, "
+      "finished_at_ms = $8, updated_at_ms = $9 WHERE merchant_id = $1 AND payment_id = $2");
+  // In a write transaction a single pay-in is locked until it ends: two completions of one pay-in (a page and the
+  // expiry sweep, on any node) take turns, and the second reads what the first committed (READ COMMITTED reads the
+  // row's newest version once the lock is granted).
+  def(kPayInByMrn, "payin_by_mrn",
+      "SELECT " PG_PAYIN_COLUMNS " FROM gateway_payins WHERE merchant_id = $1 AND mrn = $2");
+  def(kPayInByMrnLocked, "payin_by_mrn_locked",
+      "SELECT " PG_PAYIN_COLUMNS " FROM gateway_payins WHERE merchant_id = $1 AND mrn = $2 FOR UPDATE");
+  def(kPayInById, "payin_by_id", "SELECT " PG_PAYIN_COLUMNS " FROM gateway_payins WHERE payment_id = $1");
+  def(kPayInByIdLocked, "payin_by_id_locked",
+      "SELECT " PG_PAYIN_COLUMNS " FROM gateway_payins WHERE payment_id = $1 FOR UPDATE");
+  // SKIP LOCKED: a pay-in another transaction holds (being paid, or another node's sweep) is left to it.
+  def(kPayInsExpiredLocked, "payins_expired_locked",
+      "SELECT " PG_PAYIN_COLUMNS
+      " FROM gateway_payins WHERE state = 'waiting' AND expires_at_ms <= $1 "
+      "ORDER BY expires_at_ms, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED");
+  def(kPayInsExpired, "payins_expired",
+      "SELECT " PG_PAYIN_COLUMNS
+      " FROM gateway_payins WHERE state = 'waiting' AND expires_at_ms <= $1 "
+      "ORDER BY expires_at_ms, payment_id LIMIT $2");
+  def(kNextPayInExpiry, "next_payin_expiry", "SELECT MIN(expires_at_ms) FROM gateway_payins WHERE state = 'waiting'");
+  def(kPayInsList, "payins_list",
+      "SELECT " PG_PAYIN_COLUMNS
+      " FROM gateway_payins WHERE ($1::bigint IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR state = $2) "
+      "AND ($3::bigint IS NULL OR created_at_ms < $3 OR (created_at_ms = $3 AND payment_id < $4::text)) "
+      "ORDER BY created_at_ms DESC, payment_id DESC LIMIT $5");
+
+  // Payouts: as pay-ins.
+  def(kPayoutInsert, "payout_insert",
+      "INSERT INTO gateway_payouts (" PG_PAYOUT_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+      "ON CONFLICT DO NOTHING RETURNING 1");
+  def(kPayoutConflict, "payout_conflict",
+      "SELECT EXISTS (SELECT 1 FROM gateway_payouts WHERE merchant_id = $1 AND mrn = $2), "
+      "EXISTS (SELECT 1 FROM gateway_payouts WHERE payout_id = $3)");
+  def(kPayoutUpdate, "payout_update",
+      "UPDATE gateway_payouts SET state = $3, message = $4, process_after_ms = $5, finished_at_ms = $6, "
+      "updated_at_ms = $7 WHERE merchant_id = $1 AND payout_id = $2");
+  def(kPayoutByMrn, "payout_by_mrn",
+      "SELECT " PG_PAYOUT_COLUMNS " FROM gateway_payouts WHERE merchant_id = $1 AND mrn = $2");
+  def(kPayoutByMrnLocked, "payout_by_mrn_locked",
+      "SELECT " PG_PAYOUT_COLUMNS " FROM gateway_payouts WHERE merchant_id = $1 AND mrn = $2 FOR UPDATE");
+  def(kPayoutById, "payout_by_id", "SELECT " PG_PAYOUT_COLUMNS " FROM gateway_payouts WHERE payout_id = $1");
+  def(kPayoutByIdLocked, "payout_by_id_locked",
+      "SELECT " PG_PAYOUT_COLUMNS " FROM gateway_payouts WHERE payout_id = $1 FOR UPDATE");
+  def(kPayoutsDueLocked, "payouts_due_locked",
+      "SELECT " PG_PAYOUT_COLUMNS
+      " FROM gateway_payouts WHERE state = 'processing' AND process_after_ms <= $1 "
+      "ORDER BY process_after_ms, payout_id LIMIT $2 FOR UPDATE SKIP LOCKED");
+  def(kPayoutsDue, "payouts_due",
+      "SELECT " PG_PAYOUT_COLUMNS
+      " FROM gateway_payouts WHERE state = 'processing' AND process_after_ms <= $1 "
+      "ORDER BY process_after_ms, payout_id LIMIT $2");
+  def(kNextPayoutDue, "next_payout_due",
+      "SELECT MIN(process_after_ms) FROM gateway_payouts WHERE state = 'processing'");
+  def(kPayoutsList, "payouts_list",
+      "SELECT " PG_PAYOUT_COLUMNS
+      " FROM gateway_payouts WHERE ($1::bigint IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR state = $2) "
+      "AND ($3::bigint IS NULL OR created_at_ms < $3 OR (created_at_ms = $3 AND payout_id < $4::text)) "
+      "ORDER BY created_at_ms DESC, payout_id DESC LIMIT $5");
+
   // Locks the entry's accounts in one fixed order (rows are locked as the sort returns them): platform accounts
   // first, then merchant accounts, each by name. Reads their balances as of the lock.
   def(kAccountsLock, "accounts_lock",
@@ -152,6 +253,30 @@ Table make_statements() {
       "SELECT o.sys_order_id FROM consign_orders o WHERE o.state = 'success' AND o.amount_fen > 0 AND "
       "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.sys_order_id AND e.kind = 'consign.settle') <> 1 "
       "ORDER BY o.sys_order_id LIMIT 20");
+  // A paid pay-in is credited exactly once; a waiting or failed one never.
+  def(kLedgerPayIns, "ledger_payins",
+      "SELECT payment_id, state, n FROM (SELECT p.payment_id, p.state, (SELECT COUNT(*) FROM ledger_entries e "
+      "WHERE e.reference = p.payment_id AND e.kind = 'gateway.payin') AS n FROM gateway_payins p) x "
+      "WHERE n <> CASE WHEN state = 'paid' THEN 1 ELSE 0 END ORDER BY payment_id LIMIT 20");
+  // Every payout reserved its money once; a paid one paid it out once, a failed or rejected one refunded it once,
+  // an open one neither.
+  def(kLedgerPayouts, "ledger_payouts",
+      "SELECT payout_id, state, r, p, f FROM (SELECT o.payout_id, o.state, "
+      "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.reserve') "
+      "AS r, "
+      "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.paid') "
+      "AS p, "
+      "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.refund') "
+      "AS f FROM gateway_payouts o) x "
+      "WHERE r <> 1 OR p <> CASE WHEN state = 'paid' THEN 1 ELSE 0 END "
+      "OR f <> CASE WHEN state IN ('failed', 'rejected') THEN 1 ELSE 0 END ORDER BY payout_id LIMIT 20");
+  // What a merchant's payouts hold in reserve is exactly what its open payouts (approval, processing) need.
+  def(kLedgerPayoutReserves, "ledger_payout_reserves",
+      "SELECT m.merchant_id, COALESCE(a.balance_fen, 0)::bigint, COALESCE(o.total, 0)::bigint FROM merchants m "
+      "LEFT JOIN ledger_accounts a ON a.account = 'merchant:' || m.merchant_id || ':payout_reserved' "
+      "LEFT JOIN (SELECT merchant_id, SUM(amount_fen + fee_fen) AS total FROM gateway_payouts "
+      "WHERE state IN ('approval', 'processing') GROUP BY merchant_id) o ON o.merchant_id = m.merchant_id "
+      "WHERE COALESCE(a.balance_fen, 0) <> COALESCE(o.total, 0) ORDER BY m.merchant_id LIMIT 20");
 
   // Held until the transaction ends; false at once when another session holds it.
   def(kJobLock, "job_lock", "SELECT pg_try_advisory_xact_lock($1::bigint)");
@@ -273,8 +398,10 @@ Merchant PgTx::read_merchant(const Rows& r, int i) {
   m.sign_key = open_sealed(r.text(i, 4), merchant_aad(m.id, "sign_key"));
   m.aes_key = open_sealed(r.text(i, 5), merchant_aad(m.id, "aes_key"));
   m.keys_version = r.i64(i, 6);
-  m.created_at_ms = r.i64(i, 7);
-  m.updated_at_ms = r.i64(i, 8);
+  m.payout_fee = Money::from_fen(r.i64(i, 7));
+  m.payout_manual_approval = r.boolean(i, 8);
+  m.created_at_ms = r.i64(i, 9);
+  m.updated_at_ms = r.i64(i, 10);
   return m;
 }
 
@@ -296,6 +423,8 @@ MerchantId PgTx::insert_merchant(const Merchant& merchant) {
                                             .bytes(box_.seal(merchant.sign_key, merchant_aad(id, "sign_key")))
                                             .bytes(box_.seal(merchant.aes_key, merchant_aad(id, "aes_key")))
                                             .i64(merchant.keys_version)
+                                            .i64(merchant.payout_fee.fen())
+                                            .boolean(merchant.payout_manual_approval)
                                             .i64(merchant.created_at_ms)
                                             .i64(merchant.updated_at_ms));
   if (rows.empty()) throw StorageFailure("merchant id or appKey already exists");
@@ -312,6 +441,8 @@ void PgTx::update_merchant(const Merchant& m) {
                                .bytes(box_.seal(m.sign_key, merchant_aad(m.id, "sign_key")))
                                .bytes(box_.seal(m.aes_key, merchant_aad(m.id, "aes_key")))
                                .i64(m.keys_version)
+                               .i64(m.payout_fee.fen())
+                               .boolean(m.payout_manual_approval)
                                .i64(m.updated_at_ms));
 }
 
@@ -586,6 +717,299 @@ void PgTx::write_counters() {
   counters_.clear();
 }
 
+// ---- gateway channels ----
+
+namespace {
+MerchantChannel read_channel(const Rows& r, int i) {
+  MerchantChannel ch;
+  ch.merchant_id = MerchantId{r.i64(i, 0)};
+  ch.channel_id = static_cast<int>(r.i64(i, 1));
+  ch.enabled = r.boolean(i, 2);
+  ch.fee_rate = RatePermille{static_cast<int32_t>(r.i64(i, 3))};
+  ch.min_amount = Money::from_fen(r.i64(i, 4));
+  ch.max_amount = Money::from_fen(r.i64(i, 5));
+  ch.processor = r.text(i, 6);
+  ch.updated_at_ms = r.i64(i, 7);
+  return ch;
+}
+}  // namespace
+
+void PgTx::set_merchant_channel(const MerchantChannel& ch) {
+  require_write("set_merchant_channel");
+  auto rows = c_.query(kChannelSet, Params()
+                                        .i64(ch.merchant_id.value())
+                                        .i64(ch.channel_id)
+                                        .boolean(ch.enabled)
+                                        .i64(ch.fee_rate.value)
+                                        .i64(ch.min_amount.fen())
+                                        .i64(ch.max_amount.fen())
+                                        .text(ch.processor)
+                                        .i64(ch.updated_at_ms));
+  if (rows.empty()) throw StorageFailure("unknown merchant or invalid channel");
+}
+
+std::optional<MerchantChannel> PgTx::merchant_channel(MerchantId merchant, int channel_id) {
+  auto rows = c_.query(kChannelGet, Params().i64(merchant.value()).i64(channel_id));
+  if (rows.empty()) return std::nullopt;
+  return read_channel(rows, 0);
+}
+
+std::vector<MerchantChannel> PgTx::merchant_channels(MerchantId merchant) {
+  auto rows = c_.query(kChannelsList, Params().i64(merchant.value()));
+  std::vector<MerchantChannel> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read_channel(rows, i));
+  return out;
+}
+
+// ---- gateway pay-ins ----
+
+namespace {
+orders::PayIn read_payin(const Rows& r, int i) {
+  orders::PayIn p;
+  p.merchant_id = MerchantId{r.i64(i, 0)};
+  p.id = PaymentId{r.text(i, 1)};
+  p.mrn = r.text(i, 2);
+  p.channel_id = static_cast<int>(r.i64(i, 3));
+  p.amount = Money::from_fen(r.i64(i, 4));
+  p.amount_text = r.text(i, 5);
+  p.callback_url = r.text(i, 6);
+  p.return_url = r.text(i, 7);
+  p.payer = r.text(i, 8);
+  p.request_fingerprint = r.text(i, 9);
+  p.processor = r.text(i, 10);
+  p.fee_rate = RatePermille{static_cast<int32_t>(r.i64(i, 11))};
+  auto state = orders::parse_payin_state(r.text(i, 12));
+  if (!state) throw StorageFailure("pay-in " + p.id.value() + " has an unknown state");
+  p.state = *state;
+  p.paid = Money::from_fen(r.i64(i, 13));
+  p.fee = Money::from_fen(r.i64(i, 14));
+  p.message = r.text(i, 15);
+  p.expires_at_ms = r.i64(i, 16);
+  p.finished_at_ms = r.i64(i, 17);
+  p.created_at_ms = r.i64(i, 18);
+  p.updated_at_ms = r.i64(i, 19);
+  return p;
+}
+
+std::vector<orders::PayIn> read_payins(const Rows& rows) {
+  std::vector<orders::PayIn> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read_payin(rows, i));
+  return out;
+}
+}  // namespace
+
+Status PgTx::insert_payin(const orders::PayIn& p) {
+  require_write("insert_payin");
+  Params insert;
+  insert.i64(p.merchant_id.value())
+      .text(p.id.value())
+      .text(p.mrn)
+      .i64(p.channel_id)
+      .i64(p.amount.fen())
+      .text(p.amount_text)
+      .text(p.callback_url)
+      .text(p.return_url)
+      .text(p.payer)
+      .text(p.request_fingerprint)
+      .text(p.processor)
+      .i64(p.fee_rate.value)
+      .text(orders::payin_state_name(p.state))
+      .i64(p.paid.fen())
+      .i64(p.fee.fen())
+      .text(p.message)
+      .i64(p.expires_at_ms)
+      .i64(p.finished_at_ms)
+      .i64(p.created_at_ms)
+      .i64(p.updated_at_ms);
+  for (int attempt = 0; attempt < kOrderInsertAttemptsMax; ++attempt) {
+    if (!c_.query(kPayInInsert, insert).empty()) return ok_status();
+    // The mrn first: a concurrent identical request must learn "duplicate mrn" and answer as the first did.
+    auto why = c_.query(kPayInConflict, Params().i64(p.merchant_id.value()).text(p.mrn).text(p.id.value()));
+    if (why.boolean(0, 0)) return make_error(ErrorCode::kAlreadyExists, "duplicate mrn");
+    if (why.boolean(0, 1)) return make_error(ErrorCode::kAlreadyExists, "payment id collision");
+    // The conflicting row's insert rolled back meanwhile: insert again.
+  }
+  throw StorageFailure("pay-in insert kept conflicting with rows that then vanished");
+}
+
+void PgTx::update_payin(const orders::PayIn& p) {
+  require_write("update_payin");
+  c_.send(kPayInUpdate,
+          Params()
+              .i64(p.merchant_id.value())
+              .text(p.id.value())
+              .text(orders::payin_state_name(p.state))
+              .i64(p.paid.fen())
+              .i64(p.fee.fen())
+              .text(p.message)
+              .i64(p.expires_at_ms)
+              .i64(p.finished_at_ms)
+              .i64(p.updated_at_ms),
+          1);  // exactly one row, or this request fails (found when its result arrives)
+}
+
+std::optional<orders::PayIn> PgTx::payin(MerchantId merchant, const std::string& mrn) {
+  auto rows =
+      c_.query(mode_ == Mode::kWrite ? kPayInByMrnLocked : kPayInByMrn, Params().i64(merchant.value()).text(mrn));
+  if (rows.empty()) return std::nullopt;
+  return read_payin(rows, 0);
+}
+
+std::optional<orders::PayIn> PgTx::payin_by_id(const PaymentId& id) {
+  auto rows = c_.query(mode_ == Mode::kWrite ? kPayInByIdLocked : kPayInById, Params().text(id.value()));
+  if (rows.empty()) return std::nullopt;
+  return read_payin(rows, 0);
+}
+
+std::vector<orders::PayIn> PgTx::payins_expired(int64_t now_ms, size_t limit) {
+  // A read snapshot cannot lock (and need not: it changes nothing).
+  return read_payins(c_.query(mode_ == Mode::kWrite ? kPayInsExpiredLocked : kPayInsExpired,
+                              Params().i64(now_ms).i64(static_cast<int64_t>(limit))));
+}
+
+std::optional<int64_t> PgTx::next_payin_expiry_ms() {
+  auto rows = c_.query(kNextPayInExpiry);
+  if (rows.empty() || rows.is_null(0, 0)) return std::nullopt;
+  return rows.i64(0, 0);
+}
+
+std::vector<orders::PayIn> PgTx::payins(const PayInFilter& f) {
+  Params p;
+  if (f.merchant_id)
+    p.i64(f.merchant_id->value());
+  else
+    p.null();
+  if (f.state)
+    p.text(orders::payin_state_name(*f.state));
+  else
+    p.null();
+  if (f.before) {
+    p.i64(f.before->first).text(f.before->second);
+  } else {
+    p.null().null();
+  }
+  p.i64(static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  return read_payins(c_.query(kPayInsList, p));
+}
+
+// ---- gateway payouts ----
+
+orders::Payout PgTx::read_payout(const Rows& r, int i) {
+  orders::Payout p;
+  p.merchant_id = MerchantId{r.i64(i, 0)};
+  p.id = PayoutId{r.text(i, 1)};
+  p.mrn = r.text(i, 2);
+  p.amount = Money::from_fen(r.i64(i, 3));
+  p.amount_text = r.text(i, 4);
+  p.fee = Money::from_fen(r.i64(i, 5));
+  p.bank_name = r.text(i, 6);
+  p.account_name = r.text(i, 7);
+  p.account_number = open_sealed(r.text(i, 8), payout_aad(p.id, "account_number"));
+  p.callback_url = r.text(i, 9);
+  p.request_fingerprint = r.text(i, 10);
+  auto state = orders::parse_payout_state(r.text(i, 11));
+  if (!state) throw StorageFailure("payout " + p.id.value() + " has an unknown state");
+  p.state = *state;
+  p.message = r.text(i, 12);
+  p.process_after_ms = r.i64(i, 13);
+  p.finished_at_ms = r.i64(i, 14);
+  p.created_at_ms = r.i64(i, 15);
+  p.updated_at_ms = r.i64(i, 16);
+  return p;
+}
+
+Status PgTx::insert_payout(const orders::Payout& p) {
+  require_write("insert_payout");
+  Params insert;
+  insert.i64(p.merchant_id.value())
+      .text(p.id.value())
+      .text(p.mrn)
+      .i64(p.amount.fen())
+      .text(p.amount_text)
+      .i64(p.fee.fen())
+      .text(p.bank_name)
+      .text(p.account_name)
+      .bytes(box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .text(p.callback_url)
+      .text(p.request_fingerprint)
+      .text(orders::payout_state_name(p.state))
+      .text(p.message)
+      .i64(p.process_after_ms)
+      .i64(p.finished_at_ms)
+      .i64(p.created_at_ms)
+      .i64(p.updated_at_ms);
+  for (int attempt = 0; attempt < kOrderInsertAttemptsMax; ++attempt) {
+    if (!c_.query(kPayoutInsert, insert).empty()) return ok_status();
+    auto why = c_.query(kPayoutConflict, Params().i64(p.merchant_id.value()).text(p.mrn).text(p.id.value()));
+    if (why.boolean(0, 0)) return make_error(ErrorCode::kAlreadyExists, "duplicate mrn");
+    if (why.boolean(0, 1)) return make_error(ErrorCode::kAlreadyExists, "payout id collision");
+  }
+  throw StorageFailure("payout insert kept conflicting with rows that then vanished");
+}
+
+void PgTx::update_payout(const orders::Payout& p) {
+  require_write("update_payout");
+  c_.send(kPayoutUpdate,
+          Params()
+              .i64(p.merchant_id.value())
+              .text(p.id.value())
+              .text(orders::payout_state_name(p.state))
+              .text(p.message)
+              .i64(p.process_after_ms)
+              .i64(p.finished_at_ms)
+              .i64(p.updated_at_ms),
+          1);  // exactly one row, or this request fails (found when its result arrives)
+}
+
+std::optional<orders::Payout> PgTx::payout(MerchantId merchant, const std::string& mrn) {
+  auto rows =
+      c_.query(mode_ == Mode::kWrite ? kPayoutByMrnLocked : kPayoutByMrn, Params().i64(merchant.value()).text(mrn));
+  if (rows.empty()) return std::nullopt;
+  return read_payout(rows, 0);
+}
+
+std::optional<orders::Payout> PgTx::payout_by_id(const PayoutId& id) {
+  auto rows = c_.query(mode_ == Mode::kWrite ? kPayoutByIdLocked : kPayoutById, Params().text(id.value()));
+  if (rows.empty()) return std::nullopt;
+  return read_payout(rows, 0);
+}
+
+std::vector<orders::Payout> PgTx::payouts_due(int64_t now_ms, size_t limit) {
+  auto rows = c_.query(mode_ == Mode::kWrite ? kPayoutsDueLocked : kPayoutsDue,
+                       Params().i64(now_ms).i64(static_cast<int64_t>(limit)));
+  std::vector<orders::Payout> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read_payout(rows, i));
+  return out;
+}
+
+std::optional<int64_t> PgTx::next_payout_due_ms() {
+  auto rows = c_.query(kNextPayoutDue);
+  if (rows.empty() || rows.is_null(0, 0)) return std::nullopt;
+  return rows.i64(0, 0);
+}
+
+std::vector<orders::Payout> PgTx::payouts(const PayoutFilter& f) {
+  Params p;
+  if (f.merchant_id)
+    p.i64(f.merchant_id->value());
+  else
+    p.null();
+  if (f.state)
+    p.text(orders::payout_state_name(*f.state));
+  else
+    p.null();
+  if (f.before) {
+    p.i64(f.before->first).text(f.before->second);
+  } else {
+    p.null().null();
+  }
+  p.i64(static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  auto rows = c_.query(kPayoutsList, p);
+  std::vector<orders::Payout> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read_payout(rows, i));
+  return out;
+}
+
 // ---- ledger ----
 
 Status PgTx::post(const ledger::Entry& entry, int64_t now_ms) {
@@ -680,6 +1104,23 @@ LedgerCheck PgTx::check_ledger() {
   auto unsettled = c_.query(kLedgerUnsettledOrders);
   for (int i = 0; i < unsettled.size(); ++i) {
     r.problems.push_back("successful order " + unsettled.text(i, 0) + " is not settled exactly once");
+  }
+  auto payins = c_.query(kLedgerPayIns);
+  for (int i = 0; i < payins.size(); ++i) {
+    r.problems.push_back(payins.text(i, 1) + " pay-in " + payins.text(i, 0) + " has " +
+                         std::to_string(payins.i64(i, 2)) + " gateway.payin entries");
+  }
+  auto payouts = c_.query(kLedgerPayouts);
+  for (int i = 0; i < payouts.size(); ++i) {
+    r.problems.push_back(payouts.text(i, 1) + " payout " + payouts.text(i, 0) + " has " +
+                         std::to_string(payouts.i64(i, 2)) + " reserve, " + std::to_string(payouts.i64(i, 3)) +
+                         " paid and " + std::to_string(payouts.i64(i, 4)) + " refund entries");
+  }
+  auto reserves = c_.query(kLedgerPayoutReserves);
+  for (int i = 0; i < reserves.size(); ++i) {
+    r.problems.push_back("merchant " + std::to_string(reserves.i64(i, 0)) + " has " +
+                         std::to_string(reserves.i64(i, 1)) + " reserved for payouts, its open payouts need " +
+                         std::to_string(reserves.i64(i, 2)));
   }
   r.ok = r.problems.empty();
   return r;

@@ -1,5 +1,6 @@
-// SQLite-specific schema properties: the hot write statements build no temporary b-tree, and migration 2 (which
-// rebuilds two tables to get there) keeps every row, id and reference of a version-1 database.
+// SQLite-specific schema properties: the hot write statements build no temporary b-tree, migration 2 (which
+// rebuilds two tables to get there) keeps every row, id and reference of a version-1 database, and migration 3 (the
+// gateway) keeps the merchants of a version-2 database with the new settings at their defaults.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -23,6 +24,16 @@ constexpr const char* kInsertOrder =
     "custom, request_fingerprint, state, card_live, message, real_money_yuan, amount_fen, success_time_s, "
     "process_after_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 'B', 'P', 0, 'N', x'00', ?4, NULL, 100, "
     "965, '', '', 'rf', 'processing', 1, '', 0, 0, 0, 0, 0, 0)";
+constexpr const char* kInsertPayIn =
+    "INSERT INTO gateway_payins (merchant_id, payment_id, mrn, channel_id, amount_fen, amount_text, callback_url, "
+    "return_url, payer, request_fingerprint, processor, fee_rate_permille, state, paid_fen, fee_fen, message, "
+    "expires_at_ms, finished_at_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 1, 100, '1', '', '', '', 'rf', "
+    "'sandbox', 25, 'waiting', 0, 0, '', 0, 0, 0, 0)";
+constexpr const char* kInsertPayout =
+    "INSERT INTO gateway_payouts (merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, "
+    "account_name, account_number_sealed, callback_url, request_fingerprint, state, message, process_after_ms, "
+    "finished_at_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 100, '1', 0, 'b', 'a', x'00', '', 'rf', "
+    "'processing', '', 0, 0, 0, 0)";
 constexpr const char* kInsertNotification =
     "INSERT INTO notifications (merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_max, "
     "state, next_attempt_at_ms, created_at_ms, updated_at_ms) VALUES (1, 'consign', ?1, 'http://x/', 'text/plain', "
@@ -61,6 +72,15 @@ TEST_F(SqliteSchemaTest, HotWritesBuildNoTemporaryBtree) {
   EXPECT_EQ(ephemeral_tables(c, "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (1, 'B', 1) "
                                 "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1"),
             0);
+  // The gateway's: each pay-in and payout is inserted once and updated once or twice.
+  EXPECT_EQ(ephemeral_tables(c, kInsertPayIn), 0);
+  EXPECT_EQ(ephemeral_tables(c,
+                             "UPDATE gateway_payins SET state='paid', paid_fen=1, fee_fen=0 WHERE merchant_id=1 "
+                             "AND payment_id='P'"),
+            0);
+  EXPECT_EQ(ephemeral_tables(c, kInsertPayout), 0);
+  EXPECT_EQ(ephemeral_tables(c, "UPDATE gateway_payouts SET state='rejected' WHERE merchant_id=1 AND payout_id='W'"),
+            0);
 }
 
 TEST_F(SqliteSchemaTest, StateConstraintsStillHold) {
@@ -74,6 +94,20 @@ TEST_F(SqliteSchemaTest, StateConstraintsStillHold) {
   n.bind(1, "S1");
   n.exec();
   EXPECT_THROW(c.exec("UPDATE notifications SET state='sent'"), std::exception);
+  auto payin = c.prepare(kInsertPayIn);
+  payin.bind(1, int64_t{1}).bind(2, "P1").bind(3, "M1");
+  payin.exec();
+  EXPECT_THROW(c.exec("UPDATE gateway_payins SET state='processing'"), std::exception);
+  for (const char* state : {"paid", "failed", "waiting"}) {
+    EXPECT_NO_THROW(c.exec((std::string("UPDATE gateway_payins SET state='") + state + "'").c_str())) << state;
+  }
+  auto payout = c.prepare(kInsertPayout);
+  payout.bind(1, int64_t{1}).bind(2, "W1").bind(3, "M1");
+  payout.exec();
+  EXPECT_THROW(c.exec("UPDATE gateway_payouts SET state='waiting'"), std::exception);
+  for (const char* state : {"approval", "paid", "failed", "rejected", "processing"}) {
+    EXPECT_NO_THROW(c.exec((std::string("UPDATE gateway_payouts SET state='") + state + "'").c_str())) << state;
+  }
 }
 
 TEST_F(SqliteSchemaTest, Migration2KeepsAVersion1Database) {
@@ -127,6 +161,92 @@ TEST_F(SqliteSchemaTest, Migration2KeepsAVersion1Database) {
   auto fk = c.prepare("PRAGMA foreign_key_check");
   EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
   EXPECT_EQ(ephemeral_tables(c, kInsertOrder), 0);
+}
+
+TEST_F(SqliteSchemaTest, Migration3KeepsTheMerchantsOfAVersion2Database) {
+  const auto& migrations = embedded_migrations(Engine::kSqlite);
+  ASSERT_GE(migrations.size(), 3u);
+  ASSERT_EQ(migrations[2].number, 3);
+  auto box = storage::testing::test_secret_box();
+  {
+    // A database as version 2 left it, with two merchants (keys sealed as the store seals them) and a product
+    // enabled for the first.
+    Connection c(path(), false, 1000);
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec("PRAGMA foreign_keys=OFF");
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    for (size_t i = 0; i < 2; ++i) {
+      c.exec(migrations[i].sql);
+      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
+      rec.exec();
+    }
+    for (int64_t id : {10001, 10002}) {
+      auto ins = c.prepare(
+          "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
+          "created_at_ms, updated_at_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5, 3, 7, 8)");
+      ins.bind(1, id)
+          .bind(2, "Merchant " + std::to_string(id))
+          .bind(3, "app-" + std::to_string(id))
+          .bind_blob(4, box->seal("sign-" + std::to_string(id), merchant_aad(MerchantId{id}, "sign_key")))
+          .bind_blob(5, box->seal("aes-key-16-bytes", merchant_aad(MerchantId{id}, "aes_key")));
+      ins.exec();
+    }
+    c.exec("INSERT INTO products VALUES ('JD100', 'JD', '100', 965, 0, 0, 0, 1, 0)");
+    c.exec("INSERT INTO merchant_products VALUES (10001, 'JD100', 1)");
+  }
+  auto store = open_store();
+  {
+    auto tx = store->read();
+    auto all = tx->merchants();
+    ASSERT_EQ(all.size(), 2u);
+    for (const auto& m : all) {
+      EXPECT_EQ(m.name, "Merchant " + std::to_string(m.id.value()));
+      EXPECT_EQ(m.sign_key, "sign-" + std::to_string(m.id.value()));
+      EXPECT_EQ(m.aes_key, "aes-key-16-bytes");
+      EXPECT_EQ(m.keys_version, 3);
+      EXPECT_EQ(m.created_at_ms, 7);
+      EXPECT_EQ(m.updated_at_ms, 8);
+      EXPECT_EQ(m.payout_fee, Money{}) << "the new settings start at their defaults";
+      EXPECT_FALSE(m.payout_manual_approval);
+    }
+    EXPECT_TRUE(tx->merchant_product_enabled(MerchantId{10001}, "JD100"));
+    EXPECT_TRUE(tx->merchant_channels(MerchantId{10001}).empty());
+    EXPECT_TRUE(tx->payins({}).empty());
+    EXPECT_TRUE(tx->payouts({}).empty());
+    EXPECT_TRUE(tx->check_ledger().ok);
+  }
+  // The upgraded database takes the new settings and rows.
+  auto st = store->write_sync([](Tx& tx) {
+    auto m = *tx.merchant(MerchantId{10002});
+    m.payout_fee = Money::from_fen(300);
+    m.payout_manual_approval = true;
+    tx.update_merchant(m);
+    MerchantChannel ch;
+    ch.merchant_id = m.id;
+    ch.channel_id = 1;
+    ch.fee_rate = RatePermille{25};
+    tx.set_merchant_channel(ch);
+    return ok_status();
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(store->read()->merchant(MerchantId{10002})->payout_fee, Money::from_fen(300));
+  EXPECT_EQ(store->read()->merchant_channels(MerchantId{10002}).size(), 1u);
+  store->close();
+  store.reset();
+
+  Connection c(path(), false, 1000);
+  auto count = c.prepare("SELECT COUNT(*), MAX(number) FROM schema_migrations");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.int64(0), static_cast<int64_t>(migrations.size()));
+  EXPECT_EQ(count.int64(1), migrations.back().number);
+  auto fk = c.prepare("PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
+  // The new columns refuse what the interface never writes.
+  EXPECT_THROW(c.exec("UPDATE merchants SET payout_fee_fen = -1 WHERE merchant_id = 10001"), std::exception);
+  EXPECT_THROW(c.exec("UPDATE merchants SET payout_manual_approval = 2 WHERE merchant_id = 10001"), std::exception);
 }
 
 // Commits must not pay for checkpoints: a background thread copies the WAL into the database as it grows, so the

@@ -6,15 +6,28 @@
 namespace paygate::storage::sqlite {
 namespace {
 
-
 constexpr const char* kMerchantColumns =
-    "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, created_at_ms, updated_at_ms";
+    "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, "
+    "payout_manual_approval, created_at_ms, updated_at_ms";
 
 constexpr const char* kOrderColumns =
     "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "
     "card_password_sealed, card_fingerprint, se_code_sealed, face_money_yuan, rate_permille, notify_url, custom, "
     "request_fingerprint, state, message, real_money_yuan, amount_fen, success_time_s, process_after_ms, "
     "created_at_ms, updated_at_ms";
+
+constexpr const char* kChannelColumns =
+    "merchant_id, channel_id, enabled, fee_rate_permille, min_amount_fen, max_amount_fen, processor, updated_at_ms";
+
+constexpr const char* kPayInColumns =
+    "merchant_id, payment_id, mrn, channel_id, amount_fen, amount_text, callback_url, return_url, payer, "
+    "request_fingerprint, processor, fee_rate_permille, state, paid_fen, fee_fen, message, expires_at_ms, "
+    "finished_at_ms, created_at_ms, updated_at_ms";
+
+constexpr const char* kPayoutColumns =
+    "merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, account_name, account_number_sealed, "
+    "callback_url, request_fingerprint, state, message, process_after_ms, finished_at_ms, created_at_ms, "
+    "updated_at_ms";
 
 constexpr const char* kNotificationColumns =
     "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, "
@@ -41,8 +54,10 @@ Merchant SqliteTx::read_merchant(Stmt& st) {
   m.sign_key = open_sealed(st.blob(4), merchant_aad(m.id, "sign_key"));
   m.aes_key = open_sealed(st.blob(5), merchant_aad(m.id, "aes_key"));
   m.keys_version = st.int64(6);
-  m.created_at_ms = st.int64(7);
-  m.updated_at_ms = st.int64(8);
+  m.payout_fee = Money::from_fen(st.int64(7));
+  m.payout_manual_approval = st.int64(8) != 0;
+  m.created_at_ms = st.int64(9);
+  m.updated_at_ms = st.int64(10);
   return m;
 }
 
@@ -54,7 +69,7 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
     id = MerchantId{st.int64(0)};
   }
   static const std::string sql = std::string("INSERT INTO merchants (") + kMerchantColumns +
-                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   auto st = c_.prepare(sql.c_str());
   st.bind(1, id.value())
       .bind(2, merchant.name)
@@ -63,8 +78,10 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
       .bind_blob(5, box_.seal(merchant.sign_key, merchant_aad(id, "sign_key")))
       .bind_blob(6, box_.seal(merchant.aes_key, merchant_aad(id, "aes_key")))
       .bind(7, merchant.keys_version)
-      .bind(8, merchant.created_at_ms)
-      .bind(9, merchant.updated_at_ms);
+      .bind(8, merchant.payout_fee.fen())
+      .bind(9, merchant.payout_manual_approval)
+      .bind(10, merchant.created_at_ms)
+      .bind(11, merchant.updated_at_ms);
   st.exec();
   if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant id or appKey already exists");
   return id;
@@ -73,7 +90,7 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
 void SqliteTx::update_merchant(const Merchant& m) {
   auto st = c_.prepare(
       "UPDATE merchants SET name=?2, enabled=?3, app_key=?4, sign_key_sealed=?5, aes_key_sealed=?6, "
-      "keys_version=?7, updated_at_ms=?8 WHERE merchant_id=?1");
+      "keys_version=?7, payout_fee_fen=?8, payout_manual_approval=?9, updated_at_ms=?10 WHERE merchant_id=?1");
   st.bind(1, m.id.value())
       .bind(2, m.name)
       .bind(3, m.enabled)
@@ -81,8 +98,11 @@ void SqliteTx::update_merchant(const Merchant& m) {
       .bind_blob(5, box_.seal(m.sign_key, merchant_aad(m.id, "sign_key")))
       .bind_blob(6, box_.seal(m.aes_key, merchant_aad(m.id, "aes_key")))
       .bind(7, m.keys_version)
-      .bind(8, m.updated_at_ms);
+      .bind(8, m.payout_fee.fen())
+      .bind(9, m.payout_manual_approval)
+      .bind(10, m.updated_at_ms);
   st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant update violates a constraint");
 }
 
 std::optional<Merchant> SqliteTx::merchant(MerchantId id) {
@@ -364,6 +384,346 @@ int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batc
   return st.int64(0);
 }
 
+// ---- gateway channels ----
+
+namespace {
+MerchantChannel read_channel(Stmt& st) {
+  MerchantChannel ch;
+  ch.merchant_id = MerchantId{st.int64(0)};
+  ch.channel_id = static_cast<int>(st.int64(1));
+  ch.enabled = st.int64(2) != 0;
+  ch.fee_rate = RatePermille{static_cast<int32_t>(st.int64(3))};
+  ch.min_amount = Money::from_fen(st.int64(4));
+  ch.max_amount = Money::from_fen(st.int64(5));
+  ch.processor = st.text(6);
+  ch.updated_at_ms = st.int64(7);
+  return ch;
+}
+}  // namespace
+
+void SqliteTx::set_merchant_channel(const MerchantChannel& ch) {
+  static const std::string sql =
+      std::string("INSERT INTO merchant_channels (") + kChannelColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT(merchant_id, channel_id) DO UPDATE SET enabled=excluded.enabled, "
+      "fee_rate_permille=excluded.fee_rate_permille, min_amount_fen=excluded.min_amount_fen, "
+      "max_amount_fen=excluded.max_amount_fen, processor=excluded.processor, "
+      "updated_at_ms=excluded.updated_at_ms";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, ch.merchant_id.value())
+      .bind(2, ch.channel_id)
+      .bind(3, ch.enabled)
+      .bind(4, ch.fee_rate.value)
+      .bind(5, ch.min_amount.fen())
+      .bind(6, ch.max_amount.fen())
+      .bind(7, ch.processor)
+      .bind(8, ch.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) {
+    throw StorageFailure("unknown merchant or invalid channel: " + std::string(sqlite3_errmsg(c_.raw())));
+  }
+}
+
+std::optional<MerchantChannel> SqliteTx::merchant_channel(MerchantId merchant, int channel_id) {
+  static const std::string sql =
+      std::string("SELECT ") + kChannelColumns + " FROM merchant_channels WHERE merchant_id=?1 AND channel_id=?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value()).bind(2, channel_id);
+  if (!st.step()) return std::nullopt;
+  return read_channel(st);
+}
+
+std::vector<MerchantChannel> SqliteTx::merchant_channels(MerchantId merchant) {
+  static const std::string sql =
+      std::string("SELECT ") + kChannelColumns + " FROM merchant_channels WHERE merchant_id=?1 ORDER BY channel_id";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value());
+  std::vector<MerchantChannel> out;
+  while (st.step()) out.push_back(read_channel(st));
+  return out;
+}
+
+// ---- gateway pay-ins ----
+
+namespace {
+orders::PayIn read_payin(Stmt& st) {
+  orders::PayIn p;
+  p.merchant_id = MerchantId{st.int64(0)};
+  p.id = PaymentId{st.text(1)};
+  p.mrn = st.text(2);
+  p.channel_id = static_cast<int>(st.int64(3));
+  p.amount = Money::from_fen(st.int64(4));
+  p.amount_text = st.text(5);
+  p.callback_url = st.text(6);
+  p.return_url = st.text(7);
+  p.payer = st.text(8);
+  p.request_fingerprint = st.text(9);
+  p.processor = st.text(10);
+  p.fee_rate = RatePermille{static_cast<int32_t>(st.int64(11))};
+  auto state = orders::parse_payin_state(st.text(12));
+  if (!state) throw StorageFailure("pay-in " + p.id.value() + " has an unknown state");
+  p.state = *state;
+  p.paid = Money::from_fen(st.int64(13));
+  p.fee = Money::from_fen(st.int64(14));
+  p.message = st.text(15);
+  p.expires_at_ms = st.int64(16);
+  p.finished_at_ms = st.int64(17);
+  p.created_at_ms = st.int64(18);
+  p.updated_at_ms = st.int64(19);
+  return p;
+}
+}  // namespace
+
+Status SqliteTx::insert_payin(const orders::PayIn& p) {
+  static const std::string sql = std::string("INSERT INTO gateway_payins (") + kPayInColumns +
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                 "?17, ?18, ?19, ?20)";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, p.merchant_id.value())
+      .bind(2, p.id.value())
+      .bind(3, p.mrn)
+      .bind(4, p.channel_id)
+      .bind(5, p.amount.fen())
+      .bind(6, p.amount_text)
+      .bind(7, p.callback_url)
+      .bind(8, p.return_url)
+      .bind(9, p.payer)
+      .bind(10, p.request_fingerprint)
+      .bind(11, p.processor)
+      .bind(12, p.fee_rate.value)
+      .bind(13, orders::payin_state_name(p.state))
+      .bind(14, p.paid.fen())
+      .bind(15, p.fee.fen())
+      .bind(16, p.message)
+      .bind(17, p.expires_at_ms)
+      .bind(18, p.finished_at_ms)
+      .bind(19, p.created_at_ms)
+      .bind(20, p.updated_at_ms);
+  st.exec();
+  if (st.last_error() != SQLITE_CONSTRAINT) return ok_status();
+  // SQLite names one violated rule; the merchant's reference is reported first whichever it named, as on
+  // PostgreSQL (the gateway service looks the first pay-in up on "duplicate mrn").
+  std::string err = sqlite3_errmsg(c_.raw());
+  auto mrn = c_.prepare("SELECT 1 FROM gateway_payins WHERE merchant_id=?1 AND mrn=?2");
+  mrn.bind(1, p.merchant_id.value()).bind(2, p.mrn);
+  if (mrn.step()) return make_error(ErrorCode::kAlreadyExists, "duplicate mrn");
+  if (err.find("payment_id") != std::string::npos) return make_error(ErrorCode::kAlreadyExists, "payment id collision");
+  throw StorageFailure("pay-in insert violates a constraint: " + err);
+}
+
+void SqliteTx::update_payin(const orders::PayIn& p) {
+  auto st = c_.prepare(
+      "UPDATE gateway_payins SET state=?3, paid_fen=?4, fee_fen=?5, message=?6, expires_at_ms=?7, finished_at_ms=?8, "
+      "updated_at_ms=?9 WHERE merchant_id=?1 AND payment_id=?2");
+  st.bind(1, p.merchant_id.value())
+      .bind(2, p.id.value())
+      .bind(3, orders::payin_state_name(p.state))
+      .bind(4, p.paid.fen())
+      .bind(5, p.fee.fen())
+      .bind(6, p.message)
+      .bind(7, p.expires_at_ms)
+      .bind(8, p.finished_at_ms)
+      .bind(9, p.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("pay-in update violates a constraint");
+  if (c_.changes() != 1) throw StorageFailure("pay-in " + p.id.value() + " not found for update");
+}
+
+std::optional<orders::PayIn> SqliteTx::payin(MerchantId merchant, const std::string& mrn) {
+  static const std::string sql =
+      std::string("SELECT ") + kPayInColumns + " FROM gateway_payins WHERE merchant_id=?1 AND mrn=?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value()).bind(2, mrn);
+  if (!st.step()) return std::nullopt;
+  return read_payin(st);
+}
+
+std::optional<orders::PayIn> SqliteTx::payin_by_id(const PaymentId& id) {
+  static const std::string sql = std::string("SELECT ") + kPayInColumns + " FROM gateway_payins WHERE payment_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_payin(st);
+}
+
+std::vector<orders::PayIn> SqliteTx::payins_expired(int64_t now_ms, size_t limit) {
+  // One writer: nothing else can hold these rows, so no locking is needed.
+  static const std::string sql = std::string("SELECT ") + kPayInColumns +
+                                 " FROM gateway_payins WHERE state='waiting' AND expires_at_ms <= ?1 "
+                                 "ORDER BY expires_at_ms, payment_id LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  std::vector<orders::PayIn> out;
+  while (st.step()) out.push_back(read_payin(st));
+  return out;
+}
+
+std::optional<int64_t> SqliteTx::next_payin_expiry_ms() {
+  auto st = c_.prepare("SELECT MIN(expires_at_ms) FROM gateway_payins WHERE state='waiting'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
+std::vector<orders::PayIn> SqliteTx::payins(const PayInFilter& f) {
+  static const std::string sql =
+      std::string("SELECT ") + kPayInColumns +
+      " FROM gateway_payins WHERE (?1 IS NULL OR merchant_id=?1) AND (?2 IS NULL OR state=?2) "
+      "AND (?3 IS NULL OR created_at_ms < ?3 OR (created_at_ms = ?3 AND payment_id < ?4)) "
+      "ORDER BY created_at_ms DESC, payment_id DESC LIMIT ?5";
+  auto st = c_.prepare(sql.c_str());
+  if (f.merchant_id)
+    st.bind(1, f.merchant_id->value());
+  else
+    st.bind_null(1);
+  if (f.state)
+    st.bind(2, orders::payin_state_name(*f.state));
+  else
+    st.bind_null(2);
+  if (f.before) {
+    st.bind(3, f.before->first).bind(4, f.before->second);
+  } else {
+    st.bind_null(3).bind_null(4);
+  }
+  st.bind(5, static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  std::vector<orders::PayIn> out;
+  while (st.step()) out.push_back(read_payin(st));
+  return out;
+}
+
+// ---- gateway payouts ----
+
+orders::Payout SqliteTx::read_payout(Stmt& st) {
+  orders::Payout p;
+  p.merchant_id = MerchantId{st.int64(0)};
+  p.id = PayoutId{st.text(1)};
+  p.mrn = st.text(2);
+  p.amount = Money::from_fen(st.int64(3));
+  p.amount_text = st.text(4);
+  p.fee = Money::from_fen(st.int64(5));
+  p.bank_name = st.text(6);
+  p.account_name = st.text(7);
+  p.account_number = open_sealed(st.blob(8), payout_aad(p.id, "account_number"));
+  p.callback_url = st.text(9);
+  p.request_fingerprint = st.text(10);
+  auto state = orders::parse_payout_state(st.text(11));
+  if (!state) throw StorageFailure("payout " + p.id.value() + " has an unknown state");
+  p.state = *state;
+  p.message = st.text(12);
+  p.process_after_ms = st.int64(13);
+  p.finished_at_ms = st.int64(14);
+  p.created_at_ms = st.int64(15);
+  p.updated_at_ms = st.int64(16);
+  return p;
+}
+
+Status SqliteTx::insert_payout(const orders::Payout& p) {
+  static const std::string sql = std::string("INSERT INTO gateway_payouts (") + kPayoutColumns +
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                 "?17)";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, p.merchant_id.value())
+      .bind(2, p.id.value())
+      .bind(3, p.mrn)
+      .bind(4, p.amount.fen())
+      .bind(5, p.amount_text)
+      .bind(6, p.fee.fen())
+      .bind(7, p.bank_name)
+      .bind(8, p.account_name)
+      .bind_blob(9, box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .bind(10, p.callback_url)
+      .bind(11, p.request_fingerprint)
+      .bind(12, orders::payout_state_name(p.state))
+      .bind(13, p.message)
+      .bind(14, p.process_after_ms)
+      .bind(15, p.finished_at_ms)
+      .bind(16, p.created_at_ms)
+      .bind(17, p.updated_at_ms);
+  st.exec();
+  if (st.last_error() != SQLITE_CONSTRAINT) return ok_status();
+  std::string err = sqlite3_errmsg(c_.raw());
+  auto mrn = c_.prepare("SELECT 1 FROM gateway_payouts WHERE merchant_id=?1 AND mrn=?2");
+  mrn.bind(1, p.merchant_id.value()).bind(2, p.mrn);
+  if (mrn.step()) return make_error(ErrorCode::kAlreadyExists, "duplicate mrn");
+  if (err.find("payout_id") != std::string::npos) return make_error(ErrorCode::kAlreadyExists, "payout id collision");
+  throw StorageFailure("payout insert violates a constraint: " + err);
+}
+
+void SqliteTx::update_payout(const orders::Payout& p) {
+  auto st = c_.prepare(
+      "UPDATE gateway_payouts SET state=?3, message=?4, process_after_ms=?5, finished_at_ms=?6, updated_at_ms=?7 "
+      "WHERE merchant_id=?1 AND payout_id=?2");
+  st.bind(1, p.merchant_id.value())
+      .bind(2, p.id.value())
+      .bind(3, orders::payout_state_name(p.state))
+      .bind(4, p.message)
+      .bind(5, p.process_after_ms)
+      .bind(6, p.finished_at_ms)
+      .bind(7, p.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("payout update violates a constraint");
+  if (c_.changes() != 1) throw StorageFailure("payout " + p.id.value() + " not found for update");
+}
+
+std::optional<orders::Payout> SqliteTx::payout(MerchantId merchant, const std::string& mrn) {
+  static const std::string sql =
+      std::string("SELECT ") + kPayoutColumns + " FROM gateway_payouts WHERE merchant_id=?1 AND mrn=?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value()).bind(2, mrn);
+  if (!st.step()) return std::nullopt;
+  return read_payout(st);
+}
+
+std::optional<orders::Payout> SqliteTx::payout_by_id(const PayoutId& id) {
+  static const std::string sql = std::string("SELECT ") + kPayoutColumns + " FROM gateway_payouts WHERE payout_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_payout(st);
+}
+
+std::vector<orders::Payout> SqliteTx::payouts_due(int64_t now_ms, size_t limit) {
+  static const std::string sql = std::string("SELECT ") + kPayoutColumns +
+                                 " FROM gateway_payouts WHERE state='processing' AND process_after_ms <= ?1 "
+                                 "ORDER BY process_after_ms, payout_id LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  std::vector<orders::Payout> out;
+  while (st.step()) out.push_back(read_payout(st));
+  return out;
+}
+
+std::optional<int64_t> SqliteTx::next_payout_due_ms() {
+  auto st = c_.prepare("SELECT MIN(process_after_ms) FROM gateway_payouts WHERE state='processing'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
+std::vector<orders::Payout> SqliteTx::payouts(const PayoutFilter& f) {
+  static const std::string sql =
+      std::string("SELECT ") + kPayoutColumns +
+      " FROM gateway_payouts WHERE (?1 IS NULL OR merchant_id=?1) AND (?2 IS NULL OR state=?2) "
+      "AND (?3 IS NULL OR created_at_ms < ?3 OR (created_at_ms = ?3 AND payout_id < ?4)) "
+      "ORDER BY created_at_ms DESC, payout_id DESC LIMIT ?5";
+  auto st = c_.prepare(sql.c_str());
+  if (f.merchant_id)
+    st.bind(1, f.merchant_id->value());
+  else
+    st.bind_null(1);
+  if (f.state)
+    st.bind(2, orders::payout_state_name(*f.state));
+  else
+    st.bind_null(2);
+  if (f.before) {
+    st.bind(3, f.before->first).bind(4, f.before->second);
+  } else {
+    st.bind_null(3).bind_null(4);
+  }
+  st.bind(5, static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  std::vector<orders::Payout> out;
+  while (st.step()) out.push_back(read_payout(st));
+  return out;
+}
+
 // ---- ledger ----
 
 Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
@@ -475,6 +835,49 @@ LedgerCheck SqliteTx::check_ledger() {
         "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference=o.sys_order_id AND e.kind='consign.settle') != 1 "
         "LIMIT 20");
     while (st.step()) r.problems.push_back("successful order " + st.text(0) + " is not settled exactly once");
+  }
+  {
+    // A paid pay-in is credited exactly once; a waiting or failed one never.
+    auto st = c_.prepare(
+        "SELECT payment_id, state, n FROM (SELECT p.payment_id, p.state, (SELECT COUNT(*) FROM ledger_entries e "
+        "WHERE e.reference = p.payment_id AND e.kind = 'gateway.payin') AS n FROM gateway_payins p) "
+        "WHERE n != CASE WHEN state = 'paid' THEN 1 ELSE 0 END ORDER BY payment_id LIMIT 20");
+    while (st.step()) {
+      r.problems.push_back(st.text(1) + " pay-in " + st.text(0) + " has " + std::to_string(st.int64(2)) +
+                           " gateway.payin entries");
+    }
+  }
+  {
+    // Every payout reserved its money once; a paid one paid it out once, a failed or rejected one refunded it
+    // once, an open one neither.
+    auto st = c_.prepare(
+        "SELECT payout_id, state, r, p, f FROM (SELECT o.payout_id, o.state, "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.reserve') "
+        "AS r, "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.paid') "
+        "AS p, "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.payout_id AND e.kind = 'gateway.payout.refund') "
+        "AS f FROM gateway_payouts o) "
+        "WHERE r != 1 OR p != CASE WHEN state = 'paid' THEN 1 ELSE 0 END "
+        "OR f != CASE WHEN state = 'failed' OR state = 'rejected' THEN 1 ELSE 0 END ORDER BY payout_id LIMIT 20");
+    while (st.step()) {
+      r.problems.push_back(st.text(1) + " payout " + st.text(0) + " has " + std::to_string(st.int64(2)) + " reserve, " +
+                           std::to_string(st.int64(3)) + " paid and " + std::to_string(st.int64(4)) +
+                           " refund entries");
+    }
+  }
+  {
+    // What a merchant's payouts hold in reserve is exactly what its open payouts (approval, processing) need.
+    auto st = c_.prepare(
+        "SELECT m.merchant_id, COALESCE(a.balance_fen, 0) AS reserved, COALESCE(o.total, 0) AS open FROM merchants m "
+        "LEFT JOIN ledger_accounts a ON a.account = 'merchant:' || m.merchant_id || ':payout_reserved' "
+        "LEFT JOIN (SELECT merchant_id, SUM(amount_fen + fee_fen) AS total FROM gateway_payouts "
+        "WHERE state = 'approval' OR state = 'processing' GROUP BY merchant_id) o ON o.merchant_id = m.merchant_id "
+        "WHERE COALESCE(a.balance_fen, 0) != COALESCE(o.total, 0) ORDER BY m.merchant_id LIMIT 20");
+    while (st.step()) {
+      r.problems.push_back("merchant " + std::to_string(st.int64(0)) + " has " + std::to_string(st.int64(1)) +
+                           " reserved for payouts, its open payouts need " + std::to_string(st.int64(2)));
+    }
   }
   r.ok = r.problems.empty();
   return r;

@@ -37,6 +37,26 @@ class SqliteTx : public Tx {
   std::optional<int64_t> next_consign_due_ms() override;
   int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) override;
 
+  void set_merchant_channel(const MerchantChannel& channel) override;
+  std::optional<MerchantChannel> merchant_channel(MerchantId merchant, int channel_id) override;
+  std::vector<MerchantChannel> merchant_channels(MerchantId merchant) override;
+
+  Status insert_payin(const orders::PayIn& payin) override;
+  void update_payin(const orders::PayIn& payin) override;
+  std::optional<orders::PayIn> payin(MerchantId merchant, const std::string& mrn) override;
+  std::optional<orders::PayIn> payin_by_id(const PaymentId& id) override;
+  std::vector<orders::PayIn> payins_expired(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_payin_expiry_ms() override;
+  std::vector<orders::PayIn> payins(const PayInFilter& filter) override;
+
+  Status insert_payout(const orders::Payout& payout) override;
+  void update_payout(const orders::Payout& payout) override;
+  std::optional<orders::Payout> payout(MerchantId merchant, const std::string& mrn) override;
+  std::optional<orders::Payout> payout_by_id(const PayoutId& id) override;
+  std::vector<orders::Payout> payouts_due(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_payout_due_ms() override;
+  std::vector<orders::Payout> payouts(const PayoutFilter& filter) override;
+
   Status post(const ledger::Entry& entry, int64_t now_ms) override;
   Money balance(const std::string& account) override;
   std::vector<PostingRow> postings_for_reference(const std::string& reference) override;
@@ -57,6 +77,7 @@ class SqliteTx : public Tx {
  private:
   Merchant read_merchant(Stmt& st);
   orders::ConsignOrder read_order(Stmt& st);
+  orders::Payout read_payout(Stmt& st);
   Notification read_notification(Stmt& st);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
 
