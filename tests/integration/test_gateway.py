@@ -385,7 +385,7 @@ class PayoutTests(PaygateTestCase):
         self.assertEqual(self.status(g, f1["mrn"]), 1)
         self.srv.cli("payout", "reject", waiting[f2["mrn"]], "--reason", "name mismatch")
         self.assertEqual(self.status(g, f2["mrn"]), 2)
-        self.assertEqual(self.srv.balances(m["id"]), (40000, 0))
+        self.assertEqual(self.srv.balances(m["id"]), (60000 - 10000, 0), "the rejected 200 came back")
         again = self.srv.cli("payout", "approve", waiting[f2["mrn"]], check=False, json_out=False)
         self.assertNotEqual(again.returncode, 0)
         self.assertIn(b"not waiting for approval", again.stderr)
