@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package paygate needs to build, test and benchmark.
-# Idempotent: only calls apt-get when something is missing.
+# Installs every Debian package paygate needs to build, test and benchmark, and the browser tests' npm packages.
+# Idempotent: only calls apt-get when something is missing, and npm only when tests/browser/node_modules is
+# missing or was installed from another package-lock.json.
 set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsqlite3-dev sqlite3 libsodium-dev libqrencode-dev
@@ -9,15 +11,31 @@ PACKAGES=(
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   python3 python3-cryptography curl openssl
+  chromium fonts-wqy-microhei  # browser tests (tests/browser): Debian's chromium (none is downloaded), CJK glyphs
 )
 if [[ "${1:-}" == "--bench" ]]; then PACKAGES+=(nginx-light); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node and npm by command, not by package: they may come from another package (a nodejs that bundles npm).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The browser tests' packages (playwright-core only), exactly as locked. The lock's hash is kept beside them.
+BROWSER_DIR="$ROOT/tests/browser"
+if [[ -f "$BROWSER_DIR/package-lock.json" ]]; then
+  lock_hash=$(sha256sum "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)
+  stamp="$BROWSER_DIR/node_modules/.paygate-lock-sha256"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+    echo "install-deps: npm ci in tests/browser"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund --loglevel=error
+    echo "$lock_hash" >"$stamp"
+  fi
 fi
