@@ -16,7 +16,7 @@ import { DESKTOP, PHONE, launch, screenshot } from "./lib.mjs";
 
 const USAGE =
   "usage: checkout_page.mjs --url URL --return-url-prefix PREFIX --expect-amount 12.34 --screenshots DIR " +
-  "[--pay-amount 10.00] [--lang en|zh] [--method KEY] [--device phone|desktop] [--name NAME] [--timeout-ms 20000]";
+  "[--pay-amount 10.00] [--lang en|zh] [--method KEY] [--fail] [--device phone|desktop] [--name NAME] [--timeout-ms 20000]";
 
 function fail(message, extra = {}) {
   process.stdout.write(JSON.stringify({ ok: false, error: message, ...extra }) + "\n");
@@ -34,6 +34,7 @@ try {
       "pay-amount": { type: "string" },
       lang: { type: "string" },
       method: { type: "string" },
+      fail: { type: "boolean", default: false },
       device: { type: "string", default: "phone" },
       name: { type: "string", default: "checkout" },
       "timeout-ms": { type: "string", default: "20000" },
@@ -43,7 +44,7 @@ try {
 } catch (e) {
   fail(`${e.message}; ${USAGE}`);
 }
-for (const required of ["url", "return-url-prefix", "expect-amount", "screenshots"]) {
+for (const required of ["url", "expect-amount", "screenshots", ...(args.fail ? [] : ["return-url-prefix"])]) {
   if (!args[required]) fail(`--${required} is required; ${USAGE}`);
 }
 if (args.lang && !["en", "zh"].includes(args.lang)) fail(`--lang must be en or zh; ${USAGE}`);
@@ -121,6 +122,17 @@ try {
   }
   if (args["pay-amount"] !== undefined) await page.fill("#sandbox-amount", args["pay-amount"]);
   await shot("before-pay");
+
+  if (args.fail) {
+    // --fail: the customer's payment fails; the page must say so and stay.
+    await page.click("#sandbox-fail");
+    await page.waitForSelector('#status[data-status="2"]', { timeout: timeoutMs });
+    await shot("failed");
+    if (browser.pageErrors.length) throw new Error(`uncaught errors in the page: ${browser.pageErrors.join(" | ")}`);
+    process.stdout.write(JSON.stringify({ ok: true, landed: page.url(), screenshots: shots }) + "\n");
+    await browser.close();
+    process.exit(0);
+  }
 
   const landed = page.waitForURL((u) => u.href.startsWith(prefix), { timeout: timeoutMs, waitUntil: "load" });
   landed.catch(() => {});  // awaited below; never an unhandled rejection

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "checkout/page.h"
 #include "protocols/gateway/pay_page.h"
 #include "storage/async_write.h"
 
@@ -65,17 +66,18 @@ asio::awaitable<Result<PayInAnswer>> create_pay_in(const HandlerDeps& deps, http
 }
 
 std::string status_json(const orders::PayIn& p, int64_t now_ms) {
-  std::string out = "{\"status\":" + std::to_string(orders::payin_protocol_status(p.state));
-  out += ",\"state\":" + protocols::json_string(orders::payin_state_name(p.state));
-  int64_t left_ms = p.state == orders::PayInState::kWaiting ? std::max<int64_t>(0, p.expires_at_ms - now_ms) : 0;
-  out += ",\"expiresInMs\":" + std::to_string(left_ms);
-  out += ",\"message\":" + protocols::json_string(p.message);
-  if (p.state == orders::PayInState::kPaid) {
-    out += ",\"paid\":" + protocols::json_string(format_yuan(p.paid));
-    out += ",\"returnUrl\":" + protocols::json_string(p.return_url);
-  }
-  out += "}";
-  return out;
+  int64_t left_ms = p.state == orders::PayInState::kWaiting ? p.expires_at_ms - now_ms : 0;
+  return checkout::render_status_json(static_cast<checkout::CheckoutStatus>(orders::payin_protocol_status(p.state)),
+                                      left_ms, p.message,
+                                      p.state == orders::PayInState::kPaid ? p.return_url : std::string());
+}
+
+// The pages' headers: never cached (the status changes), the page's CSP, no framing.
+void page_headers(http::Response& res) {
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("Content-Security-Policy", checkout::kPageContentSecurityPolicy);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
 }
 
 std::string sandbox_error(std::string_view msg) {
@@ -116,8 +118,10 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                if (!answer.ok()) {
                  c.rejected->inc();
                  log_rejected(req, "pay_in", answer.error());
-                 co_return http::make_response(req, bhttp::status::ok, kHtml,
-                                               render_pay_error_page(client_message(answer.error()), "zh"));
+                 auto res = http::make_response(req, bhttp::status::ok, kHtml,
+                                                render_pay_error_page(client_message(answer.error()), "zh"));
+                 page_headers(res);
+                 co_return res;
                }
                if (answer->identical_retry) {
                  c.retried->inc();
@@ -146,7 +150,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                }
                if (!payin || !merchant) {
                  auto res = http::make_response(req, bhttp::status::not_found, kHtml, render_pay_not_found_page(lang));
-                 res.set(bhttp::field::cache_control, "no-store");
+                 page_headers(res);
                  co_return res;
                }
                const auto* processor = deps.service.processors().find(payin->processor);
@@ -155,7 +159,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                PayPageInput in{*payin, merchant->name, link, deps.clock.now_unix_ms(),
                                deps.sandbox && processor != nullptr && processor->is_sandbox(), lang};
                auto res = http::make_response(req, bhttp::status::ok, kHtml, render_pay_page(in));
-               res.set(bhttp::field::cache_control, "no-store");
+               page_headers(res);
                co_return res;
              });
 
@@ -167,8 +171,9 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                std::optional<orders::PayIn> payin;
                if (!id.empty() && id.size() <= 64) payin = deps.store.read()->payin_by_id(PaymentId{std::string(id)});
                if (!payin) {
-                 co_return http::make_response(req, bhttp::status::not_found, kJson,
-                                               R"({"status":2,"message":"no such payment"})");
+                 co_return http::make_response(
+                     req, bhttp::status::not_found, kJson,
+                     checkout::render_status_json(checkout::CheckoutStatus::kFailed, 0, "no such payment", ""));
                }
                auto res = http::make_response(req, bhttp::status::ok, kJson, status_json(*payin, deps.clock.now_unix_ms()));
                res.set(bhttp::field::cache_control, "no-store");
