@@ -344,6 +344,9 @@ class PayoutTests(PaygateTestCase):
         self.assertEqual(form["sign"], gateway_sign(form, PAYOUT_CALLBACK_SIGN_FIELDS, m["key"]))
         self.assertEqual(self.status(g, f["mrn"]), 1)
         self.assertEqual(self.srv.balances(m["id"]), (100000 - 10200, 0))
+        # callback=true on a paid payout sends the same signed callback again.
+        self.assertEqual(g.query(f["mrn"], kind="Payouts", callback="true").json["result"]["status"], 1)
+        self.assertEqual(self.rx.wait_count(key, 2)[1]["form"], form)
         shown = self.srv.cli("payout", "list", "--merchant", m["id"])[0]
         self.assertEqual(shown["accountNumber"], "************1234", "the account number is masked")
         self.assertEqual(shown["fee"], "2.00")
