@@ -24,6 +24,7 @@ struct SysOrderIdTag {};
 struct NotificationIdTag {};
 struct PaymentIdTag {};
 struct PayoutIdTag {};
+struct CashierIdTag {};
 
 // The numeric merchant id (customerId in consign, merid in cashier).
 using MerchantId = StrongId<MerchantIdTag, int64_t>;
@@ -35,6 +36,8 @@ using NotificationId = StrongId<NotificationIdTag, int64_t>;
 using PaymentId = StrongId<PaymentIdTag, std::string>;
 // A gateway payout's platform id: "W" + 13-digit Unix ms + 12 random letters and digits.
 using PayoutId = StrongId<PayoutIdTag, std::string>;
+// A cashier order's platform id, the protocol's `queryid`: "Q" + 13-digit Unix ms + 12 random letters and digits.
+using CashierId = StrongId<CashierIdTag, std::string>;
 
 }  // namespace paygate
 

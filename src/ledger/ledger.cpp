@@ -11,6 +11,13 @@ Account platform_revenue() { return Account{"platform:revenue", 0, false}; }
 Account consign_clearing() { return Account{"platform:consign_clearing", 0, true}; }
 Account gateway_clearing() { return Account{"platform:gateway_clearing", 0, true}; }
 Account payout_clearing() { return Account{"platform:payout_clearing", 0, true}; }
+Account merchant_pending(MerchantId merchant) {
+  return Account{"merchant:" + std::to_string(merchant.value()) + ":pending", merchant.value(), false};
+}
+Account merchant_frozen(MerchantId merchant) {
+  return Account{"merchant:" + std::to_string(merchant.value()) + ":frozen", merchant.value(), false};
+}
+Account cashier_clearing() { return Account{"platform:cashier_clearing", 0, true}; }
 Account merchant_payout_reserved(MerchantId merchant) {
   return Account{"merchant:" + std::to_string(merchant.value()) + ":payout_reserved", merchant.value(), false};
 }
@@ -81,6 +88,32 @@ Entry payout_refund(MerchantId merchant, const PayoutId& payout, Money amount, M
   Money total = total_of(amount, fee);
   return Entry{std::string(kPayoutRefund), payout.value(),
                {{merchant_payout_reserved(merchant), total.negated()}, {merchant_available(merchant), total}}};
+}
+
+Entry cashier_pay(const CashierId& order, const Account& to, Money amount, Money fee) {
+  PG_ASSERT(amount.is_positive() && !fee.is_negative() && fee <= amount, "cashier fee outside [0, amount]");
+  Entry e{std::string(kCashierPay), order.value(), {}};
+  e.postings.push_back({cashier_clearing(), amount.negated()});
+  Money net = *amount.checked_sub(fee);
+  if (net.is_positive()) e.postings.push_back({to, net});
+  if (fee.is_positive()) e.postings.push_back({platform_revenue(), fee});
+  return e;
+}
+
+Entry cashier_move(std::string_view kind, const CashierId& order, const Account& from, const Account& to, Money net) {
+  PG_ASSERT(net.is_positive(), "cashier move of a non-positive amount");
+  PG_ASSERT(from.code != to.code, "cashier move within one account");
+  return Entry{std::string(kind), order.value(), {{from, net.negated()}, {to, net}}};
+}
+
+Entry cashier_return(MerchantId merchant, const CashierId& order, Money amount, Money fee) {
+  PG_ASSERT(amount.is_positive() && !fee.is_negative() && fee <= amount, "cashier fee outside [0, amount]");
+  Entry e{std::string(kCashierReturn), order.value(), {}};
+  Money net = *amount.checked_sub(fee);
+  if (net.is_positive()) e.postings.push_back({merchant_frozen(merchant), net.negated()});
+  if (fee.is_positive()) e.postings.push_back({platform_revenue(), fee.negated()});
+  e.postings.push_back({cashier_clearing(), amount});
+  return e;
 }
 
 }  // namespace paygate::ledger

@@ -29,6 +29,12 @@ Account gateway_clearing();
 Account payout_clearing();
 // A merchant's payouts accepted and not yet paid or refunded (amount plus fee).
 Account merchant_payout_reserved(MerchantId merchant);
+// A merchant's paid cashier orders waiting for settlement (result 1002): owed, not yet available.
+Account merchant_pending(MerchantId merchant);
+// A merchant's paid cashier orders held for investigation (result 1004).
+Account merchant_frozen(MerchantId merchant);
+// Money received from payers through the cashier: debited by each paid order, credited by each returned one.
+Account cashier_clearing();
 
 struct Posting {
   Account account;
@@ -66,5 +72,21 @@ Entry payout_reserve(MerchantId merchant, const PayoutId& payout, Money amount, 
 Entry payout_paid(MerchantId merchant, const PayoutId& payout, Money amount, Money fee);
 // A payout failed or rejected: amount + fee return from the reserve to the available balance.
 Entry payout_refund(MerchantId merchant, const PayoutId& payout, Money amount, Money fee);
+
+// Cashier entry kinds, one per step; the ledger check counts them per order.
+inline constexpr std::string_view kCashierPay = "cashier.pay";          // paid: clearing -> to, revenue
+inline constexpr std::string_view kCashierSettle = "cashier.settle";    // pending -> available
+inline constexpr std::string_view kCashierHold = "cashier.hold";        // available|pending -> frozen
+inline constexpr std::string_view kCashierRelease = "cashier.release";  // frozen -> available
+inline constexpr std::string_view kCashierReturn = "cashier.return";    // frozen -> payer (clearing), fee back
+
+// A paid cashier order: the payer paid `amount`; `amount - fee` goes to `to` (the merchant's available, pending
+// or frozen account), `fee` to the platform. Requires 0 <= fee <= amount, amount > 0.
+Entry cashier_pay(const CashierId& order, const Account& to, Money amount, Money fee);
+// Moves `net` (amount - fee) of one order between two of the merchant's accounts (settle, hold, release).
+Entry cashier_move(std::string_view kind, const CashierId& order, const Account& from, const Account& to, Money net);
+// A held order returned to the payer: its net leaves frozen and its fee leaves revenue, the whole amount back
+// to the payer (clearing).
+Entry cashier_return(MerchantId merchant, const CashierId& order, Money amount, Money fee);
 
 }  // namespace paygate::ledger

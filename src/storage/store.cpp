@@ -47,6 +47,8 @@ std::string order_aad(const SysOrderId& id, const char* field) { return "consign
 
 std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
 
+std::string cashier_aad(const CashierId& id, const char* field) { return "cashier:" + id.value() + ":" + field; }
+
 Status Store::write_sync(WriteFn fn) {
   std::promise<Status> promise;
   auto future = promise.get_future();

@@ -24,6 +24,7 @@
 #include "base/money.h"
 #include "base/result.h"
 #include "ledger/ledger.h"
+#include "orders/cashier_order.h"
 #include "orders/consign_order.h"
 #include "orders/gateway_order.h"
 
@@ -44,6 +45,10 @@ struct Merchant {
   // Gateway payouts: the fee taken with each payout (may be 0), and whether payouts wait for an operator.
   Money payout_fee;
   bool payout_manual_approval = false;
+  // Cashier: days a paid order's money stays pending before settling to available (0: settled at once, result
+  // 0000; N: result 1002 until then), and whether bound-card payment (accname + accno) is allowed.
+  int settlement_delay_days = 0;
+  bool bound_card_allowed = false;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -72,6 +77,7 @@ std::vector<int64_t> split_face_values(const std::string& text);
 std::string merchant_aad(MerchantId id, const char* field);
 std::string order_aad(const SysOrderId& id, const char* field);
 std::string payout_aad(const PayoutId& id, const char* field);
+std::string cashier_aad(const CashierId& id, const char* field);
 
 // A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
 struct MerchantChannel {
@@ -90,6 +96,13 @@ struct PayInFilter {
   std::optional<orders::PayInState> state;
   size_t limit = 100;
   // Keyset pagination: created strictly before (created_at_ms, id).
+  std::optional<std::pair<int64_t, std::string>> before;
+};
+
+struct CashierFilter {
+  std::optional<MerchantId> merchant_id;
+  std::optional<orders::CashierState> state;
+  size_t limit = 100;
   std::optional<std::pair<int64_t, std::string>> before;
 };
 
@@ -222,6 +235,21 @@ class Tx {
   virtual std::optional<int64_t> next_payout_due_ms() = 0;
   // Newest first.
   virtual std::vector<orders::Payout> payouts(const PayoutFilter& filter) = 0;
+
+  // Cashier orders. insert fails with kAlreadyExists "duplicate orderid" or "cashier id collision". Single-row
+  // look-ups lock the row in a write transaction, as for pay-ins.
+  virtual Status insert_cashier_order(const orders::CashierOrder& order) = 0;
+  virtual void update_cashier_order(const orders::CashierOrder& order) = 0;
+  virtual std::optional<orders::CashierOrder> cashier_order(MerchantId merchant, const std::string& orderid) = 0;
+  virtual std::optional<orders::CashierOrder> cashier_order_by_id(const CashierId& id) = 0;
+  // Unpaid orders whose expiry is at or before now_ms, oldest first; locked, skipping rows others hold.
+  virtual std::vector<orders::CashierOrder> cashier_orders_expired(int64_t now_ms, size_t limit) = 0;
+  virtual std::optional<int64_t> next_cashier_expiry_ms() = 0;
+  // Pending orders whose settle_after_ms is at or before now_ms, oldest first; locked, skipping rows others hold.
+  virtual std::vector<orders::CashierOrder> cashier_orders_to_settle(int64_t now_ms, size_t limit) = 0;
+  virtual std::optional<int64_t> next_cashier_settlement_ms() = 0;
+  // Newest first.
+  virtual std::vector<orders::CashierOrder> cashier_orders(const CashierFilter& filter) = 0;
 
   // Ledger. post() validates the entry, creates accounts on first use, and fails with kFailedPrecondition
   // (changing nothing) when an account that may not go negative would.
