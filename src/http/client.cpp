@@ -28,6 +28,7 @@
 #include <chrono>
 #include <optional>
 
+#include "http/dns.h"
 #include "http/http.h"
 
 namespace paygate::http {
@@ -181,34 +182,24 @@ asio::awaitable<Result<ClientResponse>> fetch_on_strand(ssl::context& tls, const
   auto ex = co_await asio::this_coro::executor;
   error_code ec;
 
-  // DNS. The resolver has no timeout of its own, so a timer cancels it at the deadline.
-  auto resolver = std::make_shared<tcp::resolver>(ex);
-  auto dns_timed_out = std::make_shared<bool>(false);
-  asio::steady_timer dns_timer(ex);
-  dns_timer.expires_at(deadline);
-  dns_timer.async_wait([resolver, dns_timed_out](const error_code& timer_ec) {
-    if (!timer_ec) {
-      *dns_timed_out = true;
-      resolver->cancel();
+  // DNS, on the resolver's own threads and cache, within the request's deadline.
+  const auto dns_budget = std::max(std::chrono::milliseconds(1),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+  auto resolved = co_await DnsResolver::shared().resolve(ex, url.host, url.port, dns_budget);
+  if (!resolved.ok()) {
+    if (resolved.error().message.starts_with("timeout:")) {
+      co_return unavailable("timeout: dns lookup of " + url.host + " did not complete within " +
+                            std::to_string(request.total_timeout_ms) + " ms");
     }
-  });
-  auto endpoints = co_await resolver->async_resolve(url.host, std::to_string(url.port),
-                                                    tcp::resolver::numeric_service,
-                                                    asio::redirect_error(asio::use_awaitable, ec));
-  dns_timer.cancel();
-  if (*dns_timed_out) {
-    co_return unavailable("timeout: dns lookup of " + url.host + " did not complete within " +
-                          std::to_string(request.total_timeout_ms) + " ms");
+    co_return resolved.error();
   }
-  if (ec || endpoints.empty()) {
-    co_return unavailable("dns: cannot resolve " + url.host + ": " + (ec ? ec.message() : "no addresses"));
-  }
+  const Endpoints& endpoints = *resolved;
 
   // SSRF: every address must be public, since connect may try any of them. We connect to exactly these
   // addresses (no second lookup), so DNS rebinding cannot slip a private one in afterwards.
   if (!request.allow_private_targets) {
-    for (const auto& entry : endpoints) {
-      const auto address = entry.endpoint().address();
+    for (const auto& endpoint : endpoints) {
+      const auto address = endpoint.address();
       if (is_forbidden_target(address)) {
         co_return make_error(ErrorCode::kFailedPrecondition,
                              "target address " + address.to_string() + " of " + url.host +
