@@ -204,7 +204,10 @@ Config load_config(const std::string& path) {
   l.integer("notify", "consign_retry_step_ms", c.notify.consign_retry_step_ms, 1, 3'600'000);
   l.integer_list("notify", "gateway_retry_delays_ms", c.notify.gateway_retry_delays_ms,
                  static_cast<size_t>(limits::kNotifyAttemptsMax) - 1, 1, 86'400'000);
+  l.integer("notify", "cashier_retry_unit_ms", c.notify.cashier_retry_unit_ms, 1, 3'600'000);
   l.integer("consign", "timestamp_skew_s", c.consign.timestamp_skew_s, 0, 86'400);
+  l.integer("cashier", "order_expiry_ms", c.cashier.order_expiry_ms, 1'000, 7 * 86'400'000LL);
+  l.integer("cashier", "utc_offset_minutes", c.cashier.utc_offset_minutes, -720, 840);
   l.integer("gateway", "payment_expiry_ms", c.gateway.payment_expiry_ms, 1'000, 7 * 86'400'000LL);
   l.str("log", "level", c.log.level);
   l.boolean("log", "access_log", c.log.access_log);

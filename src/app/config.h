@@ -51,6 +51,8 @@ struct Config {
     int64_t consign_retry_step_ms = 10'000;
     // The waits between gateway callback attempts; empty: the platform default (notify/schedule.h).
     std::vector<int64_t> gateway_retry_delays_ms;
+    // The cashier back notify's first wait (the document: 10 s); the later ones are 6 and 18 times it.
+    int64_t cashier_retry_unit_ms = 10'000;
   } notify;
   struct Consign {
     int64_t timestamp_skew_s = 300;
@@ -58,6 +60,10 @@ struct Config {
   struct Gateway {
     int64_t payment_expiry_ms = 15 * 60'000;  // an unpaid pay-in fails after this (status 2)
   } gateway;
+  struct Cashier {
+    int64_t order_expiry_ms = 15 * 60'000;  // an unpaid order fails after this (1003)
+    int utc_offset_minutes = 480;           // paytime's time zone (Asia/Shanghai)
+  } cashier;
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     bool access_log = true;

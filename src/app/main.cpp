@@ -191,6 +191,43 @@ int main(int argc, char** argv) {
   po_reject->add_option("--reason", reason, "why, for the records");
   add_json(po_reject);
 
+  // cashier
+  int settlement_days = -1;
+  std::string bound_card, release_to;
+  int64_t as_of_ms = 0;
+  auto* m_set_cashier = merchant->add_subcommand("set-cashier", "set the cashier settlement delay and bound-card permission");
+  m_set_cashier->add_option("id", id, "merchant id")->required();
+  m_set_cashier->add_option("--settlement-delay-days", settlement_days,
+                            "days paid money stays pending (1002) before it settles to available; 0: at once (0000)")
+      ->check(CLI::Range(0, 365));
+  m_set_cashier->add_option("--bound-card", bound_card, "on: bound-card payment (accname + accno) allowed")
+      ->check(CLI::IsMember({"on", "off"}));
+  add_json(m_set_cashier);
+  auto* settle_cmd = app.add_subcommand("settle", "settle pending cashier orders that are due (as the job in serve does)");
+  settle_cmd->add_option("--as-of", as_of_ms, "settle as of this Unix time in ms instead of now");
+  add_json(settle_cmd);
+  auto* o_hold = order->add_subcommand("hold", "hold a paid cashier order for investigation (1004, funds frozen)");
+  o_hold->add_option("queryid", gid, "the cashier order's queryid")->required();
+  o_hold->add_option("--reason", reason, "resultmsg for the merchant");
+  add_json(o_hold);
+  auto* o_release = order->add_subcommand("release", "release a held cashier order to the merchant or the payer");
+  o_release->add_option("queryid", gid, "the cashier order's queryid")->required();
+  o_release->add_option("--to", release_to, "merchant (0000, funds to available) or payer (1003, funds returned)")
+      ->required()
+      ->check(CLI::IsMember({"merchant", "payer"}));
+  o_release->add_option("--reason", reason, "resultmsg for the merchant");
+  add_json(o_release);
+  auto* cashier_cmd = app.add_subcommand("cashier", "inspect cashier orders");
+  cashier_cmd->require_subcommand(1);
+  auto* ca_list = cashier_cmd->add_subcommand("list", "list cashier orders, newest first");
+  ca_list->add_option("--merchant", gfilter_merchant, "only this merchant's");
+  ca_list->add_option("--status", gfilter.status, "unpaid, paid, pending, failed or held");
+  ca_list->add_option("--limit", gfilter.limit, "at most this many (max 1000)")->check(CLI::Range(1, 1000));
+  add_json(ca_list);
+  auto* ca_show = cashier_cmd->add_subcommand("show", "show a cashier order with its notifications and postings");
+  ca_show->add_option("queryid", gid, "the queryid")->required();
+  add_json(ca_show);
+
   auto* ledger = app.add_subcommand("ledger", "ledger tools");
   ledger->require_subcommand(1);
   auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
@@ -198,7 +235,8 @@ int main(int argc, char** argv) {
 
   for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
                     p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
-                    c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject}) {
+                    c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
+                    o_hold, o_release, ca_list, ca_show}) {
     add_database(cmd);
   }
 
@@ -257,6 +295,12 @@ int main(int argc, char** argv) {
     if (po_show->parsed()) return tools::payout_show(config, gid, out);
     if (po_approve->parsed()) return tools::payout_approve(config, gid, out);
     if (po_reject->parsed()) return tools::payout_reject(config, gid, reason, out);
+    if (m_set_cashier->parsed()) return tools::merchant_set_cashier(config, id, settlement_days, bound_card, out);
+    if (settle_cmd->parsed()) return tools::settle(config, as_of_ms, out);
+    if (o_hold->parsed()) return tools::order_hold(config, gid, reason, out);
+    if (o_release->parsed()) return tools::order_release(config, gid, release_to, reason, out);
+    if (ca_list->parsed()) return tools::cashier_list(config, gfilter, out);
+    if (ca_show->parsed()) return tools::cashier_show(config, gid, out);
   } catch (const std::exception& e) {
     std::cerr << "paygate: " << e.what() << "\n";
     return 1;

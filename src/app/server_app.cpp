@@ -19,6 +19,7 @@
 #include "app/due_worker.h"
 #include "processors/sandbox/card_processor.h"
 #include "processors/sandbox/gateway_processors.h"
+#include "protocols/cashier/handlers.h"
 #include "protocols/consign/handlers.h"
 #include "protocols/gateway/handlers.h"
 #include "runtime/waker.h"
@@ -83,11 +84,13 @@ int serve(const Config& config, const ServeOptions& options) {
   if (!config.notify.gateway_retry_delays_ms.empty()) {
     dc.schedule.gateway_retry_delays_ms = config.notify.gateway_retry_delays_ms;
   }
+  dc.schedule.cashier_retry_unit_ms = config.notify.cashier_retry_unit_ms;
   notify::Dispatcher dispatcher(
       io, *store, clock, dc,
       [](std::string_view protocol, unsigned status, std::string_view body) {
         if (protocol == "consign") return consign::notify_acknowledged(body);
         if (protocol == "gateway") return gateway::callback_acknowledged(status, body);
+        if (protocol == "cashier") return cashier::back_notify_acknowledged(body);
         return false;
       },
       registry);
@@ -117,6 +120,20 @@ int serve(const Config& config, const ServeOptions& options) {
                             return gateway::process_due_payouts(tx, sandbox_bank, now_ms, limits::kProcessorBatchMax,
                                                                 schedule);
                           }});
+  cashier::Config cac;
+  cac.order_expiry_ms = config.cashier.order_expiry_ms;
+  cac.utc_offset_minutes = config.cashier.utc_offset_minutes;
+  cac.allow_private_targets = config.notify.allow_private_targets;
+  cac.catalog_cache_ttl_ms = config.storage.catalog_cache_ttl_ms;
+  cac.sandbox = config.sandbox.enabled;
+  tasks.push_back(DueTask{"cashier_expiry", [](storage::Tx& tx) { return tx.next_cashier_expiry_ms(); },
+                          [cac](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+                            return cashier::expire_orders(tx, now_ms, limits::kProcessorBatchMax, cac);
+                          }});
+  tasks.push_back(DueTask{"cashier_settlement", [](storage::Tx& tx) { return tx.next_cashier_settlement_ms(); },
+                          [cac](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+                            return cashier::settle_due(tx, now_ms, limits::kProcessorBatchMax, cac);
+                          }});
   DueWorker worker(io, *store, clock, std::move(tasks), config.notify.poll_interval_ms, [&] { dispatcher.wake(); });
 
   consign::Config cc;
@@ -137,10 +154,28 @@ int serve(const Config& config, const ServeOptions& options) {
   gc.catalog_cache_ttl_ms = config.storage.catalog_cache_ttl_ms;
   gc.schedule = schedule;
   gateway::Service gateway_service(*store, clock, gc, gateway_processors);
-  gateway::register_routes(router, gateway::HandlerDeps{gateway_service, *store, clock, random, registry,
-                                                        config.server.public_url, config.sandbox.enabled,
-                                                        [&](int64_t due_ms) { worker.work_due(due_ms); },
-                                                        [&] { dispatcher.wake(); }});
+  gateway::HandlerDeps gateway_deps{gateway_service, *store, clock, random, registry,
+                                    config.server.public_url, config.sandbox.enabled,
+                                    [&](int64_t due_ms) { worker.work_due(due_ms); },
+                                    [&] { dispatcher.wake(); }};
+  gateway::register_routes(router, gateway_deps);
+
+  cashier::Service cashier_service(*store, clock, cac);
+  cashier::HandlerDeps cashier_deps{cashier_service, *store, clock, random, registry,
+                                    config.server.public_url, config.sandbox.enabled,
+                                    [&](int64_t due_ms) { worker.work_due(due_ms); },
+                                    [&] { dispatcher.wake(); }};
+  cashier::register_routes(router, cashier_deps);
+
+  // The sandbox's completion endpoint, shared by the protocols with a hosted page (the id says whose order it is).
+  // It does not exist outside sandbox mode.
+  if (config.sandbox.enabled) {
+    router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete",
+               [&gateway_deps, &cashier_deps](http::Request& req) -> asio::awaitable<http::Response> {
+                 if (req.path_param("id").starts_with("Q")) co_return co_await cashier::sandbox_complete(cashier_deps, req);
+                 co_return co_await gateway::sandbox_complete(gateway_deps, req);
+               });
+  }
   router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));

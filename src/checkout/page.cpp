@@ -246,6 +246,8 @@ border:1px solid #ead9b0;border-radius:12px;font-size:17px}
 .field input{flex:1;min-width:0;height:100%;border:0;outline:0;background:transparent;font:inherit;
 font-variant-numeric:tabular-nums;color:var(--text)}
 .btns{display:grid;grid-template-columns:3fr 2fr;gap:10px}
+.btns.more{grid-template-columns:repeat(auto-fit,minmax(96px,1fr));margin-top:10px}
+.btn.outcome{background:#fff;color:var(--sub);border-color:var(--line);font-size:13px;height:40px}
 .error{margin:10px 0 0;color:var(--bad);font-size:13px;overflow-wrap:anywhere}
 .notice{margin:0 0 12px;padding:12px 14px;border-radius:12px;background:#fff7e8;color:#8a5a00;font-size:13px}
 .foot{padding:6px 16px 28px;text-align:center;color:#a0a7b4;font-size:12px}
@@ -400,6 +402,7 @@ constexpr std::string_view kScript = R"js(
       var e = $(id);
       if (e) e.disabled = busy || state !== 0;
     });
+    document.querySelectorAll("[data-result]").forEach(function (b) { b.disabled = busy || state !== 0; });
   }
   function toFen(s) {
     var m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(s);
@@ -413,7 +416,7 @@ constexpr std::string_view kScript = R"js(
   function complete(result) {
     var body = new URLSearchParams();
     body.set("result", result);
-    if (result === "success") {
+    if (result === "success" && $("sandbox-amount")) {
       var v = $("sandbox-amount").value.trim();
       if (toFen(v) !== C.amountFen) body.set("amount", v);
     }
@@ -443,6 +446,9 @@ constexpr std::string_view kScript = R"js(
     $("sandbox-pay").addEventListener("click", function () { complete("success"); });
     $("sandbox-fail").addEventListener("click", function () { complete("fail"); });
   }
+  document.querySelectorAll("[data-result]").forEach(function (b) {
+    b.addEventListener("click", function () { complete(b.getAttribute("data-result")); });
+  });
 
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") poll();
@@ -658,15 +664,26 @@ std::string render_checkout_page(const CheckoutView& v) {
     out += t.sandbox_title;
     out += "<span class=\"tag\">SANDBOX</span></h2>\n<p>";
     out += t.sandbox_help;
-    out += "</p>\n<label for=\"sandbox-amount\">";
-    out += t.sandbox_amount;
-    out +=
-        "</label>\n<div class=\"field\"><span>¥</span><input id=\"sandbox-amount\" name=\"amount\" "
-        "inputmode=\"decimal\" autocomplete=\"off\" spellcheck=\"false\" value=\"" +
-        amount + "\"></div>\n";
+    out += "</p>\n";
+    if (v.sandbox_amount_input) {
+      out += "<label for=\"sandbox-amount\">";
+      out += t.sandbox_amount;
+      out +=
+          "</label>\n<div class=\"field\"><span>¥</span><input id=\"sandbox-amount\" name=\"amount\" "
+          "inputmode=\"decimal\" autocomplete=\"off\" spellcheck=\"false\" value=\"" +
+          amount + "\"></div>\n";
+    }
     out +=
         "<div class=\"btns\"><button type=\"button\" id=\"sandbox-pay\" class=\"btn primary\">支付 / Pay</button>"
         "<button type=\"button\" id=\"sandbox-fail\" class=\"btn danger\">失败 / Fail</button></div>\n";
+    if (!v.sandbox_outcomes.empty()) {
+      out += "<div class=\"btns more\">";
+      for (const auto& o : v.sandbox_outcomes) {
+        out += "<button type=\"button\" class=\"btn outcome\" id=\"sandbox-result-" + html_escape(o.result) +
+               "\" data-result=\"" + html_escape(o.result) + "\">" + html_escape(o.label) + "</button>";
+      }
+      out += "</div>\n";
+    }
     out += "<p id=\"sandbox-error\" class=\"error\" role=\"alert\" hidden></p>\n</section>\n";
   }
   out += "</main>\n";

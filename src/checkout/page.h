@@ -33,6 +33,11 @@ struct CheckoutMethod {
   std::string label_en;
 };
 
+struct SandboxOutcome {
+  std::string result;  // posted as result=; letters and digits (part of an element id)
+  std::string label;   // the button's text (both languages, e.g. "1002 待结算 / Pending")
+};
+
 struct CheckoutView {
   std::string payment_id;     // the platform's id, shown for support
   std::string merchant_name;  // the payee
@@ -53,6 +58,11 @@ struct CheckoutView {
   std::string complete_url;  // sandbox only: POST result=success|fail [amount=] [method=]
   std::vector<CheckoutMethod> methods;
   std::string selected_method;  // a key of `methods`; the first when empty or unknown
+  // The sandbox panel's amount box (a payment of another amount); off where a protocol pays the order's amount only.
+  bool sandbox_amount_input = true;
+  // More outcomes for the sandbox panel, beside pay (result=success) and fail (result=fail): each a button
+  // #sandbox-result-<result> that posts result=<result> (the cashier's 0000, 1002, 1004).
+  std::vector<SandboxOutcome> sandbox_outcomes;
 };
 
 std::string render_checkout_page(const CheckoutView& view);

@@ -18,11 +18,16 @@ struct ScheduleConfig {
   int64_t consign_retry_step_ms = 10'000;
   // gateway: the platform default unless configured (notify.gateway_retry_delays_ms).
   std::vector<int64_t> gateway_retry_delays_ms = kDefaultRetryDelaysMs;
+  // cashier (the document, 3.3.1): 10 s between attempts 1-4, 1 min between 4-7, 3 min between 7-10. The unit is
+  // the first wait; the others are 6 and 18 units (tests shorten the unit).
+  int64_t cashier_retry_unit_ms = 10'000;
 };
 
 inline constexpr std::string_view kConsignSchedule = "consign";
 inline constexpr int kConsignAttemptsMax = 3;
 inline constexpr std::string_view kGatewaySchedule = "gateway";
+inline constexpr std::string_view kCashierSchedule = "cashier";
+inline constexpr int kCashierAttemptsMax = 10;
 
 // How many attempts a new notification on `schedule` gets.
 int attempts_max(std::string_view schedule, const ScheduleConfig& config);

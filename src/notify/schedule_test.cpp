@@ -29,5 +29,16 @@ TEST(Schedule, GatewayUsesThePlatformDefaultUnlessConfigured) {
   EXPECT_EQ(attempts_max(kConsignSchedule, c), 3);
 }
 
+TEST(Schedule, CashierFollowsTheDocument) {
+  ScheduleConfig c;
+  EXPECT_EQ(attempts_max(kCashierSchedule, c), 10);
+  std::vector<int64_t> waits;
+  for (int made = 1; made < 10; ++made) waits.push_back(retry_delay_ms(kCashierSchedule, made, c));
+  EXPECT_EQ(waits, (std::vector<int64_t>{10'000, 10'000, 10'000, 60'000, 60'000, 60'000, 180'000, 180'000, 180'000}));
+  c.cashier_retry_unit_ms = 100;
+  EXPECT_EQ(retry_delay_ms(kCashierSchedule, 4, c), 600);
+  EXPECT_EQ(retry_delay_ms(kCashierSchedule, 9, c), 1'800);
+}
+
 }  // namespace
 }  // namespace paygate::notify

@@ -77,4 +77,17 @@ int payout_show(const app::Config& c, const std::string& id, Output out);
 int payout_approve(const app::Config& c, const std::string& id, Output out);
 int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out);
 
+// Cashier (cashier_commands.cpp).
+// settlement_delay_days: -1 keeps it; bound_card: "on" / "off" ("" keeps it).
+int merchant_set_cashier(const app::Config& c, int64_t merchant, int settlement_delay_days,
+                         const std::string& bound_card, Output out);
+// Settles pending cashier orders due by `as_of_ms` (0: now), as the job inside `serve` does.
+int settle(const app::Config& c, int64_t as_of_ms, Output out);
+int order_hold(const app::Config& c, const std::string& id, const std::string& reason, Output out);
+// to: "merchant" or "payer".
+int order_release(const app::Config& c, const std::string& id, const std::string& to, const std::string& reason,
+                  Output out);
+int cashier_list(const app::Config& c, const GatewayListFilter& f, Output out);
+int cashier_show(const app::Config& c, const std::string& id, Output out);
+
 }  // namespace paygate::tools

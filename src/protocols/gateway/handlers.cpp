@@ -287,69 +287,65 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                }
                co_return http::make_response(req, bhttp::status::ok, kJson, query_ok_json(found->payout.mrn, status));
              });
+}
 
-  if (!deps.sandbox) return;  // the completion endpoint does not exist outside sandbox mode
-
-  // Sandbox: the customer's "payment", for the hosted page's panel and the merchant's automated tests.
-  router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete",
-             [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               std::string id(req.path_param("id"));
-               auto fields = parse_body(header_of(req, bhttp::field::content_type), req.raw.body());
-               if (!fields.ok()) {
-                 co_return http::make_response(req, bhttp::status::bad_request, kJson,
-                                               sandbox_error(fields.error().message));
-               }
-               std::string_view result = field(*fields, "result");
-               orders::PayInOutcome outcome{orders::PayInOutcome::Kind::kFailed, {}, {}};
-               if (result == "fail") {
-                 outcome.message = "payment failed (sandbox)";
-               } else if (result != "success") {
-                 co_return http::make_response(req, bhttp::status::bad_request, kJson,
-                                               sandbox_error("result must be success or fail"));
-               }
-               std::optional<orders::PayIn> payin;
-               if (id.size() <= 64) payin = deps.store.read()->payin_by_id(PaymentId{id});
-               const auto* processor = payin ? deps.service.processors().find(payin->processor) : nullptr;
-               if (!payin || processor == nullptr || !processor->is_sandbox()) {
-                 co_return http::make_response(req, bhttp::status::not_found, kJson,
-                                               sandbox_error("no sandbox payment " + id));
-               }
-               if (result == "success") {
-                 outcome.kind = orders::PayInOutcome::Kind::kPaid;
-                 outcome.paid = payin->amount;
-                 outcome.message = "paid (sandbox)";
-                 if (std::string_view amount = field(*fields, "amount"); !amount.empty()) {
-                   auto paid = parse_pay_in_amount(amount);
-                   if (!paid.ok()) {
-                     co_return http::make_response(req, bhttp::status::bad_request, kJson,
-                                                   sandbox_error(paid.error().message));
-                   }
-                   outcome.paid = *paid;
-                 }
-               }
-               const auto schedule = deps.service.config().schedule;
-               const int64_t now_ms = deps.clock.now_unix_ms();
-               std::function<Result<orders::PayIn>(storage::Tx&)> complete =
-                   [pid = payin->id, outcome, now_ms, schedule](storage::Tx& tx) {
-                     return complete_pay_in(tx, pid, outcome, now_ms, schedule);
-                   };
-               auto done = co_await storage::async_write<orders::PayIn>(deps.store, std::move(complete));
-               if (!done.ok()) {
-                 auto status = done.error().code == ErrorCode::kFailedPrecondition ? bhttp::status::conflict
-                               : done.error().code == ErrorCode::kNotFound          ? bhttp::status::not_found
-                               : done.error().code == ErrorCode::kInvalidArgument   ? bhttp::status::bad_request
-                                                                                    : bhttp::status::service_unavailable;
-                 co_return http::make_response(req, status, kJson, sandbox_error(client_message(done.error())));
-               }
-               spdlog::info("event=sandbox_completed request_id={} payment={} state={} paid_fen={}", req.request_id,
-                            done->id.value(), orders::payin_state_name(done->state), done->paid.fen());
-               if (done->state == orders::PayInState::kPaid && deps.on_callback_queued) deps.on_callback_queued();
-               std::string body = "{\"ok\":true,\"status\":" +
-                                  std::to_string(orders::payin_protocol_status(done->state)) +
-                                  ",\"paid\":" + protocols::json_string(format_yuan(done->paid)) +
-                                  ",\"message\":" + protocols::json_string(done->message) + "}";
-               co_return http::make_response(req, bhttp::status::ok, kJson, body);
-             });
+asio::awaitable<http::Response> sandbox_complete(const HandlerDeps& deps, http::Request& req) {
+  std::string id(req.path_param("id"));
+  auto fields = parse_body(header_of(req, bhttp::field::content_type), req.raw.body());
+  if (!fields.ok()) {
+    co_return http::make_response(req, bhttp::status::bad_request, kJson,
+                                  sandbox_error(fields.error().message));
+  }
+  std::string_view result = field(*fields, "result");
+  orders::PayInOutcome outcome{orders::PayInOutcome::Kind::kFailed, {}, {}};
+  if (result == "fail") {
+    outcome.message = "payment failed (sandbox)";
+  } else if (result != "success") {
+    co_return http::make_response(req, bhttp::status::bad_request, kJson,
+                                  sandbox_error("result must be success or fail"));
+  }
+  std::optional<orders::PayIn> payin;
+  if (id.size() <= 64) payin = deps.store.read()->payin_by_id(PaymentId{id});
+  const auto* processor = payin ? deps.service.processors().find(payin->processor) : nullptr;
+  if (!payin || processor == nullptr || !processor->is_sandbox()) {
+    co_return http::make_response(req, bhttp::status::not_found, kJson,
+                                  sandbox_error("no sandbox payment " + id));
+  }
+  if (result == "success") {
+    outcome.kind = orders::PayInOutcome::Kind::kPaid;
+    outcome.paid = payin->amount;
+    outcome.message = "paid (sandbox)";
+    if (std::string_view amount = field(*fields, "amount"); !amount.empty()) {
+      auto paid = parse_pay_in_amount(amount);
+      if (!paid.ok()) {
+        co_return http::make_response(req, bhttp::status::bad_request, kJson,
+                                      sandbox_error(paid.error().message));
+      }
+      outcome.paid = *paid;
+    }
+  }
+  const auto schedule = deps.service.config().schedule;
+  const int64_t now_ms = deps.clock.now_unix_ms();
+  std::function<Result<orders::PayIn>(storage::Tx&)> complete =
+      [pid = payin->id, outcome, now_ms, schedule](storage::Tx& tx) {
+        return complete_pay_in(tx, pid, outcome, now_ms, schedule);
+      };
+  auto done = co_await storage::async_write<orders::PayIn>(deps.store, std::move(complete));
+  if (!done.ok()) {
+    auto status = done.error().code == ErrorCode::kFailedPrecondition ? bhttp::status::conflict
+                  : done.error().code == ErrorCode::kNotFound          ? bhttp::status::not_found
+                  : done.error().code == ErrorCode::kInvalidArgument   ? bhttp::status::bad_request
+                                                                       : bhttp::status::service_unavailable;
+    co_return http::make_response(req, status, kJson, sandbox_error(client_message(done.error())));
+  }
+  spdlog::info("event=sandbox_completed request_id={} payment={} state={} paid_fen={}", req.request_id,
+               done->id.value(), orders::payin_state_name(done->state), done->paid.fen());
+  if (done->state == orders::PayInState::kPaid && deps.on_callback_queued) deps.on_callback_queued();
+  std::string body = "{\"ok\":true,\"status\":" +
+                     std::to_string(orders::payin_protocol_status(done->state)) +
+                     ",\"paid\":" + protocols::json_string(format_yuan(done->paid)) +
+                     ",\"message\":" + protocols::json_string(done->message) + "}";
+  co_return http::make_response(req, bhttp::status::ok, kJson, body);
 }
 
 }  // namespace paygate::gateway

@@ -28,4 +28,8 @@ struct HandlerDeps {
 
 void register_routes(http::Router& router, HandlerDeps deps);
 
+// POST /sandbox/payments/{id}/complete for a gateway pay-in (id "P..."): result=success|fail, optional amount. The
+// route is shared with the cashier (server_app dispatches by id) and exists only in sandbox mode.
+boost::asio::awaitable<http::Response> sandbox_complete(const HandlerDeps& deps, http::Request& req);
+
 }  // namespace paygate::gateway
