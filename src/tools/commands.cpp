@@ -228,13 +228,21 @@ int merchant_balance(const app::Config& c, int64_t id, Output out) {
   auto tx = ctx->store->read();
   if (!tx->merchant(MerchantId{id})) return fail("no merchant " + std::to_string(id));
   Money available = tx->balance(ledger::merchant_available(MerchantId{id}).code);
+  Money pending = tx->balance(ledger::merchant_pending(MerchantId{id}).code);
+  Money frozen = tx->balance(ledger::merchant_frozen(MerchantId{id}).code);
   Money reserved = tx->balance(ledger::merchant_payout_reserved(MerchantId{id}).code);
   print(json{{"merchantId", id},
              {"availableFen", available.fen()},
              {"available", format_yuan(available)},
+             {"pendingFen", pending.fen()},
+             {"pending", format_yuan(pending)},
+             {"frozenFen", frozen.fen()},
+             {"frozen", format_yuan(frozen)},
              {"payoutReservedFen", reserved.fen()},
              {"payoutReserved", format_yuan(reserved)}},
-        out, "available: " + format_yuan(available) + "\npayouts in flight: " + format_yuan(reserved) + "\n");
+        out,
+        "available: " + format_yuan(available) + "\npending: " + format_yuan(pending) + "\nfrozen: " +
+            format_yuan(frozen) + "\npayouts in flight: " + format_yuan(reserved) + "\n");
   return 0;
 }
 

@@ -418,7 +418,8 @@ class Server:
 
     def __init__(self, retry_step_ms=300, processing_delay_ms=0, extra_config="", extra_env=None, name="srv",
                  master_key=TEST_MASTER_KEY, catalog_cache_ttl_ms=0, database=None, gateway_retry_delays_ms=(300, 600),
-                 payment_expiry_ms=None, payout_delay_ms=0, sandbox_enabled=True):
+                 payment_expiry_ms=None, payout_delay_ms=0, sandbox_enabled=True, cashier_retry_unit_ms=100,
+                 cashier_expiry_ms=None):
         self.bin = paygate_bin()
         if database is None and backend() == "postgresql":
             database = new_postgres_database(name)
@@ -440,9 +441,13 @@ class Server:
             notify.append("consign_retry_step_ms = %d" % retry_step_ms)
         if gateway_retry_delays_ms is not None:
             notify.append("gateway_retry_delays_ms = [%s]" % ", ".join(str(d) for d in gateway_retry_delays_ms))
+        if cashier_retry_unit_ms is not None:
+            notify.append("cashier_retry_unit_ms = %d" % cashier_retry_unit_ms)
         sandbox = ["enabled = %s" % ("true" if sandbox_enabled else "false"),
                    "processing_delay_ms = %d" % processing_delay_ms, "payout_delay_ms = %d" % payout_delay_ms]
         gateway = "" if payment_expiry_ms is None else "\n[gateway]\npayment_expiry_ms = %d\n" % payment_expiry_ms
+        if cashier_expiry_ms is not None:
+            gateway += "\n[cashier]\norder_expiry_ms = %d\n" % cashier_expiry_ms
         cfg = ("[server]\nlisten = \"127.0.0.1:0\"\n\n"
                "[storage]\ndata_dir = \"%s\"\ndatabase = \"%s\"\ngroup_commit = true\n%s\n"
                "[sandbox]\n%s\n\n"
@@ -1097,6 +1102,93 @@ class GatewayClient:
 def payment_id_of(pay_url):
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(pay_url).query)
     return q["id"][0]
+
+
+# ------------------------------------------------------------------------------------------------ cashier client
+
+def cashier_seal(obj, secret):
+    """(base64 text, sign) of a JSON object, as a merchant builds a cashier request (the document, 2.2)."""
+    text = base64.b64encode(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return text, md5_lower(text + secret)
+
+
+def cashier_open(text, sign, secret):
+    """Decodes a resp envelope we received and checks its sign; returns the JSON object."""
+    if md5_lower(text + secret) != sign:
+        raise AssertionError("cashier envelope sign %r does not match md5(resp + key)" % sign)
+    return json.loads(base64.b64decode(text, validate=True).decode("utf-8"))
+
+
+class CashierClient:
+    """Builds, seals and sends cashier requests for one merchant (independently of the server's codec)."""
+
+    def __init__(self, server, merchant):
+        self.server = server
+        self.m = merchant
+        self.merid = str(merchant["id"])
+        self.secret = merchant["key"]
+
+    def pay_request(self, orderid=None, txnamt=1000, action="WeiXin", backurl="http://127.0.0.1:9/back",
+                    fronturl=None, accname=None, accno=None, extra=None, omit=()):
+        r = {"action": action, "txnamt": txnamt, "merid": self.merid,
+             "orderid": orderid or ("O" + uuid.uuid4().hex[:20]), "backurl": backurl}
+        if fronturl is not None:
+            r["fronturl"] = fronturl
+        if accname is not None:
+            r["accname"] = accname
+        if accno is not None:
+            r["accno"] = accno
+        for k in omit:
+            r.pop(k, None)
+        if extra:
+            r.update(extra)
+        return r
+
+    def pay(self, request, secret=None, sign=None, accept_json=False, method="POST"):
+        text, good = cashier_seal(request, secret or self.secret)
+        form = {"req": text, "sign": sign if sign is not None else good}
+        headers = {"Accept": "application/json"} if accept_json else {}
+        if method == "GET":
+            return http_request(self.server.port, "GET", "/apis/icashier?" + urllib.parse.urlencode(form),
+                                headers=headers)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return http_request(self.server.port, "POST", "/api/icashier", body=urllib.parse.urlencode(form).encode(),
+                            headers=headers)
+
+    def pay_ok(self, tc, **kw):
+        """A payment request that must be accepted; returns (request, queryid)."""
+        req = self.pay_request(**kw)
+        r = self.pay(req)
+        tc.assertEqual(r.status, 302, r)
+        loc = r.header("Location")
+        tc.assertTrue(loc.startswith("/cashier?id=Q"), loc)
+        return req, urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)["id"][0]
+
+    def complete(self, queryid, result="success", method=None):
+        body = {"result": result}
+        if method:
+            body["method"] = method
+        return post_form(self.server.port, "/sandbox/payments/%s/complete" % queryid, body)
+
+    def query(self, queryid=None, orderid=None, secret=None, merid=None):
+        q = {"merid": merid or self.merid}
+        if queryid is not None:
+            q["queryid"] = queryid
+        if orderid is not None:
+            q["orderid"] = orderid
+        text, sign = cashier_seal(q, secret or self.secret)
+        r = post_form(self.server.port, "/api/query", {"req": text, "sign": sign})
+        return r
+
+    def query_answer(self, **kw):
+        r = self.query(**kw)
+        env = r.json
+        return cashier_open(env["resp"], env["sign"], self.secret)
+
+
+def back_notify_of(rec, secret):
+    """The JSON of a back notify the receiver got (form resp + sign), its sign checked."""
+    return cashier_open(rec["form"]["resp"], rec["form"]["sign"], secret)
 
 
 # --------------------------------------------------------------------------------------------------- TestCase
