@@ -47,6 +47,16 @@ inline constexpr size_t kGatewayAccountNumberDigitsMin = 8;
 inline constexpr size_t kGatewayAccountNumberDigitsMax = 32;
 inline constexpr size_t kGatewayFieldsMax = 64;  // members of a JSON body or fields of a form
 
+// Cashier protocol (docs/protocols/cashier.md)
+inline constexpr size_t kCashierOrderIdLengthMin = 8;  // the document: 长度 8-32 位, 由字母和数字组成
+inline constexpr size_t kCashierOrderIdLengthMax = 32;
+inline constexpr size_t kCashierQueryIdLengthMax = 64;  // the platform's transaction number
+inline constexpr size_t kCashierUrlBytesMax = 1'024;    // backurl, fronturl
+inline constexpr size_t kCashierAccNameBytesMax = 64;   // UTF-8 bytes, not characters
+// `req` as received: the base64 of up to 6 KiB of JSON, about twice the largest valid request.
+inline constexpr size_t kCashierEnvelopeBytesMax = 8'192;
+inline constexpr size_t kCashierFieldsMax = 64;  // fields of the form, members of the JSON
+
 // Notify dispatcher
 inline constexpr size_t kNotifyInFlightMax = 256;
 inline constexpr size_t kNotifyClaimBatchMax = 256;

@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 #include "http/client.h"
 #include "http/http.h"
+#include "protocols/cashier/codec.h"
 #include "protocols/consign/codec.h"
 #include "protocols/gateway/codec.h"
 
@@ -89,6 +90,78 @@ void gateway_amount(std::string_view in) {
   }
 }
 
+// Whatever the form, the cashier codec answers with a value, its messages make valid JSON, what it accepts is within
+// the documented bounds, and whatever the payload, a sealed envelope opens to the very same bytes and signature.
+void cashier_envelope(std::string_view in) {
+  auto json_safe = [&](std::string_view message) {
+    if (!nlohmann::json::accept(cashier::query_error_json(cashier::RespCode::kBadRequest, message)) ||
+        !nlohmann::json::accept(cashier::pay_result_json(cashier::refused_pay_view(message, {})))) {
+      violated("cashier message is not JSON-safe", in);
+    }
+  };
+  auto check_fields = [&](const cashier::Fields& fields) {
+    if (auto r = cashier::validate_pay(fields); r.ok()) {
+      if (!r->amount.is_positive() || r->amount.fen() > kMoneyFenMax) violated("cashier txnamt range", in);
+      if (r->merchant_id.value() <= 0) violated("cashier merid", in);
+      if (r->order_id.size() < limits::kCashierOrderIdLengthMin ||
+          r->order_id.size() > limits::kCashierOrderIdLengthMax) {
+        violated("cashier orderid length", in);
+      }
+      if (r->acc_name.empty() != r->acc_no.empty()) violated("cashier accname without accno", in);
+      if (r->bound_card() && (r->acc_no.size() != 18 || r->acc_no.find('x') != std::string::npos)) {
+        violated("cashier accno not normalized", in);
+      }
+      if (!nlohmann::json::accept(cashier::pay_result_json(cashier::refused_pay_view("refused", fields)))) {
+        violated("cashier refused view is not JSON", in);
+      }
+    } else {
+      json_safe(r.error().message);
+    }
+    if (auto q = cashier::validate_query(fields); q.ok()) {
+      if (q->query_id.empty() == q->order_id.empty()) violated("cashier query needs exactly one id", in);
+    } else {
+      json_safe(q.error().message);
+    }
+  };
+  if (auto form = cashier::parse_form(in); form.ok()) {
+    if (auto env = cashier::open_envelope(*form); env.ok()) {
+      if (env->text.find(' ') != std::string::npos) violated("cashier envelope text kept a space", in);
+      (void)cashier::check_signature(*env, "key");
+      check_fields(env->fields);
+    } else {
+      json_safe(env.error().message);
+    }
+  } else {
+    json_safe(form.error().message);
+  }
+  if (auto fields = cashier::parse_payload("req", in); fields.ok()) check_fields(*fields);
+  const cashier::SealedEnvelope sealed = cashier::seal(in, "key");
+  auto form = cashier::parse_form(cashier::envelope_form(sealed));
+  if (!form.ok() || cashier::field(*form, "resp") != sealed.text) violated("cashier sealed form round trip", in);
+  if (!in.empty()) {
+    auto bytes = cashier::decode_base64_text("resp", cashier::restore_plus_signs(cashier::field(*form, "resp")));
+    if (!bytes.ok() || *bytes != in) violated("cashier sealed base64 round trip", in);
+  }
+  if (!cashier::signature_matches(cashier::field(*form, "sign"), sealed.text, "key")) {
+    violated("cashier sealed signature", in);
+  }
+}
+
+// What the lenient base64 reader accepts is the canonical encoding of what it returns, line breaks and padding aside.
+void cashier_base64(std::string_view in) {
+  const std::string text = cashier::restore_plus_signs(in);
+  auto bytes = cashier::decode_base64_text("req", text);
+  if (!bytes.ok()) return;
+  auto strip = [](std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (c != '\r' && c != '\n' && c != '=') out.push_back(c);
+    }
+    return out;
+  };
+  if (strip(crypto::base64_encode(*bytes)) != strip(text)) violated("cashier base64 is not canonical", in);
+}
+
 void card_password(std::string_view in) {
   auto plain = crypto::decode_card_password(in, "1234567890abcdef");
   if (plain.ok() && crypto::decode_card_password(crypto::encode_card_password(*plain, "1234567890abcdef"),
@@ -133,6 +206,24 @@ const char* const kGatewaySeeds[] = {
     "amount=10.5&appKey=ak&channelld=3&mrn=M1&callbackUrl=http%3A%2F%2Fa%2F&returnUrl=http%3A%2F%2Fa%2F&sign=x",
     "appKey=ak&mrn=M1&sign=x&callback=true", nullptr};
 const char* const kGatewayAmountSeeds[] = {"10", "10.50", "0.01", "100000000", "010", "1e2", nullptr};
+const char* const kCashierSeeds[] = {
+    // A bound-card payment, URL-encoded; the same raw (its '+' becomes a space); an ordinary payment; a query.
+    "req=eyJhY3Rpb24iOiJCYW5rIiwidHhuYW10IjoxMDUwLCJtZXJpZCI6IjEwMDAxIiwib3JkZXJpZCI6Ik0yMDI0MDEwMTAwMDAwMSIsImJhY2t1"
+    "cmwiOiJodHRwczovL21lcmNoYW50LmV4YW1wbGUuY29tL25vdGlmeSIsImZyb250dXJsIjoiaHR0cHM6Ly9tZXJjaGFudC5leGFtcGxlLmNvbS9y"
+    "ZXR1cm4%2FeD0xIiwiYWNjbmFtZSI6IuW8oOW%2BkCIsImFjY25vIjoiMTEwMTA1MTk0OTEyMzEwMDJYIn0%3D"
+    "&sign=c95929139ed5aedfebeb235c7aa92eae",
+    "req=eyJhY3Rpb24iOiJCYW5rIiwidHhuYW10IjoxMDUwLCJtZXJpZCI6IjEwMDAxIiwib3JkZXJpZCI6Ik0yMDI0MDEwMTAwMDAwMSIsImJhY2t1"
+    "cmwiOiJodHRwczovL21lcmNoYW50LmV4YW1wbGUuY29tL25vdGlmeSIsImZyb250dXJsIjoiaHR0cHM6Ly9tZXJjaGFudC5leGFtcGxlLmNvbS9y"
+    "ZXR1cm4/eD0xIiwiYWNjbmFtZSI6IuW8oOW+kCIsImFjY25vIjoiMTEwMTA1MTk0OTEyMzEwMDJYIn0=&sign=x",
+    "req=eyJhY3Rpb24iOiJXZWlYaW4iLCJ0eG5hbXQiOiIxMDUwIiwibWVyaWQiOiIxMDAwMSIsIm9yZGVyaWQiOiIyMDI0MDEwMUEwMDAwMDAxIiwi"
+    "YmFja3VybCI6Imh0dHBzOi8vbWVyY2hhbnQuZXhhbXBsZS5jb20vbm90aWZ5In0%3D&sign=74706c96b6795d6e5409591c714394f3",
+    "req=eyJtZXJpZCI6IjEwMDAxIiwib3JkZXJpZCI6Ik0yMDI0MDEwMTAwMDAwMSJ9&sign=x",
+    R"({"action":"arbi","txnamt":1,"merid":10001,"orderid":"ABCDEFGH","backurl":"http://m/n","accname":"张三",)"
+    R"("accno":"11010519491231002x"})",
+    R"({"merid":"1","queryid":"Q1","orderid":"-"})",
+    nullptr};
+const char* const kCashierBase64Seeds[] = {
+    "eyJhIjoxfQ==", "eyJhIjoxfQ", "eyJh\r\nIjox\nfQ==", "eyJh IjoxfQ==", "eyJh-Ijo_fQ", "QUI=", "QQ", "====", nullptr};
 const char* const kCardSeeds[] = {"41496f77", "3d3d", "zz", "5a6d4673", nullptr};
 const char* const kB64Seeds[] = {"Zm9vYmFy", "Zm9vYg==", "AB==", "deadBEEF", nullptr};
 const char* const kUrlSeeds[] = {"http://example.com/notify?x=1", "https://[::1]:8443/", "http://user@h/",
@@ -144,6 +235,8 @@ const Target kTargets[] = {
     {"consign_body", consign_body, kBodySeeds},
     {"gateway_body", gateway_body, kGatewaySeeds},
     {"gateway_amount", gateway_amount, kGatewayAmountSeeds},
+    {"cashier_envelope", cashier_envelope, kCashierSeeds},
+    {"cashier_base64", cashier_base64, kCashierBase64Seeds},
     {"card_password", card_password, kCardSeeds},
     {"base64_and_hex", base64_and_hex, kB64Seeds},
     {"url", url, kUrlSeeds},
