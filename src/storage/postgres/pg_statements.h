@@ -73,6 +73,21 @@ enum Stmt : int {
   kPayoutsDue,
   kNextPayoutDue,
   kPayoutsList,
+  // Cashier orders.
+  kCashierInsert,
+  kCashierConflict,
+  kCashierUpdate,
+  kCashierByOrderid,
+  kCashierByOrderidLocked,
+  kCashierById,
+  kCashierByIdLocked,
+  kCashiersExpiredLocked,
+  kCashiersExpired,
+  kNextCashierExpiry,
+  kCashiersToSettleLocked,
+  kCashiersToSettle,
+  kNextCashierSettlement,
+  kCashiersList,
   // Ledger.
   kAccountsLock,
   kAccountBalance,
@@ -90,6 +105,9 @@ enum Stmt : int {
   kLedgerPayIns,
   kLedgerPayouts,
   kLedgerPayoutReserves,
+  kLedgerCashierPays,
+  kLedgerCashierSettled,
+  kLedgerCashierBalances,
   // Jobs.
   kJobLock,
   // Notifications.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -826,6 +827,268 @@ TEST_F(PostgresNodes, ConcurrentPayoutReservesOnTwoNodesNeverOverdraw) {
   PayoutFilter all;
   all.limit = 1'000;
   EXPECT_EQ(tx->payouts(all).size(), static_cast<size_t>(kFunds / kEach)) << "a refused payout leaves no row";
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cashier on two nodes
+
+// An order of 100.00 at 2% (fee 2.00). Pending ones were paid and wait for settle_ms.
+orders::CashierOrder make_cashier(MerchantId merchant, const std::string& id, int64_t expires_ms,
+                                  orders::CashierState state = orders::CashierState::kUnpaid, int64_t settle_ms = 0) {
+  orders::CashierOrder o;
+  o.merchant_id = merchant;
+  o.id = CashierId{id};
+  o.orderid = "ORDER" + id;
+  o.action = "Bank";
+  o.method = "Bank";
+  o.amount = Money::from_fen(10'000);
+  o.backurl = "https://merchant.example.com/back";
+  o.request_fingerprint = "rq-" + id;
+  o.state = state;
+  o.fee_rate = RatePermille{20};
+  o.message = std::string(orders::cashier_state_name(state));
+  if (state == orders::CashierState::kPending) {
+    o.fee = Money::from_fen(200);
+    o.paid_at_ms = kNowMs;
+    o.settle_after_ms = settle_ms;
+  }
+  o.expires_at_ms = expires_ms;
+  o.created_at_ms = o.updated_at_ms = kNowMs;
+  return o;
+}
+
+// Inserts a pending order with its pay into the merchant's pending account.
+Status insert_pending(Tx& tx, const orders::CashierOrder& o) {
+  PG_TRY(tx.insert_cashier_order(o));
+  return tx.post(ledger::cashier_pay(o.id, ledger::merchant_pending(o.merchant_id), o.amount, o.fee), kNowMs);
+}
+
+// An order one node has looked up by id in a write transaction is locked until that ends: the other node's look-up
+// waits (it neither skips nor reads the old state) and then sees what the first committed, so a payment and an expiry
+// on two nodes cannot both win. Read snapshots are not held up meanwhile.
+TEST_F(PostgresNodes, ACashierOrderLookedUpForWritingMakesTheOtherNodeWaitAndSeeTheUpdate) {
+  open_nodes();
+  seed(*a_);
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) { return tx.insert_cashier_order(make_cashier(kA, "Q1", kNowMs)); }).ok());
+  Latch locked(1), release(1);
+  std::thread paying([&] {
+    auto st = a_->write_sync([&](Tx& tx) -> Status {
+      auto o = tx.cashier_order_by_id(CashierId{"Q1"});
+      if (!o) return make_error(ErrorCode::kNotFound, "Q1");
+      locked.count_down();
+      release.wait();
+      o->state = orders::CashierState::kPending;
+      o->fee = Money::from_fen(200);
+      o->paid_at_ms = kNowMs + 1;
+      o->settle_after_ms = kNowMs + 86'400'000;
+      tx.update_cashier_order(*o);
+      return tx.post(ledger::cashier_pay(o->id, ledger::merchant_pending(kA), o->amount, o->fee), kNowMs + 1);
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  locked.wait();
+  std::optional<orders::CashierOrder> seen_by_b;
+  std::thread expiring([&] {
+    auto st = b_->write_sync([&](Tx& tx) -> Status {
+      seen_by_b = tx.cashier_order_by_id(CashierId{"Q1"});
+      if (!seen_by_b || seen_by_b->state != orders::CashierState::kUnpaid) return ok_status();
+      // Still unpaid: this node would fail it (and so payment and expiry would both have won).
+      auto failed = *seen_by_b;
+      failed.state = orders::CashierState::kFailed;
+      failed.message = "expired";
+      tx.update_cashier_order(failed);
+      return ok_status();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  wait_for_a_lock_waiter();
+  EXPECT_EQ(b_->read()->cashier_order_by_id(CashierId{"Q1"})->state, orders::CashierState::kUnpaid)
+      << "a snapshot reads the committed state without waiting";
+  EXPECT_EQ(b_->read()->cashier_orders_expired(kNowMs + 10, 10).size(), 1u) << "snapshots do not lock";
+  release.count_down();
+  paying.join();
+  expiring.join();
+  ASSERT_TRUE(seen_by_b.has_value());
+  EXPECT_EQ(seen_by_b->state, orders::CashierState::kPending) << "the second look-up read the row as it was locked";
+  EXPECT_EQ(seen_by_b->fee, Money::from_fen(200));
+  EXPECT_EQ(b_->stats().batch_retries, 0u) << "node B waited for the lock rather than timing out";
+  auto tx = a_->read();
+  EXPECT_EQ(tx->cashier_order_by_id(CashierId{"Q1"})->state, orders::CashierState::kPending);
+  EXPECT_EQ(tx->balance(ledger::merchant_pending(kA).code), Money::from_fen(9'800));
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+}
+
+// The same for an order looked up by the merchant's orderid: an operator's hold on one node and the settlement of the
+// same pending order on the other take turns, and the settlement sees the hold.
+TEST_F(PostgresNodes, ACashierOrderHeldOnOneNodeIsNotSettledByTheOther) {
+  open_nodes();
+  seed(*a_);
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) {
+                  return insert_pending(tx, make_cashier(kA, "Q1", kNowMs, orders::CashierState::kPending, kNowMs));
+                }).ok());
+  Latch locked(1), release(1);
+  std::thread holding([&] {
+    auto st = a_->write_sync([&](Tx& tx) -> Status {
+      auto o = *tx.cashier_order(kA, "ORDERQ1");
+      locked.count_down();
+      release.wait();
+      o.held_from = o.state;
+      o.state = orders::CashierState::kHeld;
+      tx.update_cashier_order(o);
+      return tx.post(ledger::cashier_move(ledger::kCashierHold, o.id, ledger::merchant_pending(kA),
+                                          ledger::merchant_frozen(kA), Money::from_fen(9'800)),
+                     kNowMs + 1);
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  locked.wait();
+  std::optional<orders::CashierState> seen_by_b;
+  std::thread settling([&] {
+    auto st = b_->write_sync([&](Tx& tx) -> Status {
+      auto o = *tx.cashier_order(kA, "ORDERQ1");
+      seen_by_b = o.state;
+      if (o.state != orders::CashierState::kPending) return ok_status();
+      o.state = orders::CashierState::kPaid;
+      tx.update_cashier_order(o);
+      return tx.post(ledger::cashier_move(ledger::kCashierSettle, o.id, ledger::merchant_pending(kA),
+                                          ledger::merchant_available(kA), Money::from_fen(9'800)),
+                     kNowMs + 2);
+    });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  wait_for_a_lock_waiter();
+  release.count_down();
+  holding.join();
+  settling.join();
+  EXPECT_EQ(seen_by_b, orders::CashierState::kHeld);
+  auto tx = a_->read();
+  auto o = tx->cashier_order(kA, "ORDERQ1");
+  EXPECT_EQ(o->state, orders::CashierState::kHeld);
+  EXPECT_EQ(o->held_from, orders::CashierState::kPending);
+  EXPECT_EQ(tx->balance(ledger::merchant_frozen(kA).code), Money::from_fen(9'800));
+  EXPECT_EQ(tx->balance(ledger::merchant_available(kA).code), Money{});
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+}
+
+// While node A holds the oldest expired and settleable orders, node B's sweeps skip them (not wait) and take the
+// rest; once A's transaction ends they are back.
+TEST_F(PostgresNodes, ExpiredAndSettleableCashierOrdersLockedByOneNodeAreSkippedByTheOther) {
+  open_nodes();
+  seed(*a_);
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) -> Status {
+                  for (int i = 0; i < 10; ++i) {
+                    PG_TRY(tx.insert_cashier_order(make_cashier(kA, "QU" + std::to_string(i), kNowMs + i)));
+                    PG_TRY(insert_pending(tx, make_cashier(kB, "QP" + std::to_string(i), kNowMs + i,
+                                                           orders::CashierState::kPending, kNowMs + i)));
+                  }
+                  return ok_status();
+                }).ok());
+  Latch a_locked(1), release(1);
+  std::set<std::string> held_by_a, seen_by_b;
+  std::thread holder([&] {
+    EXPECT_TRUE(a_->write_sync([&](Tx& tx) {
+                    held_by_a.clear();
+                    for (const auto& o : tx.cashier_orders_expired(kNowMs + 100, 3)) held_by_a.insert(o.id.value());
+                    for (const auto& o : tx.cashier_orders_to_settle(kNowMs + 100, 4)) held_by_a.insert(o.id.value());
+                    a_locked.count_down();
+                    release.wait();
+                    return ok_status();
+                  }).ok());
+  });
+  a_locked.wait();
+  ASSERT_TRUE(b_->write_sync([&](Tx& tx) {
+                  for (const auto& o : tx.cashier_orders_expired(kNowMs + 100, 100)) seen_by_b.insert(o.id.value());
+                  for (const auto& o : tx.cashier_orders_to_settle(kNowMs + 100, 100)) seen_by_b.insert(o.id.value());
+                  return ok_status();
+                }).ok());
+  release.count_down();
+  holder.join();
+  EXPECT_EQ(held_by_a, (std::set<std::string>{"QU0", "QU1", "QU2", "QP0", "QP1", "QP2", "QP3"}));  // the oldest
+  EXPECT_EQ(seen_by_b.size(), 13u);
+  for (const auto& id : held_by_a) EXPECT_FALSE(seen_by_b.contains(id)) << id << " returned to both nodes";
+  size_t after = 0;
+  ASSERT_TRUE(b_->write_sync([&](Tx& tx) {
+                  after = tx.cashier_orders_expired(kNowMs + 100, 100).size() +
+                          tx.cashier_orders_to_settle(kNowMs + 100, 100).size();
+                  return ok_status();
+                }).ok());
+  EXPECT_EQ(after, 20u);
+}
+
+// Both nodes sweep at full speed, each finishing what it took in the same transaction (an expired order fails, a
+// pending one settles: its net moves from pending to available): every order is taken exactly once, and the ledger
+// agrees (a settlement run twice would overdraw the pending account or be reported).
+TEST_F(PostgresNodes, CashierSweepsOnTwoNodesNeverTakeTheSameRowTwice) {
+  open_nodes();
+  seed(*a_);
+  constexpr int kRows = 120;
+  ASSERT_TRUE(a_->write_sync([](Tx& tx) -> Status {
+                  for (int i = 0; i < kRows; ++i) {
+                    MerchantId m = i % 2 ? kA : kB;
+                    PG_TRY(tx.insert_cashier_order(make_cashier(m, "QU" + std::to_string(i), kNowMs + i % 7)));
+                    PG_TRY(insert_pending(tx, make_cashier(m, "QP" + std::to_string(i), kNowMs,
+                                                           orders::CashierState::kPending, kNowMs + i % 5)));
+                  }
+                  return ok_status();
+                }).ok());
+  std::mutex mu;
+  std::map<std::string, int> taken;
+  std::vector<std::thread> threads;
+  for (Store* node : {a_.get(), b_.get()}) {
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, node] {
+        for (int round = 0; round < 500; ++round) {
+          std::vector<std::string> mine;
+          auto st = node->write_sync([&](Tx& tx) -> Status {
+            mine.clear();  // a batch run again starts over
+            for (auto o : tx.cashier_orders_expired(kNowMs + 10, 4)) {
+              mine.push_back(o.id.value());
+              o.state = orders::CashierState::kFailed;
+              o.message = "expired";
+              tx.update_cashier_order(o);
+            }
+            // Settlements move money between a merchant's own accounts only (no platform account is locked
+            // first, as post() does for payments), so they post merchant by merchant, as a settlement job must:
+            // two transactions then lock merchants' accounts in the same order.
+            auto due = tx.cashier_orders_to_settle(kNowMs + 10, 4);
+            std::stable_sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
+              return x.merchant_id.value() < y.merchant_id.value();
+            });
+            for (auto o : due) {
+              mine.push_back(o.id.value());
+              o.state = orders::CashierState::kPaid;
+              tx.update_cashier_order(o);
+              PG_TRY(
+                  tx.post(ledger::cashier_move(ledger::kCashierSettle, o.id, ledger::merchant_pending(o.merchant_id),
+                                               ledger::merchant_available(o.merchant_id), *o.amount.checked_sub(o.fee)),
+                          kNowMs + 10));
+            }
+            return ok_status();
+          });
+          ASSERT_TRUE(st.ok()) << st.error().message;
+          if (mine.empty()) return;
+          std::lock_guard lock(mu);
+          for (const auto& id : mine) ++taken[id];
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(taken.size(), static_cast<size_t>(2 * kRows));
+  for (const auto& [id, times] : taken) EXPECT_EQ(times, 1) << id << " taken " << times << " times";
+  auto tx = a_->read();
+  EXPECT_FALSE(tx->next_cashier_expiry_ms().has_value());
+  EXPECT_FALSE(tx->next_cashier_settlement_ms().has_value());
+  CashierFilter paid;
+  paid.state = orders::CashierState::kPaid;
+  paid.limit = 1'000;
+  EXPECT_EQ(tx->cashier_orders(paid).size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(tx->balance(ledger::merchant_pending(kA).code), Money{});
+  EXPECT_EQ(tx->balance(ledger::merchant_available(kA).code), Money::from_fen(kRows / 2 * 9'800));
   auto check = tx->check_ledger();
   EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
 }

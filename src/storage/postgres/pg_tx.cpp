@@ -12,7 +12,7 @@ namespace {
 
 #define PG_MERCHANT_COLUMNS                                                                              \
   "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, " \
-  "payout_manual_approval, created_at_ms, updated_at_ms"
+  "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms"
 
 #define PG_PRODUCT_COLUMNS                                                                                       \
   "product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, custom_rate_min_permille, " \
@@ -36,6 +36,11 @@ namespace {
   "merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, account_name, account_number_sealed, " \
   "callback_url, request_fingerprint, state, message, process_after_ms, finished_at_ms, created_at_ms, "            \
   "updated_at_ms"
+
+#define PG_CASHIER_COLUMNS                                                                                          \
+  "merchant_id, cashier_id, orderid, action, method, amount_fen, backurl, fronturl, accname_sealed, accno_sealed, " \
+  "request_fingerprint, state, held_from, fee_fen, fee_rate_permille, message, paid_at_ms, settle_after_ms, "       \
+  "expires_at_ms, created_at_ms, updated_at_ms"
 
 #define PG_NOTIFICATION_COLUMNS                                                                           \
   "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, " \
@@ -61,12 +66,12 @@ Table make_statements() {
   def(kMerchantNextId, "merchant_next_id", "SELECT COALESCE(MAX(merchant_id), 10000) + 1 FROM merchants");
   def(kMerchantInsert, "merchant_insert",
       "INSERT INTO merchants (" PG_MERCHANT_COLUMNS
-      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
       "ON CONFLICT DO NOTHING RETURNING merchant_id");
   def(kMerchantUpdate, "merchant_update",
       "UPDATE merchants SET name = $2, enabled = $3, app_key = $4, sign_key_sealed = $5, aes_key_sealed = $6, "
-      "keys_version = $7, payout_fee_fen = $8, payout_manual_approval = $9, updated_at_ms = $10 "
-      "WHERE merchant_id = $1");
+      "keys_version = $7, payout_fee_fen = $8, payout_manual_approval = $9, settlement_delay_days = $10, "
+      "bound_card_allowed = $11, updated_at_ms = $12 WHERE merchant_id = $1");
 
   def(kProductUpsert, "product_upsert",
       "INSERT INTO products (" PG_PRODUCT_COLUMNS
@@ -217,6 +222,55 @@ Table make_statements() {
       "AND ($3::bigint IS NULL OR created_at_ms < $3 OR (created_at_ms = $3 AND payout_id < $4::text)) "
       "ORDER BY created_at_ms DESC, payout_id DESC LIMIT $5");
 
+  // Cashier orders: as pay-ins. A conflict on either unique rule (merchant and orderid, cashier id) inserts nothing;
+  // kCashierConflict then says which.
+  def(kCashierInsert, "cashier_insert",
+      "INSERT INTO cashier_orders (" PG_CASHIER_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+      "ON CONFLICT DO NOTHING RETURNING 1");
+  def(kCashierConflict, "cashier_conflict",
+      "SELECT EXISTS (SELECT 1 FROM cashier_orders WHERE merchant_id = $1 AND orderid = $2), "
+      "EXISTS (SELECT 1 FROM cashier_orders WHERE cashier_id = $3)");
+  def(kCashierUpdate, "cashier_update",
+      "UPDATE cashier_orders SET method = $3, state = $4, held_from = $5, fee_fen = $6, fee_rate_permille = $7, "
+      "message = $8, paid_at_ms = $9, settle_after_ms = $10, expires_at_ms = $11, updated_at_ms = $12 "
+      "WHERE merchant_id = $1 AND cashier_id = $2");
+  // In a write transaction a single order is locked until it ends: its payment, expiry, settlement, hold, release or
+  // return (on any node) take turns, and each reads what the one before committed.
+  def(kCashierByOrderid, "cashier_by_orderid",
+      "SELECT " PG_CASHIER_COLUMNS " FROM cashier_orders WHERE merchant_id = $1 AND orderid = $2");
+  def(kCashierByOrderidLocked, "cashier_by_orderid_locked",
+      "SELECT " PG_CASHIER_COLUMNS " FROM cashier_orders WHERE merchant_id = $1 AND orderid = $2 FOR UPDATE");
+  def(kCashierById, "cashier_by_id", "SELECT " PG_CASHIER_COLUMNS " FROM cashier_orders WHERE cashier_id = $1");
+  def(kCashierByIdLocked, "cashier_by_id_locked",
+      "SELECT " PG_CASHIER_COLUMNS " FROM cashier_orders WHERE cashier_id = $1 FOR UPDATE");
+  // SKIP LOCKED: an order another transaction holds (being paid or held, or another node's sweep) is left to it.
+  def(kCashiersExpiredLocked, "cashiers_expired_locked",
+      "SELECT " PG_CASHIER_COLUMNS
+      " FROM cashier_orders WHERE state = 'unpaid' AND expires_at_ms <= $1 "
+      "ORDER BY expires_at_ms, cashier_id LIMIT $2 FOR UPDATE SKIP LOCKED");
+  def(kCashiersExpired, "cashiers_expired",
+      "SELECT " PG_CASHIER_COLUMNS
+      " FROM cashier_orders WHERE state = 'unpaid' AND expires_at_ms <= $1 "
+      "ORDER BY expires_at_ms, cashier_id LIMIT $2");
+  def(kNextCashierExpiry, "next_cashier_expiry",
+      "SELECT MIN(expires_at_ms) FROM cashier_orders WHERE state = 'unpaid'");
+  def(kCashiersToSettleLocked, "cashiers_to_settle_locked",
+      "SELECT " PG_CASHIER_COLUMNS
+      " FROM cashier_orders WHERE state = 'pending' AND settle_after_ms <= $1 "
+      "ORDER BY settle_after_ms, cashier_id LIMIT $2 FOR UPDATE SKIP LOCKED");
+  def(kCashiersToSettle, "cashiers_to_settle",
+      "SELECT " PG_CASHIER_COLUMNS
+      " FROM cashier_orders WHERE state = 'pending' AND settle_after_ms <= $1 "
+      "ORDER BY settle_after_ms, cashier_id LIMIT $2");
+  def(kNextCashierSettlement, "next_cashier_settlement",
+      "SELECT MIN(settle_after_ms) FROM cashier_orders WHERE state = 'pending'");
+  def(kCashiersList, "cashiers_list",
+      "SELECT " PG_CASHIER_COLUMNS
+      " FROM cashier_orders WHERE ($1::bigint IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR state = $2) "
+      "AND ($3::bigint IS NULL OR created_at_ms < $3 OR (created_at_ms = $3 AND cashier_id < $4::text)) "
+      "ORDER BY created_at_ms DESC, cashier_id DESC LIMIT $5");
+
   // Locks the entry's accounts in one fixed order (rows are locked as the sort returns them): platform accounts
   // first, then merchant accounts, each by name. Reads their balances as of the lock.
   def(kAccountsLock, "accounts_lock",
@@ -276,6 +330,29 @@ Table make_statements() {
       "LEFT JOIN ledger_accounts a ON a.account = 'merchant:' || m.merchant_id || ':payout_reserved' "
       "LEFT JOIN (SELECT merchant_id, SUM(amount_fen + fee_fen) AS total FROM gateway_payouts "
       "WHERE state IN ('approval', 'processing') GROUP BY merchant_id) o ON o.merchant_id = m.merchant_id "
+      "WHERE COALESCE(a.balance_fen, 0) <> COALESCE(o.total, 0) ORDER BY m.merchant_id LIMIT 20");
+
+  // A cashier order is paid once when it was paid at all: paid, pending and held ones, and failed ones that were
+  // returned to the payer; never an unpaid one or one that failed unpaid. $1 = cashier.pay, $2 = cashier.return.
+  def(kLedgerCashierPays, "ledger_cashier_pays",
+      "SELECT cashier_id, state, p, r FROM (SELECT o.cashier_id, o.state, "
+      "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.cashier_id AND e.kind = $1::text) AS p, "
+      "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.cashier_id AND e.kind = $2::text) AS r "
+      "FROM cashier_orders o) x "
+      "WHERE p <> CASE WHEN state IN ('paid', 'pending', 'held') OR (state = 'failed' AND r > 0) THEN 1 ELSE 0 END "
+      "ORDER BY cashier_id LIMIT 20");
+  // A pending order has not been settled. $1 = cashier.settle.
+  def(kLedgerCashierSettled, "ledger_cashier_settled",
+      "SELECT cashier_id, s FROM (SELECT o.cashier_id, (SELECT COUNT(*) FROM ledger_entries e "
+      "WHERE e.reference = o.cashier_id AND e.kind = $1::text) AS s FROM cashier_orders o WHERE o.state = 'pending') x "
+      "WHERE s > 0 ORDER BY cashier_id LIMIT 20");
+  // A merchant's account `merchant:<id>:$1` holds exactly the net (amount - fee) of its orders in state $2 (pending:
+  // the pending orders; frozen: the held ones).
+  def(kLedgerCashierBalances, "ledger_cashier_balances",
+      "SELECT m.merchant_id, COALESCE(a.balance_fen, 0)::bigint, COALESCE(o.total, 0)::bigint FROM merchants m "
+      "LEFT JOIN ledger_accounts a ON a.account = 'merchant:' || m.merchant_id || ':' || $1::text "
+      "LEFT JOIN (SELECT merchant_id, SUM(amount_fen - fee_fen) AS total FROM cashier_orders "
+      "WHERE state = $2::text GROUP BY merchant_id) o ON o.merchant_id = m.merchant_id "
       "WHERE COALESCE(a.balance_fen, 0) <> COALESCE(o.total, 0) ORDER BY m.merchant_id LIMIT 20");
 
   // Held until the transaction ends; false at once when another session holds it.
@@ -400,8 +477,10 @@ Merchant PgTx::read_merchant(const Rows& r, int i) {
   m.keys_version = r.i64(i, 6);
   m.payout_fee = Money::from_fen(r.i64(i, 7));
   m.payout_manual_approval = r.boolean(i, 8);
-  m.created_at_ms = r.i64(i, 9);
-  m.updated_at_ms = r.i64(i, 10);
+  m.settlement_delay_days = static_cast<int>(r.i64(i, 9));
+  m.bound_card_allowed = r.boolean(i, 10);
+  m.created_at_ms = r.i64(i, 11);
+  m.updated_at_ms = r.i64(i, 12);
   return m;
 }
 
@@ -425,6 +504,8 @@ MerchantId PgTx::insert_merchant(const Merchant& merchant) {
                                             .i64(merchant.keys_version)
                                             .i64(merchant.payout_fee.fen())
                                             .boolean(merchant.payout_manual_approval)
+                                            .i64(merchant.settlement_delay_days)
+                                            .boolean(merchant.bound_card_allowed)
                                             .i64(merchant.created_at_ms)
                                             .i64(merchant.updated_at_ms));
   if (rows.empty()) throw StorageFailure("merchant id or appKey already exists");
@@ -443,6 +524,8 @@ void PgTx::update_merchant(const Merchant& m) {
                                .i64(m.keys_version)
                                .i64(m.payout_fee.fen())
                                .boolean(m.payout_manual_approval)
+                               .i64(m.settlement_delay_days)
+                               .boolean(m.bound_card_allowed)
                                .i64(m.updated_at_ms));
 }
 
@@ -1010,6 +1093,161 @@ std::vector<orders::Payout> PgTx::payouts(const PayoutFilter& f) {
   return out;
 }
 
+// ---- cashier orders ----
+
+orders::CashierOrder PgTx::read_cashier_order(const Rows& r, int i) {
+  orders::CashierOrder o;
+  o.merchant_id = MerchantId{r.i64(i, 0)};
+  o.id = CashierId{r.text(i, 1)};
+  o.orderid = r.text(i, 2);
+  o.action = r.text(i, 3);
+  o.method = r.text(i, 4);
+  o.amount = Money::from_fen(r.i64(i, 5));
+  o.backurl = r.text(i, 6);
+  o.fronturl = r.text(i, 7);
+  if (!r.is_null(i, 8)) o.accname = open_sealed(r.text(i, 8), cashier_aad(o.id, "accname"));
+  if (!r.is_null(i, 9)) o.accno = open_sealed(r.text(i, 9), cashier_aad(o.id, "accno"));
+  o.request_fingerprint = r.text(i, 10);
+  auto state = orders::parse_cashier_state(r.text(i, 11));
+  auto held_from = orders::parse_cashier_state(r.text(i, 12));
+  if (!state || !held_from) throw StorageFailure("cashier order " + o.id.value() + " has an unknown state");
+  o.state = *state;
+  o.held_from = *held_from;
+  o.fee = Money::from_fen(r.i64(i, 13));
+  o.fee_rate = RatePermille{static_cast<int32_t>(r.i64(i, 14))};
+  o.message = r.text(i, 15);
+  o.paid_at_ms = r.i64(i, 16);
+  o.settle_after_ms = r.i64(i, 17);
+  o.expires_at_ms = r.i64(i, 18);
+  o.created_at_ms = r.i64(i, 19);
+  o.updated_at_ms = r.i64(i, 20);
+  return o;
+}
+
+std::vector<orders::CashierOrder> PgTx::read_cashier_orders(const Rows& rows) {
+  std::vector<orders::CashierOrder> out;
+  for (int i = 0; i < rows.size(); ++i) out.push_back(read_cashier_order(rows, i));
+  return out;
+}
+
+Status PgTx::insert_cashier_order(const orders::CashierOrder& o) {
+  require_write("insert_cashier_order");
+  Params insert;
+  insert.i64(o.merchant_id.value())
+      .text(o.id.value())
+      .text(o.orderid)
+      .text(o.action)
+      .text(o.method)
+      .i64(o.amount.fen())
+      .text(o.backurl)
+      .text(o.fronturl);
+  // Bound-card fields are sealed to this order's id; an order without them stores NULL, not a sealed empty string.
+  if (o.accname.empty()) {
+    insert.null();
+  } else {
+    insert.bytes(box_.seal(o.accname, cashier_aad(o.id, "accname")));
+  }
+  if (o.accno.empty()) {
+    insert.null();
+  } else {
+    insert.bytes(box_.seal(o.accno, cashier_aad(o.id, "accno")));
+  }
+  insert.text(o.request_fingerprint)
+      .text(orders::cashier_state_name(o.state))
+      .text(orders::cashier_state_name(o.held_from))
+      .i64(o.fee.fen())
+      .i64(o.fee_rate.value)
+      .text(o.message)
+      .i64(o.paid_at_ms)
+      .i64(o.settle_after_ms)
+      .i64(o.expires_at_ms)
+      .i64(o.created_at_ms)
+      .i64(o.updated_at_ms);
+  for (int attempt = 0; attempt < kOrderInsertAttemptsMax; ++attempt) {
+    if (!c_.query(kCashierInsert, insert).empty()) return ok_status();
+    // The orderid first: a concurrent identical request must learn "duplicate orderid" and answer as the first did.
+    auto why = c_.query(kCashierConflict, Params().i64(o.merchant_id.value()).text(o.orderid).text(o.id.value()));
+    if (why.boolean(0, 0)) return make_error(ErrorCode::kAlreadyExists, "duplicate orderid");
+    if (why.boolean(0, 1)) return make_error(ErrorCode::kAlreadyExists, "cashier id collision");
+    // The conflicting row's insert rolled back meanwhile: insert again.
+  }
+  throw StorageFailure("cashier order insert kept conflicting with rows that then vanished");
+}
+
+void PgTx::update_cashier_order(const orders::CashierOrder& o) {
+  require_write("update_cashier_order");
+  c_.send(kCashierUpdate,
+          Params()
+              .i64(o.merchant_id.value())
+              .text(o.id.value())
+              .text(o.method)
+              .text(orders::cashier_state_name(o.state))
+              .text(orders::cashier_state_name(o.held_from))
+              .i64(o.fee.fen())
+              .i64(o.fee_rate.value)
+              .text(o.message)
+              .i64(o.paid_at_ms)
+              .i64(o.settle_after_ms)
+              .i64(o.expires_at_ms)
+              .i64(o.updated_at_ms),
+          1);  // exactly one row, or this request fails (found when its result arrives)
+}
+
+std::optional<orders::CashierOrder> PgTx::cashier_order(MerchantId merchant, const std::string& orderid) {
+  auto rows = c_.query(mode_ == Mode::kWrite ? kCashierByOrderidLocked : kCashierByOrderid,
+                       Params().i64(merchant.value()).text(orderid));
+  if (rows.empty()) return std::nullopt;
+  return read_cashier_order(rows, 0);
+}
+
+std::optional<orders::CashierOrder> PgTx::cashier_order_by_id(const CashierId& id) {
+  auto rows = c_.query(mode_ == Mode::kWrite ? kCashierByIdLocked : kCashierById, Params().text(id.value()));
+  if (rows.empty()) return std::nullopt;
+  return read_cashier_order(rows, 0);
+}
+
+std::vector<orders::CashierOrder> PgTx::cashier_orders_expired(int64_t now_ms, size_t limit) {
+  // A read snapshot cannot lock (and need not: it changes nothing).
+  return read_cashier_orders(c_.query(mode_ == Mode::kWrite ? kCashiersExpiredLocked : kCashiersExpired,
+                                      Params().i64(now_ms).i64(static_cast<int64_t>(limit))));
+}
+
+std::optional<int64_t> PgTx::next_cashier_expiry_ms() {
+  auto rows = c_.query(kNextCashierExpiry);
+  if (rows.empty() || rows.is_null(0, 0)) return std::nullopt;
+  return rows.i64(0, 0);
+}
+
+std::vector<orders::CashierOrder> PgTx::cashier_orders_to_settle(int64_t now_ms, size_t limit) {
+  return read_cashier_orders(c_.query(mode_ == Mode::kWrite ? kCashiersToSettleLocked : kCashiersToSettle,
+                                      Params().i64(now_ms).i64(static_cast<int64_t>(limit))));
+}
+
+std::optional<int64_t> PgTx::next_cashier_settlement_ms() {
+  auto rows = c_.query(kNextCashierSettlement);
+  if (rows.empty() || rows.is_null(0, 0)) return std::nullopt;
+  return rows.i64(0, 0);
+}
+
+std::vector<orders::CashierOrder> PgTx::cashier_orders(const CashierFilter& f) {
+  Params p;
+  if (f.merchant_id)
+    p.i64(f.merchant_id->value());
+  else
+    p.null();
+  if (f.state)
+    p.text(orders::cashier_state_name(*f.state));
+  else
+    p.null();
+  if (f.before) {
+    p.i64(f.before->first).text(f.before->second);
+  } else {
+    p.null().null();
+  }
+  p.i64(static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  return read_cashier_orders(c_.query(kCashiersList, p));
+}
+
 // ---- ledger ----
 
 Status PgTx::post(const ledger::Entry& entry, int64_t now_ms) {
@@ -1121,6 +1359,26 @@ LedgerCheck PgTx::check_ledger() {
     r.problems.push_back("merchant " + std::to_string(reserves.i64(i, 0)) + " has " +
                          std::to_string(reserves.i64(i, 1)) + " reserved for payouts, its open payouts need " +
                          std::to_string(reserves.i64(i, 2)));
+  }
+  auto cashier_pays = c_.query(kLedgerCashierPays, Params().text(ledger::kCashierPay).text(ledger::kCashierReturn));
+  for (int i = 0; i < cashier_pays.size(); ++i) {
+    r.problems.push_back(cashier_pays.text(i, 1) + " cashier order " + cashier_pays.text(i, 0) + " has " +
+                         std::to_string(cashier_pays.i64(i, 2)) + " " + std::string(ledger::kCashierPay) + " and " +
+                         std::to_string(cashier_pays.i64(i, 3)) + " " + std::string(ledger::kCashierReturn) +
+                         " entries");
+  }
+  auto settled = c_.query(kLedgerCashierSettled, Params().text(ledger::kCashierSettle));
+  for (int i = 0; i < settled.size(); ++i) {
+    r.problems.push_back("pending cashier order " + settled.text(i, 0) + " has " + std::to_string(settled.i64(i, 1)) +
+                         " " + std::string(ledger::kCashierSettle) + " entries");
+  }
+  for (const auto& [account, state] : {std::pair{"pending", "pending"}, std::pair{"frozen", "held"}}) {
+    auto balances = c_.query(kLedgerCashierBalances, Params().text(account).text(state));
+    for (int i = 0; i < balances.size(); ++i) {
+      r.problems.push_back("merchant " + std::to_string(balances.i64(i, 0)) + " has " +
+                           std::to_string(balances.i64(i, 1)) + " " + account + ", its " + state +
+                           " cashier orders need " + std::to_string(balances.i64(i, 2)));
+    }
   }
   r.ok = r.problems.empty();
   return r;

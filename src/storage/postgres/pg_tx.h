@@ -67,6 +67,16 @@ class PgTx : public Tx {
   std::optional<int64_t> next_payout_due_ms() override;
   std::vector<orders::Payout> payouts(const PayoutFilter& filter) override;
 
+  Status insert_cashier_order(const orders::CashierOrder& order) override;
+  void update_cashier_order(const orders::CashierOrder& order) override;
+  std::optional<orders::CashierOrder> cashier_order(MerchantId merchant, const std::string& orderid) override;
+  std::optional<orders::CashierOrder> cashier_order_by_id(const CashierId& id) override;
+  std::vector<orders::CashierOrder> cashier_orders_expired(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_cashier_expiry_ms() override;
+  std::vector<orders::CashierOrder> cashier_orders_to_settle(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_cashier_settlement_ms() override;
+  std::vector<orders::CashierOrder> cashier_orders(const CashierFilter& filter) override;
+
   Status post(const ledger::Entry& entry, int64_t now_ms) override;
   Money balance(const std::string& account) override;
   std::vector<PostingRow> postings_for_reference(const std::string& reference) override;
@@ -90,6 +100,8 @@ class PgTx : public Tx {
   Merchant read_merchant(const Rows& rows, int row);
   orders::ConsignOrder read_order(const Rows& rows, int row);
   orders::Payout read_payout(const Rows& rows, int row);
+  orders::CashierOrder read_cashier_order(const Rows& rows, int row);
+  std::vector<orders::CashierOrder> read_cashier_orders(const Rows& rows);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
 
   // consign_batch_add's counters of this transaction, by (merchant, batchno).

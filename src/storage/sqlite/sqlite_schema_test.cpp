@@ -1,6 +1,7 @@
 // SQLite-specific schema properties: the hot write statements build no temporary b-tree, migration 2 (which
-// rebuilds two tables to get there) keeps every row, id and reference of a version-1 database, and migration 3 (the
-// gateway) keeps the merchants of a version-2 database with the new settings at their defaults.
+// rebuilds two tables to get there) keeps every row, id and reference of a version-1 database, migration 3 (the
+// gateway) keeps the merchants of a version-2 database with the new settings at their defaults, and migration 4 (the
+// cashier) keeps the merchants and gateway rows of a version-3 database.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -34,6 +35,16 @@ constexpr const char* kInsertPayout =
     "account_name, account_number_sealed, callback_url, request_fingerprint, state, message, process_after_ms, "
     "finished_at_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 100, '1', 0, 'b', 'a', x'00', '', 'rf', "
     "'processing', '', 0, 0, 0, 0)";
+constexpr const char* kInsertCashier =
+    "INSERT INTO cashier_orders (merchant_id, cashier_id, orderid, action, method, amount_fen, backurl, fronturl, "
+    "accname_sealed, accno_sealed, request_fingerprint, state, held_from, fee_fen, fee_rate_permille, message, "
+    "paid_at_ms, settle_after_ms, expires_at_ms, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, 'Bank', 'Bank', "
+    "100, '', '', NULL, NULL, 'rf', 'unpaid', 'unpaid', 0, 20, '', 0, 0, 0, 0, 0)";
+// As update_cashier_order writes it.
+constexpr const char* kUpdateCashier =
+    "UPDATE cashier_orders SET method='WeiXin', state='held', held_from='pending', fee_fen=2, fee_rate_permille=20, "
+    "message='held', paid_at_ms=1, settle_after_ms=2, expires_at_ms=3, updated_at_ms=4 WHERE merchant_id=1 AND "
+    "cashier_id='Q'";
 constexpr const char* kInsertNotification =
     "INSERT INTO notifications (merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_max, "
     "state, next_attempt_at_ms, created_at_ms, updated_at_ms) VALUES (1, 'consign', ?1, 'http://x/', 'text/plain', "
@@ -81,6 +92,12 @@ TEST_F(SqliteSchemaTest, HotWritesBuildNoTemporaryBtree) {
   EXPECT_EQ(ephemeral_tables(c, kInsertPayout), 0);
   EXPECT_EQ(ephemeral_tables(c, "UPDATE gateway_payouts SET state='rejected' WHERE merchant_id=1 AND payout_id='W'"),
             0);
+  // The cashier's: each order is inserted once and updated once to a few times (paid, settled, held, released), with
+  // two five-state CHECKs (state, held_from).
+  EXPECT_EQ(ephemeral_tables(c, kInsertCashier), 0);
+  EXPECT_EQ(ephemeral_tables(c, kUpdateCashier), 0);
+  EXPECT_EQ(ephemeral_tables(c, "UPDATE merchants SET settlement_delay_days=3, bound_card_allowed=1 WHERE merchant_id=1"),
+            0);
 }
 
 TEST_F(SqliteSchemaTest, StateConstraintsStillHold) {
@@ -108,6 +125,23 @@ TEST_F(SqliteSchemaTest, StateConstraintsStillHold) {
   for (const char* state : {"approval", "paid", "failed", "rejected", "processing"}) {
     EXPECT_NO_THROW(c.exec((std::string("UPDATE gateway_payouts SET state='") + state + "'").c_str())) << state;
   }
+  auto cashier = c.prepare(kInsertCashier);
+  cashier.bind(1, int64_t{1}).bind(2, "Q1").bind(3, "ORDER0001");
+  cashier.exec();
+  for (const char* column : {"state", "held_from"}) {
+    for (const char* bad : {"waiting", "Paid", "1004", ""}) {
+      EXPECT_THROW(c.exec((std::string("UPDATE cashier_orders SET ") + column + "='" + bad + "'").c_str()),
+                   std::exception)
+          << column << "=" << bad;
+    }
+    for (const char* state : {"paid", "pending", "failed", "held", "unpaid"}) {
+      EXPECT_NO_THROW(c.exec((std::string("UPDATE cashier_orders SET ") + column + "='" + state + "'").c_str()))
+          << column << "=" << state;
+    }
+  }
+  EXPECT_THROW(c.exec("UPDATE cashier_orders SET fee_fen = 101"), std::exception) << "a fee above the amount";
+  EXPECT_THROW(c.exec("UPDATE cashier_orders SET fee_fen = -1"), std::exception);
+  EXPECT_THROW(c.exec("UPDATE cashier_orders SET amount_fen = 0"), std::exception);
 }
 
 TEST_F(SqliteSchemaTest, Migration2KeepsAVersion1Database) {
@@ -247,6 +281,145 @@ TEST_F(SqliteSchemaTest, Migration3KeepsTheMerchantsOfAVersion2Database) {
   // The new columns refuse what the interface never writes.
   EXPECT_THROW(c.exec("UPDATE merchants SET payout_fee_fen = -1 WHERE merchant_id = 10001"), std::exception);
   EXPECT_THROW(c.exec("UPDATE merchants SET payout_manual_approval = 2 WHERE merchant_id = 10001"), std::exception);
+}
+
+TEST_F(SqliteSchemaTest, Migration4KeepsTheMerchantsAndGatewayRowsOfAVersion3Database) {
+  const auto& migrations = embedded_migrations(Engine::kSqlite);
+  ASSERT_GE(migrations.size(), 4u);
+  ASSERT_EQ(migrations[3].number, 4);
+  ASSERT_STREQ(migrations[3].name, "0004_cashier");
+  auto box = storage::testing::test_secret_box();
+  {
+    // A database as version 3 left it: two merchants (keys sealed as the store seals them; the second with payout
+    // settings), a channel, a pay-in and a payout (its account number sealed as the store seals it).
+    Connection c(path(), false, 1000);
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec("PRAGMA foreign_keys=OFF");
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    for (size_t i = 0; i < 3; ++i) {
+      c.exec(migrations[i].sql);
+      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
+      rec.exec();
+    }
+    for (int64_t id : {10001, 10002}) {
+      auto ins = c.prepare(
+          "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
+          "payout_fee_fen, payout_manual_approval, created_at_ms, updated_at_ms) "
+          "VALUES (?1, ?2, 1, ?3, ?4, ?5, 3, ?6, ?7, 7, 8)");
+      ins.bind(1, id)
+          .bind(2, "Merchant " + std::to_string(id))
+          .bind(3, "app-" + std::to_string(id))
+          .bind_blob(4, box->seal("sign-" + std::to_string(id), merchant_aad(MerchantId{id}, "sign_key")))
+          .bind_blob(5, box->seal("aes-key-16-bytes", merchant_aad(MerchantId{id}, "aes_key")))
+          .bind(6, id == 10002 ? int64_t{300} : int64_t{0})
+          .bind(7, id == 10002);
+      ins.exec();
+    }
+    c.exec("INSERT INTO merchant_channels VALUES (10001, 3, 1, 25, 100, 5000000, 'sandbox', 9)");
+    auto payin = c.prepare(kInsertPayIn);
+    payin.bind(1, int64_t{10001}).bind(2, "P1").bind(3, "M1");
+    payin.exec();
+    auto payout = c.prepare(
+        "INSERT INTO gateway_payouts (merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, "
+        "account_name, account_number_sealed, callback_url, request_fingerprint, state, message, process_after_ms, "
+        "finished_at_ms, created_at_ms, updated_at_ms) VALUES (10002, 'W1', 'M1', 500, '5', 300, 'bank', 'name', ?1, "
+        "'', 'rf', 'approval', '', 0, 0, 0, 0)");
+    payout.bind_blob(1, box->seal("6217000010002000", payout_aad(PayoutId{"W1"}, "account_number")));
+    payout.exec();
+  }
+  auto store = open_store();
+  {
+    auto tx = store->read();
+    auto all = tx->merchants();
+    ASSERT_EQ(all.size(), 2u);
+    for (const auto& m : all) {
+      EXPECT_EQ(m.name, "Merchant " + std::to_string(m.id.value()));
+      EXPECT_EQ(m.sign_key, "sign-" + std::to_string(m.id.value()));
+      EXPECT_EQ(m.aes_key, "aes-key-16-bytes");
+      EXPECT_EQ(m.keys_version, 3);
+      EXPECT_EQ(m.created_at_ms, 7);
+      EXPECT_EQ(m.updated_at_ms, 8);
+      EXPECT_EQ(m.settlement_delay_days, 0) << "the new settings start at their defaults";
+      EXPECT_FALSE(m.bound_card_allowed);
+    }
+    EXPECT_EQ(all[0].payout_fee, Money{});
+    EXPECT_FALSE(all[0].payout_manual_approval);
+    EXPECT_EQ(all[1].payout_fee, Money::from_fen(300)) << "version 3's settings are kept";
+    EXPECT_TRUE(all[1].payout_manual_approval);
+    auto channel = tx->merchant_channel(MerchantId{10001}, 3);
+    ASSERT_TRUE(channel.has_value());
+    EXPECT_EQ(channel->fee_rate, RatePermille{25});
+    EXPECT_EQ(channel->max_amount, Money::from_fen(5'000'000));
+    auto p = tx->payin_by_id(PaymentId{"P1"});
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->mrn, "M1");
+    EXPECT_EQ(p->state, orders::PayInState::kWaiting);
+    auto w = tx->payout(MerchantId{10002}, "M1");
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->account_number, "6217000010002000");
+    EXPECT_EQ(w->state, orders::PayoutState::kApproval);
+    EXPECT_TRUE(tx->cashier_orders({}).empty());
+    EXPECT_FALSE(tx->next_cashier_expiry_ms().has_value());
+    EXPECT_FALSE(tx->next_cashier_settlement_ms().has_value());
+    // The payout row was written without its reserve entry: only that is reported, nothing about the cashier.
+    EXPECT_EQ(tx->check_ledger().problems,
+              (std::vector<std::string>{"approval payout W1 has 0 reserve, 0 paid and 0 refund entries",
+                                        "merchant 10002 has 0 reserved for payouts, its open payouts need 800"}));
+  }
+  // The upgraded database takes the new settings and rows.
+  auto st = store->write_sync([](Tx& tx) -> Status {
+    auto m = *tx.merchant(MerchantId{10001});
+    m.settlement_delay_days = 2;
+    m.bound_card_allowed = true;
+    tx.update_merchant(m);
+    orders::CashierOrder o;
+    o.merchant_id = m.id;
+    o.id = CashierId{"Q1"};
+    o.orderid = "ORDER0001";
+    o.action = o.method = "Bank";
+    o.amount = Money::from_fen(100);
+    o.accname = "name";
+    o.accno = "6222000011112222";
+    o.fee_rate = RatePermille{20};
+    o.expires_at_ms = 1'000;
+    return tx.insert_cashier_order(o);
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  {
+    auto tx = store->read();
+    EXPECT_EQ(tx->merchant(MerchantId{10001})->settlement_delay_days, 2);
+    EXPECT_TRUE(tx->merchant(MerchantId{10001})->bound_card_allowed);
+    EXPECT_EQ(tx->merchant(MerchantId{10002})->payout_fee, Money::from_fen(300)) << "the other merchant unchanged";
+    EXPECT_EQ(tx->cashier_order(MerchantId{10001}, "ORDER0001")->accno, "6222000011112222");
+    EXPECT_EQ(tx->next_cashier_expiry_ms(), 1'000);
+  }
+  store->close();
+  store.reset();
+
+  Connection c(path(), false, 1000);
+  auto count = c.prepare("SELECT COUNT(*), MAX(number) FROM schema_migrations");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.int64(0), static_cast<int64_t>(migrations.size()));
+  EXPECT_EQ(count.int64(1), migrations.back().number);
+  auto fk = c.prepare("PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
+  // The new columns refuse what the interface never writes.
+  EXPECT_THROW(c.exec("UPDATE merchants SET settlement_delay_days = -1 WHERE merchant_id = 10001"), std::exception);
+  EXPECT_THROW(c.exec("UPDATE merchants SET settlement_delay_days = 366 WHERE merchant_id = 10001"), std::exception);
+  EXPECT_NO_THROW(c.exec("UPDATE merchants SET settlement_delay_days = 365 WHERE merchant_id = 10001"));
+  EXPECT_THROW(c.exec("UPDATE merchants SET bound_card_allowed = 2 WHERE merchant_id = 10001"), std::exception);
+  // One order per (merchant, orderid) and per cashier id.
+  auto dup = c.prepare(kInsertCashier);
+  dup.bind(1, int64_t{10001}).bind(2, "Q2").bind(3, "ORDER0001");
+  dup.exec();
+  EXPECT_EQ(dup.last_error(), SQLITE_CONSTRAINT);
+  auto taken = c.prepare(kInsertCashier);
+  taken.bind(1, int64_t{10002}).bind(2, "Q1").bind(3, "ORDER0002");
+  taken.exec();
+  EXPECT_EQ(taken.last_error(), SQLITE_CONSTRAINT);
 }
 
 // Commits must not pay for checkpoints: a background thread copies the WAL into the database as it grows, so the

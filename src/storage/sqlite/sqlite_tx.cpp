@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kMerchantColumns =
     "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, "
-    "payout_manual_approval, created_at_ms, updated_at_ms";
+    "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms";
 
 constexpr const char* kOrderColumns =
     "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "
@@ -28,6 +28,11 @@ constexpr const char* kPayoutColumns =
     "merchant_id, payout_id, mrn, amount_fen, amount_text, fee_fen, bank_name, account_name, account_number_sealed, "
     "callback_url, request_fingerprint, state, message, process_after_ms, finished_at_ms, created_at_ms, "
     "updated_at_ms";
+
+constexpr const char* kCashierColumns =
+    "merchant_id, cashier_id, orderid, action, method, amount_fen, backurl, fronturl, accname_sealed, accno_sealed, "
+    "request_fingerprint, state, held_from, fee_fen, fee_rate_permille, message, paid_at_ms, settle_after_ms, "
+    "expires_at_ms, created_at_ms, updated_at_ms";
 
 constexpr const char* kNotificationColumns =
     "notification_id, merchant_id, protocol, order_ref, url, content_type, body, schedule, attempts_made, "
@@ -56,8 +61,10 @@ Merchant SqliteTx::read_merchant(Stmt& st) {
   m.keys_version = st.int64(6);
   m.payout_fee = Money::from_fen(st.int64(7));
   m.payout_manual_approval = st.int64(8) != 0;
-  m.created_at_ms = st.int64(9);
-  m.updated_at_ms = st.int64(10);
+  m.settlement_delay_days = static_cast<int>(st.int64(9));
+  m.bound_card_allowed = st.int64(10) != 0;
+  m.created_at_ms = st.int64(11);
+  m.updated_at_ms = st.int64(12);
   return m;
 }
 
@@ -69,7 +76,7 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
     id = MerchantId{st.int64(0)};
   }
   static const std::string sql = std::string("INSERT INTO merchants (") + kMerchantColumns +
-                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
   auto st = c_.prepare(sql.c_str());
   st.bind(1, id.value())
       .bind(2, merchant.name)
@@ -80,17 +87,24 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
       .bind(7, merchant.keys_version)
       .bind(8, merchant.payout_fee.fen())
       .bind(9, merchant.payout_manual_approval)
-      .bind(10, merchant.created_at_ms)
-      .bind(11, merchant.updated_at_ms);
+      .bind(10, merchant.settlement_delay_days)
+      .bind(11, merchant.bound_card_allowed)
+      .bind(12, merchant.created_at_ms)
+      .bind(13, merchant.updated_at_ms);
   st.exec();
-  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant id or appKey already exists");
+  if (st.last_error() == SQLITE_CONSTRAINT) {
+    std::string err = sqlite3_errmsg(c_.raw());
+    if (err.find("CHECK") != std::string::npos) throw StorageFailure("merchant insert violates a constraint: " + err);
+    throw StorageFailure("merchant id or appKey already exists");
+  }
   return id;
 }
 
 void SqliteTx::update_merchant(const Merchant& m) {
   auto st = c_.prepare(
       "UPDATE merchants SET name=?2, enabled=?3, app_key=?4, sign_key_sealed=?5, aes_key_sealed=?6, "
-      "keys_version=?7, payout_fee_fen=?8, payout_manual_approval=?9, updated_at_ms=?10 WHERE merchant_id=?1");
+      "keys_version=?7, payout_fee_fen=?8, payout_manual_approval=?9, settlement_delay_days=?10, "
+      "bound_card_allowed=?11, updated_at_ms=?12 WHERE merchant_id=?1");
   st.bind(1, m.id.value())
       .bind(2, m.name)
       .bind(3, m.enabled)
@@ -100,7 +114,9 @@ void SqliteTx::update_merchant(const Merchant& m) {
       .bind(7, m.keys_version)
       .bind(8, m.payout_fee.fen())
       .bind(9, m.payout_manual_approval)
-      .bind(10, m.updated_at_ms);
+      .bind(10, m.settlement_delay_days)
+      .bind(11, m.bound_card_allowed)
+      .bind(12, m.updated_at_ms);
   st.exec();
   if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant update violates a constraint");
 }
@@ -724,6 +740,184 @@ std::vector<orders::Payout> SqliteTx::payouts(const PayoutFilter& f) {
   return out;
 }
 
+// ---- cashier orders ----
+
+orders::CashierOrder SqliteTx::read_cashier_order(Stmt& st) {
+  orders::CashierOrder o;
+  o.merchant_id = MerchantId{st.int64(0)};
+  o.id = CashierId{st.text(1)};
+  o.orderid = st.text(2);
+  o.action = st.text(3);
+  o.method = st.text(4);
+  o.amount = Money::from_fen(st.int64(5));
+  o.backurl = st.text(6);
+  o.fronturl = st.text(7);
+  if (!st.is_null(8)) o.accname = open_sealed(st.blob(8), cashier_aad(o.id, "accname"));
+  if (!st.is_null(9)) o.accno = open_sealed(st.blob(9), cashier_aad(o.id, "accno"));
+  o.request_fingerprint = st.text(10);
+  auto state = orders::parse_cashier_state(st.text(11));
+  auto held_from = orders::parse_cashier_state(st.text(12));
+  if (!state || !held_from) throw StorageFailure("cashier order " + o.id.value() + " has an unknown state");
+  o.state = *state;
+  o.held_from = *held_from;
+  o.fee = Money::from_fen(st.int64(13));
+  o.fee_rate = RatePermille{static_cast<int32_t>(st.int64(14))};
+  o.message = st.text(15);
+  o.paid_at_ms = st.int64(16);
+  o.settle_after_ms = st.int64(17);
+  o.expires_at_ms = st.int64(18);
+  o.created_at_ms = st.int64(19);
+  o.updated_at_ms = st.int64(20);
+  return o;
+}
+
+std::vector<orders::CashierOrder> SqliteTx::read_cashier_orders(Stmt& st) {
+  std::vector<orders::CashierOrder> out;
+  while (st.step()) out.push_back(read_cashier_order(st));
+  return out;
+}
+
+Status SqliteTx::insert_cashier_order(const orders::CashierOrder& o) {
+  static const std::string sql = std::string("INSERT INTO cashier_orders (") + kCashierColumns +
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                 "?17, ?18, ?19, ?20, ?21)";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, o.merchant_id.value())
+      .bind(2, o.id.value())
+      .bind(3, o.orderid)
+      .bind(4, o.action)
+      .bind(5, o.method)
+      .bind(6, o.amount.fen())
+      .bind(7, o.backurl)
+      .bind(8, o.fronturl);
+  // Bound-card fields are sealed to this order's id; an order without them stores NULL, not a sealed empty string.
+  if (o.accname.empty()) {
+    st.bind_null(9);
+  } else {
+    st.bind_blob(9, box_.seal(o.accname, cashier_aad(o.id, "accname")));
+  }
+  if (o.accno.empty()) {
+    st.bind_null(10);
+  } else {
+    st.bind_blob(10, box_.seal(o.accno, cashier_aad(o.id, "accno")));
+  }
+  st.bind(11, o.request_fingerprint)
+      .bind(12, orders::cashier_state_name(o.state))
+      .bind(13, orders::cashier_state_name(o.held_from))
+      .bind(14, o.fee.fen())
+      .bind(15, o.fee_rate.value)
+      .bind(16, o.message)
+      .bind(17, o.paid_at_ms)
+      .bind(18, o.settle_after_ms)
+      .bind(19, o.expires_at_ms)
+      .bind(20, o.created_at_ms)
+      .bind(21, o.updated_at_ms);
+  st.exec();
+  if (st.last_error() != SQLITE_CONSTRAINT) return ok_status();
+  // SQLite names one violated rule; the merchant's order id is reported first whichever it named, as on PostgreSQL
+  // (the cashier service looks the first order up on "duplicate orderid").
+  std::string err = sqlite3_errmsg(c_.raw());
+  auto dup = c_.prepare("SELECT 1 FROM cashier_orders WHERE merchant_id=?1 AND orderid=?2");
+  dup.bind(1, o.merchant_id.value()).bind(2, o.orderid);
+  if (dup.step()) return make_error(ErrorCode::kAlreadyExists, "duplicate orderid");
+  if (err.find("cashier_id") != std::string::npos) return make_error(ErrorCode::kAlreadyExists, "cashier id collision");
+  throw StorageFailure("cashier order insert violates a constraint: " + err);
+}
+
+void SqliteTx::update_cashier_order(const orders::CashierOrder& o) {
+  auto st = c_.prepare(
+      "UPDATE cashier_orders SET method=?3, state=?4, held_from=?5, fee_fen=?6, fee_rate_permille=?7, message=?8, "
+      "paid_at_ms=?9, settle_after_ms=?10, expires_at_ms=?11, updated_at_ms=?12 "
+      "WHERE merchant_id=?1 AND cashier_id=?2");
+  st.bind(1, o.merchant_id.value())
+      .bind(2, o.id.value())
+      .bind(3, o.method)
+      .bind(4, orders::cashier_state_name(o.state))
+      .bind(5, orders::cashier_state_name(o.held_from))
+      .bind(6, o.fee.fen())
+      .bind(7, o.fee_rate.value)
+      .bind(8, o.message)
+      .bind(9, o.paid_at_ms)
+      .bind(10, o.settle_after_ms)
+      .bind(11, o.expires_at_ms)
+      .bind(12, o.updated_at_ms);
+  st.exec();
+  if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("cashier order update violates a constraint");
+  if (c_.changes() != 1) throw StorageFailure("cashier order " + o.id.value() + " not found for update");
+}
+
+std::optional<orders::CashierOrder> SqliteTx::cashier_order(MerchantId merchant, const std::string& orderid) {
+  static const std::string sql =
+      std::string("SELECT ") + kCashierColumns + " FROM cashier_orders WHERE merchant_id=?1 AND orderid=?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, merchant.value()).bind(2, orderid);
+  if (!st.step()) return std::nullopt;
+  return read_cashier_order(st);
+}
+
+std::optional<orders::CashierOrder> SqliteTx::cashier_order_by_id(const CashierId& id) {
+  static const std::string sql = std::string("SELECT ") + kCashierColumns + " FROM cashier_orders WHERE cashier_id=?1";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, id.value());
+  if (!st.step()) return std::nullopt;
+  return read_cashier_order(st);
+}
+
+std::vector<orders::CashierOrder> SqliteTx::cashier_orders_expired(int64_t now_ms, size_t limit) {
+  // One writer: nothing else can hold these rows, so no locking is needed.
+  static const std::string sql = std::string("SELECT ") + kCashierColumns +
+                                 " FROM cashier_orders WHERE state='unpaid' AND expires_at_ms <= ?1 "
+                                 "ORDER BY expires_at_ms, cashier_id LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  return read_cashier_orders(st);
+}
+
+std::optional<int64_t> SqliteTx::next_cashier_expiry_ms() {
+  auto st = c_.prepare("SELECT MIN(expires_at_ms) FROM cashier_orders WHERE state='unpaid'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
+std::vector<orders::CashierOrder> SqliteTx::cashier_orders_to_settle(int64_t now_ms, size_t limit) {
+  static const std::string sql = std::string("SELECT ") + kCashierColumns +
+                                 " FROM cashier_orders WHERE state='pending' AND settle_after_ms <= ?1 "
+                                 "ORDER BY settle_after_ms, cashier_id LIMIT ?2";
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  return read_cashier_orders(st);
+}
+
+std::optional<int64_t> SqliteTx::next_cashier_settlement_ms() {
+  auto st = c_.prepare("SELECT MIN(settle_after_ms) FROM cashier_orders WHERE state='pending'");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return st.int64(0);
+}
+
+std::vector<orders::CashierOrder> SqliteTx::cashier_orders(const CashierFilter& f) {
+  static const std::string sql =
+      std::string("SELECT ") + kCashierColumns +
+      " FROM cashier_orders WHERE (?1 IS NULL OR merchant_id=?1) AND (?2 IS NULL OR state=?2) "
+      "AND (?3 IS NULL OR created_at_ms < ?3 OR (created_at_ms = ?3 AND cashier_id < ?4)) "
+      "ORDER BY created_at_ms DESC, cashier_id DESC LIMIT ?5";
+  auto st = c_.prepare(sql.c_str());
+  if (f.merchant_id)
+    st.bind(1, f.merchant_id->value());
+  else
+    st.bind_null(1);
+  if (f.state)
+    st.bind(2, orders::cashier_state_name(*f.state));
+  else
+    st.bind_null(2);
+  if (f.before) {
+    st.bind(3, f.before->first).bind(4, f.before->second);
+  } else {
+    st.bind_null(3).bind_null(4);
+  }
+  st.bind(5, static_cast<int64_t>(std::min(f.limit, limits::kListPageSizeMax)));
+  return read_cashier_orders(st);
+}
+
 // ---- ledger ----
 
 Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
@@ -877,6 +1071,49 @@ LedgerCheck SqliteTx::check_ledger() {
     while (st.step()) {
       r.problems.push_back("merchant " + std::to_string(st.int64(0)) + " has " + std::to_string(st.int64(1)) +
                            " reserved for payouts, its open payouts need " + std::to_string(st.int64(2)));
+    }
+  }
+  {
+    // A cashier order is paid once when it was paid at all: paid, pending and held ones, and failed ones that were
+    // returned to the payer (held, then returned); never an unpaid one or one that failed unpaid.
+    auto st = c_.prepare(
+        "SELECT cashier_id, state, p, r FROM (SELECT o.cashier_id, o.state, "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.cashier_id AND e.kind = ?1) AS p, "
+        "(SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = o.cashier_id AND e.kind = ?2) AS r "
+        "FROM cashier_orders o) "
+        "WHERE p != CASE WHEN state = 'paid' OR state = 'pending' OR state = 'held' OR (state = 'failed' AND r > 0) "
+        "THEN 1 ELSE 0 END ORDER BY cashier_id LIMIT 20");
+    st.bind(1, ledger::kCashierPay).bind(2, ledger::kCashierReturn);
+    while (st.step()) {
+      r.problems.push_back(st.text(1) + " cashier order " + st.text(0) + " has " + std::to_string(st.int64(2)) + " " +
+                           std::string(ledger::kCashierPay) + " and " + std::to_string(st.int64(3)) + " " +
+                           std::string(ledger::kCashierReturn) + " entries");
+    }
+  }
+  {
+    // A pending order's money is still pending: it has not been settled.
+    auto st = c_.prepare(
+        "SELECT cashier_id, s FROM (SELECT o.cashier_id, (SELECT COUNT(*) FROM ledger_entries e "
+        "WHERE e.reference = o.cashier_id AND e.kind = ?1) AS s FROM cashier_orders o WHERE o.state = 'pending') "
+        "WHERE s > 0 ORDER BY cashier_id LIMIT 20");
+    st.bind(1, ledger::kCashierSettle);
+    while (st.step()) {
+      r.problems.push_back("pending cashier order " + st.text(0) + " has " + std::to_string(st.int64(1)) + " " +
+                           std::string(ledger::kCashierSettle) + " entries");
+    }
+  }
+  // What a merchant's pending (frozen) account holds is exactly the net (amount - fee) of its pending (held) orders.
+  for (const auto& [account, state] : {std::pair{"pending", "pending"}, std::pair{"frozen", "held"}}) {
+    auto st = c_.prepare(
+        "SELECT m.merchant_id, COALESCE(a.balance_fen, 0) AS held, COALESCE(o.total, 0) AS owed FROM merchants m "
+        "LEFT JOIN ledger_accounts a ON a.account = 'merchant:' || m.merchant_id || ':' || ?1 "
+        "LEFT JOIN (SELECT merchant_id, SUM(amount_fen - fee_fen) AS total FROM cashier_orders WHERE state = ?2 "
+        "GROUP BY merchant_id) o ON o.merchant_id = m.merchant_id "
+        "WHERE COALESCE(a.balance_fen, 0) != COALESCE(o.total, 0) ORDER BY m.merchant_id LIMIT 20");
+    st.bind(1, account).bind(2, state);
+    while (st.step()) {
+      r.problems.push_back("merchant " + std::to_string(st.int64(0)) + " has " + std::to_string(st.int64(1)) + " " +
+                           account + ", its " + state + " cashier orders need " + std::to_string(st.int64(2)));
     }
   }
   r.ok = r.problems.empty();

@@ -57,6 +57,16 @@ class SqliteTx : public Tx {
   std::optional<int64_t> next_payout_due_ms() override;
   std::vector<orders::Payout> payouts(const PayoutFilter& filter) override;
 
+  Status insert_cashier_order(const orders::CashierOrder& order) override;
+  void update_cashier_order(const orders::CashierOrder& order) override;
+  std::optional<orders::CashierOrder> cashier_order(MerchantId merchant, const std::string& orderid) override;
+  std::optional<orders::CashierOrder> cashier_order_by_id(const CashierId& id) override;
+  std::vector<orders::CashierOrder> cashier_orders_expired(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_cashier_expiry_ms() override;
+  std::vector<orders::CashierOrder> cashier_orders_to_settle(int64_t now_ms, size_t limit) override;
+  std::optional<int64_t> next_cashier_settlement_ms() override;
+  std::vector<orders::CashierOrder> cashier_orders(const CashierFilter& filter) override;
+
   Status post(const ledger::Entry& entry, int64_t now_ms) override;
   Money balance(const std::string& account) override;
   std::vector<PostingRow> postings_for_reference(const std::string& reference) override;
@@ -78,6 +88,8 @@ class SqliteTx : public Tx {
   Merchant read_merchant(Stmt& st);
   orders::ConsignOrder read_order(Stmt& st);
   orders::Payout read_payout(Stmt& st);
+  orders::CashierOrder read_cashier_order(Stmt& st);
+  std::vector<orders::CashierOrder> read_cashier_orders(Stmt& st);
   Notification read_notification(Stmt& st);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
 
