@@ -132,7 +132,7 @@ int serve(const Config& config, const ServeOptions& options) {
                           }});
   tasks.push_back(DueTask{"cashier_settlement", [](storage::Tx& tx) { return tx.next_cashier_settlement_ms(); },
                           [cac](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
-                            return cashier::settle_due(tx, now_ms, limits::kProcessorBatchMax, cac);
+                            return cashier::settle_due(tx, now_ms, now_ms, limits::kProcessorBatchMax, cac);
                           }});
   DueWorker worker(io, *store, clock, std::move(tasks), config.notify.poll_interval_ms, [&] { dispatcher.wake(); });
 

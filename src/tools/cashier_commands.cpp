@@ -119,7 +119,7 @@ int settle(const app::Config& c, int64_t as_of_ms, Output out) {
   for (;;) {
     size_t n = 0;
     auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-      n = cashier::settle_due(tx, at_ms, limits::kProcessorBatchMax, cc);
+      n = cashier::settle_due(tx, at_ms, ctx->clock.now_unix_ms(), limits::kProcessorBatchMax, cc);
       return ok_status();
     });
     if (!st.ok()) return fail(st.error().message);

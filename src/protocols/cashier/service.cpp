@@ -1,5 +1,7 @@
 #include "protocols/cashier/service.h"
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 #include "http/client.h"
 #include "http/http.h"
@@ -361,8 +363,13 @@ size_t expire_orders(storage::Tx& tx, int64_t now_ms, size_t limit, const Config
   return due.size();
 }
 
-size_t settle_due(storage::Tx& tx, int64_t now_ms, size_t limit, const Config& config) {
-  auto due = tx.cashier_orders_to_settle(now_ms, limit);
+size_t settle_due(storage::Tx& tx, int64_t due_by_ms, int64_t now_ms, size_t limit, const Config& config) {
+  auto due = tx.cashier_orders_to_settle(due_by_ms, limit);
+  // Merchant by merchant, in id order: a settlement touches only its merchant's own accounts, so two nodes settling
+  // orders of the same merchants lock them in the same order instead of deadlocking.
+  std::sort(due.begin(), due.end(), [](const CashierOrder& a, const CashierOrder& b) {
+    return std::pair(a.merchant_id.value(), a.id.value()) < std::pair(b.merchant_id.value(), b.id.value());
+  });
   for (auto o : due) {
     auto st = move_net(tx, ledger::kCashierSettle, o, ledger::merchant_pending(o.merchant_id),
                        ledger::merchant_available(o.merchant_id), now_ms);

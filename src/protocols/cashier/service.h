@@ -93,8 +93,9 @@ Result<orders::CashierOrder> complete_order(storage::Tx& tx, const CashierId& id
                                             std::optional<Action> method, int64_t now_ms, const Config& config);
 // Fails up to `limit` unpaid orders past their expiry (1003, back notify). Returns how many.
 size_t expire_orders(storage::Tx& tx, int64_t now_ms, size_t limit, const Config& config);
-// Settles up to `limit` pending orders due by now_ms: pending -> available, 0000, back notify. Returns how many.
-size_t settle_due(storage::Tx& tx, int64_t now_ms, size_t limit, const Config& config);
+// Settles up to `limit` pending orders due by `due_by_ms` (now, or a later time for `paygate settle --as-of`):
+// pending -> available, 0000, back notify, all stamped `now_ms`. Returns how many.
+size_t settle_due(storage::Tx& tx, int64_t due_by_ms, int64_t now_ms, size_t limit, const Config& config);
 // Holds a paid or pending order: its funds move to frozen (1004, back notify). kFailedPrecondition when it is in
 // another state, or its funds have already left the available balance.
 Result<orders::CashierOrder> hold_order(storage::Tx& tx, const CashierId& id, const std::string& reason,
