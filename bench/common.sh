@@ -9,7 +9,10 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DURATION_S=${BENCH_DURATION_S:-10}
 WARMUP_S=${BENCH_WARMUP_S:-2}
 PERCOMMIT_DURATION_S=${BENCH_PERCOMMIT_DURATION_S:-5}
-TOTAL_MAX_S=${BENCH_TOTAL_MAX_S:-280}
+# The gateway steps (pay-in and payout) of run.sh: as long as consign's by default; shorter ones shorten the run.
+GW_DURATION_S=${BENCH_GATEWAY_DURATION_S:-$DURATION_S}
+GW_WARMUP_S=${BENCH_GATEWAY_WARMUP_S:-$WARMUP_S}
+TOTAL_MAX_S=${BENCH_TOTAL_MAX_S:-360}
 PREBUILT_MAX=2000000  # paygate_loadgen's own limit
 
 PAYGATE=$BUILD_DIR/paygate
@@ -76,8 +79,13 @@ stop_pid() {  # $1 pid
 # paygate: fresh data dir, a merchant and a product created with the CLI, then `serve` on a free port.
 export PAYGATE_MASTER_KEY
 PAYGATE_MASTER_KEY=$(openssl rand -hex 32)
-# The sandbox processor would otherwise start working on the submitted cards during the measurement.
+# The sandbox processor would otherwise start working on the submitted cards during the measurement, and the
+# sandbox bank on the submitted payouts.
 export PAYGATE_SANDBOX_PROCESSING_DELAY_MS=3600000
+export PAYGATE_SANDBOX_PAYOUT_DELAY_MS=3600000
+# Gateway callbacks go to a refused port on loopback (no DNS, no listener), which the SSRF rule refuses by default.
+export PAYGATE_NOTIFY_ALLOW_PRIVATE_TARGETS=true
+GW_CALLBACK_URL=http://127.0.0.1:9/cb
 
 setup_paygate_data() {  # $1 data dir; sets MERCHANT_ID, MERCHANT_KEY, MERCHANT_AES_KEY
   local data=$1 merchant
@@ -91,6 +99,48 @@ setup_paygate_data() {  # $1 data dir; sets MERCHANT_ID, MERCHANT_KEY, MERCHANT_
     >/dev/null || die "paygate product add failed"
   timeout 60 "$PAYGATE" product enable --merchant "$MERCHANT_ID" --code BENCH100 --data "$data" >/dev/null ||
     die "paygate product enable failed"
+}
+
+# The gateway: fresh data dir, a merchant with channel 1 at 0 % and no payout fee, created with the CLI.
+setup_gateway_data() {  # $1 data dir; sets GW_MERCHANT_ID, GW_APP_KEY, GW_KEY
+  local data=$1 merchant
+  mkdir -p "$data"
+  merchant=$(timeout 60 "$PAYGATE" merchant create --name bench-gateway --json --data "$data") ||
+    die "paygate merchant create failed"
+  GW_MERCHANT_ID=$("$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$merchant")
+  GW_APP_KEY=$("$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])["appKey"])' "$merchant")
+  GW_KEY=$("$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])["key"])' "$merchant")
+  timeout 60 "$PAYGATE" channel enable --merchant "$GW_MERCHANT_ID" --channel 1 --fee-rate 0 --data "$data" \
+    >/dev/null || die "paygate channel enable failed"
+  timeout 60 "$PAYGATE" merchant set-payout "$GW_MERCHANT_ID" --fee 0 --data "$data" >/dev/null ||
+    die "paygate merchant set-payout failed"
+}
+
+# Credits the running gateway merchant's available balance: one pay-in on the 0 % channel, paid through the
+# sandbox endpoint. Payouts take their amount from that balance at acceptance.
+fund_gateway_merchant() {  # $1 yuan, two decimals
+  timeout 60 "$PYTHON" - "$PAYGATE_PORT" "$GW_APP_KEY" "$GW_KEY" "$1" "$GW_CALLBACK_URL" <<'EOF' ||
+import hashlib, json, sys, urllib.parse, urllib.request
+port, app_key, key, amount, callback_url = sys.argv[1:6]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+base = "http://127.0.0.1:%s" % port
+f = {"amount": amount, "appKey": app_key, "callbackUrl": callback_url, "channelId": "1", "mrn": "bench-funding",
+     "returnUrl": "https://merchant.example.com/return"}
+signing = "&".join("%s=%s" % (k, f[k]) for k in ("amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl"))
+f["sign"] = hashlib.md5((signing + "&key=" + key).encode()).hexdigest()
+req = urllib.request.Request(base + "/api/Pay/Create", data=json.dumps(f).encode(),
+                             headers={"Content-Type": "application/json"})
+answer = json.load(opener.open(req, timeout=30))
+if not answer.get("success"):
+    sys.exit("funding pay-in refused: %s" % json.dumps(answer))
+payment_id = urllib.parse.parse_qs(urllib.parse.urlsplit(answer["payUrl"]).query)["id"][0]
+req = urllib.request.Request(base + "/sandbox/payments/%s/complete" % urllib.parse.quote(payment_id, safe=""),
+                             data=b"result=success", headers={"Content-Type": "application/x-www-form-urlencoded"})
+answer = json.load(opener.open(req, timeout=30))
+if not answer.get("ok") or answer.get("status") != 1:
+    sys.exit("funding pay-in not paid: %s" % json.dumps(answer))
+EOF
+    die "funding the gateway merchant failed"
 }
 
 start_paygate() {  # $1 data dir, $2 log file, then extra VAR=value environment; sets PAYGATE_PID, PAYGATE_PORT
@@ -128,6 +178,10 @@ server_alive() {  # $1 pid, $2 name
 consign_args() {
   echo --mode consign --port "$PAYGATE_PORT" --merchant-id "$MERCHANT_ID" --key "$MERCHANT_KEY" \
     --aes-key "$MERCHANT_AES_KEY" --product BENCH100 --face-money 100
+}
+
+gateway_args() {  # $1 payin | payout
+  echo --mode "$1" --port "$PAYGATE_PORT" --app-key "$GW_APP_KEY" --key "$GW_KEY" --callback-url "$GW_CALLBACK_URL"
 }
 
 prebuild_for() {  # $1 rate bound (rps), $2 seconds, $3 factor: requests to pre-build for a closed-loop run

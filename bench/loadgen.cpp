@@ -1,8 +1,9 @@
-// paygate_loadgen: an HTTP/1.1 keep-alive load generator for paygate's consign submit and, with the same code
-// path, for any server that answers `GET /` (nginx in bench/run.sh).
+// paygate_loadgen: an HTTP/1.1 keep-alive load generator for paygate's consign submit and gateway pay-in and
+// payout creation and, with the same code path, for any server that answers `GET /` (nginx in bench/run.sh).
 //
 // - consign mode pre-builds every request before the clock starts: unique orderId, card number and password,
 //   the encrypted cardPassword and the MD5 signature, so the timed loop only writes bytes and parses answers.
+// - payin and payout modes (gateway, JSON bodies) pre-build the same way: unique mrn, signed with the merchant's key.
 // - Each connection has one request in flight at a time (no pipelining).
 // - Closed loop (--rate 0): every connection sends its next request as soon as the previous answer arrives.
 //   Open loop (--rate R): request i is due at t0 + i/R whatever happened before; its latency is measured from that
@@ -66,6 +67,7 @@ inline constexpr size_t kReadChunkBytes = 16 * 1024;
 inline constexpr size_t kErrorSamplesMax = 8;
 inline constexpr size_t kErrorSampleBytesMax = 400;
 inline constexpr uint64_t kCardsPerBatch = 1'000;  // a consign batch holds at most 2000 cards
+inline constexpr size_t kRunIdMax = 24;            // consign orderId <= 50, gateway mrn <= 64 characters
 inline constexpr int64_t kReconnectDelay_ms = 100;
 inline constexpr double kStallMax_s = 600;
 inline constexpr int64_t kConnectPhaseMax_ms = 5'000;
@@ -149,7 +151,10 @@ class LatencyHistogram {
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
 
-enum class Mode { kGet, kConsign };
+enum class Mode { kGet, kConsign, kPayIn, kPayout };
+
+// The modes that send pre-built, unique, signed requests (everything but get).
+inline bool prebuilt_mode(Mode m) { return m != Mode::kGet; }
 
 struct Config {
   std::string host = "127.0.0.1";
@@ -171,8 +176,12 @@ struct Config {
   std::string aes_key;
   std::string product = "BENCH100";
   std::string face_money = "100";
-  std::string run_id;  // prefix of orderId / batchno / card numbers; random by default
-  uint64_t prebuild = 0;  // consign, closed loop with a duration: how many requests to pre-build
+  std::string app_key;        // gateway appKey
+  std::string amount;         // gateway amount; default by mode: pay-in 10.00 (yuan), payout 1 (whole yuan)
+  std::string channel = "1";  // gateway pay-in channelId
+  std::string callback_url = "http://127.0.0.1:9/cb";  // gateway: a refused loopback port, no DNS
+  std::string run_id;     // prefix of orderId / batchno / card numbers / mrn; random by default
+  uint64_t prebuild = 0;  // pre-built modes, closed loop with a duration: how many requests to pre-build
   std::string label;
   std::string json_out;
 };
@@ -306,7 +315,108 @@ void append_consign_request(const Config& cfg, const std::string& host_header, c
   out.append(body);
 }
 
-RequestSet build_consign_requests(const Config& cfg, uint64_t count) {
+// A JSON string literal, quotes included. The generator's values are ASCII or UTF-8 without control characters;
+// `"` and `\` are escaped all the same.
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void append_json_request(const Config& cfg, const std::string& host_header, std::string_view body, std::string& out) {
+  out.append("POST ").append(cfg.path).append(" HTTP/1.1\r\n");
+  out.append("Host: ").append(host_header).append("\r\n");
+  out.append("Content-Type: application/json\r\n");
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append("Connection: keep-alive\r\n\r\n");
+  out.append(body);
+}
+
+// One gateway WebAPI pay-in (POST /api/Pay/Create), signed as docs/protocols/gateway.md says: MD5 lower hex of
+// amount, appKey, callbackUrl, channelId, mrn, returnUrl, then &key=.
+void append_pay_in_request(const Config& cfg, const std::string& host_header, uint64_t index, std::string& out) {
+  static constexpr std::string_view kReturnUrl = "https://merchant.example.com/return";  // never fetched
+  const std::string mrn = cfg.run_id + "-" + std::to_string(index);
+  std::string to_sign;
+  to_sign.reserve(192);
+  to_sign.append("amount=").append(cfg.amount);
+  to_sign.append("&appKey=").append(cfg.app_key);
+  to_sign.append("&callbackUrl=").append(cfg.callback_url);
+  to_sign.append("&channelId=").append(cfg.channel);
+  to_sign.append("&mrn=").append(mrn);
+  to_sign.append("&returnUrl=").append(kReturnUrl);
+  to_sign.append("&key=").append(cfg.key);
+  const std::string sign = paygate::crypto::md5_hex_lower(to_sign);
+
+  std::string body;
+  body.reserve(256);
+  body.append("{\"amount\":");
+  append_json_string(body, cfg.amount);
+  body.append(",\"appKey\":");
+  append_json_string(body, cfg.app_key);
+  body.append(",\"callbackUrl\":");
+  append_json_string(body, cfg.callback_url);
+  body.append(",\"channelId\":");
+  append_json_string(body, cfg.channel);
+  body.append(",\"mrn\":");
+  append_json_string(body, mrn);
+  body.append(",\"returnUrl\":");
+  append_json_string(body, kReturnUrl);
+  body.append(",\"sign\":");
+  append_json_string(body, sign);
+  body.append("}");
+  append_json_request(cfg, host_header, body, out);
+}
+
+// One gateway payout (POST /api/Payouts/Create): MD5 lower hex of accountName, accountNumber, amount, appKey,
+// bankName, callbackUrl, mrn, then &key=. A unique 16-digit account number per request, never ending in 0000
+// (the sandbox bank fails those; it does not answer during a run anyway).
+void append_payout_request(const Config& cfg, const std::string& host_header, uint64_t index, std::string& out) {
+  static constexpr std::string_view kBankName = "中国工商银行";
+  static constexpr std::string_view kAccountName = "张三";
+  const std::string mrn = cfg.run_id + "-" + std::to_string(index);
+  char account_number[24];
+  std::snprintf(account_number, sizeof account_number, "6222%08llu1234",
+                static_cast<unsigned long long>(index % 100'000'000));
+  std::string to_sign;
+  to_sign.reserve(192);
+  to_sign.append("accountName=").append(kAccountName);
+  to_sign.append("&accountNumber=").append(account_number);
+  to_sign.append("&amount=").append(cfg.amount);
+  to_sign.append("&appKey=").append(cfg.app_key);
+  to_sign.append("&bankName=").append(kBankName);
+  to_sign.append("&callbackUrl=").append(cfg.callback_url);
+  to_sign.append("&mrn=").append(mrn);
+  to_sign.append("&key=").append(cfg.key);
+  const std::string sign = paygate::crypto::md5_hex_lower(to_sign);
+
+  std::string body;
+  body.reserve(256);
+  body.append("{\"amount\":");
+  append_json_string(body, cfg.amount);
+  body.append(",\"appKey\":");
+  append_json_string(body, cfg.app_key);
+  body.append(",\"bankName\":");
+  append_json_string(body, kBankName);
+  body.append(",\"accountName\":");
+  append_json_string(body, kAccountName);
+  body.append(",\"accountNumber\":");
+  append_json_string(body, account_number);
+  body.append(",\"mrn\":");
+  append_json_string(body, mrn);
+  body.append(",\"callbackUrl\":");
+  append_json_string(body, cfg.callback_url);
+  body.append(",\"sign\":");
+  append_json_string(body, sign);
+  body.append("}");
+  append_json_request(cfg, host_header, body, out);
+}
+
+// Every request of a pre-built mode, built on every core before the clock starts.
+RequestSet build_requests(const Config& cfg, uint64_t count) {
   const std::string host_header = cfg.host + ":" + std::to_string(cfg.port);
   const std::string timestamp =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
@@ -322,11 +432,16 @@ RequestSet build_consign_requests(const Config& cfg, uint64_t count) {
       const uint64_t begin = c * chunk_size;
       const uint64_t end = std::min(count, begin + chunk_size);
       RequestSet::Chunk& chunk = chunks[c];
-      chunk.arena.reserve((end - begin) * 640);
+      chunk.arena.reserve((end - begin) * (cfg.mode == Mode::kConsign ? 640 : 520));
       chunk.offsets.reserve(end - begin + 1);
       for (uint64_t i = begin; i < end; ++i) {
         chunk.offsets.push_back(chunk.arena.size());
-        append_consign_request(cfg, host_header, timestamp, i, chunk.arena);
+        switch (cfg.mode) {
+          case Mode::kConsign: append_consign_request(cfg, host_header, timestamp, i, chunk.arena); break;
+          case Mode::kPayIn: append_pay_in_request(cfg, host_header, i, chunk.arena); break;
+          case Mode::kPayout: append_payout_request(cfg, host_header, i, chunk.arena); break;
+          case Mode::kGet: PG_ASSERT(false, "get mode pre-builds nothing"); break;
+        }
       }
       chunk.offsets.push_back(chunk.arena.size());
     });
@@ -579,6 +694,22 @@ bool consign_body_ok(std::string_view body) {
   return false;
 }
 
+// Gateway success answers (docs/protocols/gateway.md): a pay-in's JSON starts with {"success":true, a payout's is
+// exactly the document's success object.
+bool pay_in_body_ok(std::string_view body) { return body.starts_with(R"({"success":true)"); }
+bool payout_body_ok(std::string_view body) { return body == R"({"error":"success","errorMessage":""})"; }
+
+// Whether a 2xx answer's body is a success for the mode.
+bool body_ok(Mode mode, std::string_view body) {
+  switch (mode) {
+    case Mode::kConsign: return consign_body_ok(body);
+    case Mode::kPayIn: return pay_in_body_ok(body);
+    case Mode::kPayout: return payout_body_ok(body);
+    case Mode::kGet: return true;
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics of one worker (merged at the end).
 
@@ -591,7 +722,7 @@ struct Stats {
   uint64_t warmup_requests = 0;
   uint64_t errors_transport = 0;
   uint64_t errors_status = 0;
-  uint64_t errors_body = 0;
+  uint64_t errors_body = 0;         // 2xx, but the body is not the mode's success answer
   uint64_t errors_parse = 0;
   uint64_t errors_unfinished = 0;  // still in flight or not yet sent when the drain time ran out
   uint64_t connect_failures = 0;
@@ -878,8 +1009,8 @@ class Worker {
       if (!ok) {
         stats_.errors_status += 1;
         stats_.sample_error("HTTP " + std::to_string(status) + ": " + c.parser.body());
-      } else if (cfg_.mode == Mode::kConsign) {
-        ok = status == 200 && consign_body_ok(c.parser.body());
+      } else if (prebuilt_mode(cfg_.mode)) {
+        ok = status == 200 && body_ok(cfg_.mode, c.parser.body());
         if (!ok) {
           stats_.errors_body += 1;
           stats_.sample_error("HTTP " + std::to_string(status) + ": " + c.parser.body());
@@ -1078,7 +1209,7 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 int run_main(int argc, char** argv) {
   Config cfg;
-  CLI::App app{"paygate_loadgen: keep-alive HTTP load generator (consign submit or GET /)"};
+  CLI::App app{"paygate_loadgen: keep-alive HTTP load generator (consign submit, gateway pay-in or payout, GET /)"};
   app.add_option("--host", cfg.host, "server address (IPv4 or IPv6 literal)");
   app.add_option("--port", cfg.port, "server port")->required();
   app.add_option("--connections", cfg.connections, "keep-alive connections")
@@ -1097,23 +1228,39 @@ int run_main(int argc, char** argv) {
   app.add_option("--stall-s", cfg.stall_s, "give up when nothing is answered for this long (exit status 3)")
       ->check(CLI::Range(0.1, limits::kStallMax_s));
   app.add_flag("--print-request", cfg.print_request, "print the first request to stderr (to debug a server)");
-  app.add_option("--mode", cfg.mode_name, "consign | get")->check(CLI::IsMember({"consign", "get"}));
-  app.add_option("--path", cfg.path, "request target (default /api/consignmentOrders or /)");
+  app.add_option("--mode", cfg.mode_name, "consign | payin | payout | get")
+      ->check(CLI::IsMember({"consign", "payin", "payout", "get"}));
+  app.add_option("--path", cfg.path,
+                 "request target (default /api/consignmentOrders, /api/Pay/Create, /api/Payouts/Create or /)");
   app.add_option("--merchant-id", cfg.merchant_id, "consign customerId");
-  app.add_option("--key", cfg.key, "consign signing secret");
+  app.add_option("--key", cfg.key, "the merchant's signing secret (consign, payin, payout)");
   app.add_option("--aes-key", cfg.aes_key, "consign 16-character AES key");
   app.add_option("--product", cfg.product, "consign productCode");
   app.add_option("--face-money", cfg.face_money, "consign faceMoney");
-  app.add_option("--run-id", cfg.run_id, "prefix of orderId, batchno and card numbers (default: random)");
+  app.add_option("--app-key", cfg.app_key, "gateway appKey (payin, payout)");
+  app.add_option("--amount", cfg.amount, "gateway amount: payin yuan (default 10.00), payout whole yuan (default 1)");
+  app.add_option("--channel", cfg.channel, "payin channelId (default 1)");
+  app.add_option("--callback-url", cfg.callback_url, "gateway callbackUrl (default http://127.0.0.1:9/cb)");
+  app.add_option("--run-id", cfg.run_id, "prefix of orderId, batchno, card numbers and mrn (default: random)");
   app.add_option("--prebuild", cfg.prebuild,
-                 "consign, closed loop with --duration-s: requests to pre-build (default 400000; the run stops early "
-                 "if they run out)");
+                 "consign, payin, payout, closed loop with --duration-s: requests to pre-build (default 400000; the "
+                 "run stops early if they run out)");
   app.add_option("--label", cfg.label, "free text copied into the JSON result");
   app.add_option("--json-out", cfg.json_out, "write the result as a JSON object to this file");
   CLI11_PARSE(app, argc, argv);
 
-  cfg.mode = cfg.mode_name == "consign" ? Mode::kConsign : Mode::kGet;
-  if (cfg.path.empty()) cfg.path = cfg.mode == Mode::kConsign ? "/api/consignmentOrders" : "/";
+  const std::map<std::string, Mode> modes{
+      {"consign", Mode::kConsign}, {"payin", Mode::kPayIn}, {"payout", Mode::kPayout}, {"get", Mode::kGet}};
+  cfg.mode = modes.at(cfg.mode_name);
+  if (cfg.path.empty()) {
+    switch (cfg.mode) {
+      case Mode::kConsign: cfg.path = "/api/consignmentOrders"; break;
+      case Mode::kPayIn: cfg.path = "/api/Pay/Create"; break;
+      case Mode::kPayout: cfg.path = "/api/Payouts/Create"; break;
+      case Mode::kGet: cfg.path = "/"; break;
+    }
+  }
+  if (cfg.amount.empty()) cfg.amount = cfg.mode == Mode::kPayout ? "1" : "10.00";
   if (cfg.duration_s <= 0 && cfg.requests == 0) cfg.duration_s = 10;
   if (cfg.threads > cfg.connections) cfg.threads = cfg.connections;
   if (cfg.run_id.empty()) cfg.run_id = default_run_id();
@@ -1122,10 +1269,17 @@ int run_main(int argc, char** argv) {
       std::fprintf(stderr, "loadgen: consign mode needs --merchant-id, --key and a 16-character --aes-key\n");
       return 2;
     }
-    if (cfg.run_id.size() > 24) {
-      std::fprintf(stderr, "loadgen: --run-id is at most 24 characters (orderId is at most 50)\n");
+  }
+  if (cfg.mode == Mode::kPayIn || cfg.mode == Mode::kPayout) {
+    if (cfg.app_key.empty() || cfg.key.empty()) {
+      std::fprintf(stderr, "loadgen: %s mode needs --app-key and --key\n", cfg.mode_name.c_str());
       return 2;
     }
+  }
+  if (prebuilt_mode(cfg.mode) && cfg.run_id.size() > limits::kRunIdMax) {
+    std::fprintf(stderr, "loadgen: --run-id is at most %zu characters (orderId is at most 50, mrn 64)\n",
+                 limits::kRunIdMax);
+    return 2;
   }
 
   boost::system::error_code ec;
@@ -1146,10 +1300,10 @@ int run_main(int argc, char** argv) {
     total_requests =
         static_cast<uint64_t>(std::ceil(cfg.rate_rps * (cfg.warmup_s + cfg.duration_s))) + cfg.threads;
   } else {
-    total_requests = cfg.mode == Mode::kConsign ? (cfg.prebuild > 0 ? cfg.prebuild : 400'000)
-                                                : std::numeric_limits<uint64_t>::max();
+    total_requests = prebuilt_mode(cfg.mode) ? (cfg.prebuild > 0 ? cfg.prebuild : 400'000)
+                                             : std::numeric_limits<uint64_t>::max();
   }
-  if (cfg.mode == Mode::kConsign && total_requests > limits::kPrebuiltRequestsMax) {
+  if (prebuilt_mode(cfg.mode) && total_requests > limits::kPrebuiltRequestsMax) {
     std::fprintf(stderr, "loadgen: %llu requests to pre-build is over the limit of %llu; lower --rate, "
                  "--duration-s or --requests\n",
                  static_cast<unsigned long long>(total_requests),
@@ -1164,8 +1318,8 @@ int run_main(int argc, char** argv) {
 
   const int64_t build_start_ns = now_ns();
   RequestSet requests;
-  if (cfg.mode == Mode::kConsign) {
-    requests = build_consign_requests(cfg, total_requests);
+  if (prebuilt_mode(cfg.mode)) {
+    requests = build_requests(cfg, total_requests);
   } else {
     std::string get = "GET " + cfg.path + " HTTP/1.1\r\nHost: " + cfg.host + ":" + std::to_string(cfg.port) +
                       "\r\nConnection: keep-alive\r\n\r\n";
@@ -1240,12 +1394,12 @@ int run_main(int argc, char** argv) {
   out["threads"] = cfg.threads;
   out["warmup_s"] = cfg.warmup_s;
   out["duration_s"] = round3(window_s);
-  out["prebuilt_requests"] = cfg.mode == Mode::kConsign ? total_requests : 1;
+  out["prebuilt_requests"] = prebuilt_mode(cfg.mode) ? total_requests : 1;
   out["prebuilt_bytes"] = requests.bytes();
   out["prebuild_s"] = round3(prebuild_s);
   out["exhausted"] = total.exhausted;
   out["stalled"] = total.stalled;
-  out["run_id"] = cfg.mode == Mode::kConsign ? cfg.run_id : "";
+  out["run_id"] = prebuilt_mode(cfg.mode) ? cfg.run_id : "";
   out["requests"] = total.measured;
   out["successes"] = total.successes;
   out["errors"] = total.errors;
@@ -1264,7 +1418,7 @@ int run_main(int argc, char** argv) {
   nlohmann::json errors;
   errors["transport"] = total.errors_transport;
   errors["http_status"] = total.errors_status;
-  errors["body_not_code_1"] = total.errors_body;
+  errors["body_not_success"] = total.errors_body;  // consign: not "code":1; payin/payout: not the success JSON
   errors["parse"] = total.errors_parse;
   errors["unfinished"] = total.errors_unfinished;
   out["error_kinds"] = errors;

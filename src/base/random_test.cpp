@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+
+#include "base/clock.h"
+
+namespace paygate {
+namespace {
+
+// Counts the 64-bit draws.
+class CountingRandom final : public Random {
+ public:
+  uint64_t next_u64() override {
+    ++draws;
+    return inner.next_u64();
+  }
+  SeededRandom inner{7};
+  int draws = 0;
+};
+
+TEST(Random, AlnumIsLettersAndDigitsUniformlyFromFewDraws) {
+  CountingRandom r;
+  std::array<int, 256> counts{};
+  constexpr int kIds = 10'000;
+  for (int i = 0; i < kIds; ++i) {
+    std::string id = r.alnum(12);
+    ASSERT_EQ(id.size(), 12u);
+    for (unsigned char c : id) {
+      ASSERT_TRUE(std::isalnum(c)) << int(c);
+      ++counts[c];
+    }
+  }
+  // 120 000 characters over 62: about 1935 each.
+  for (int c = 0; c < 256; ++c) {
+    if (!std::isalnum(c)) continue;
+    EXPECT_GT(counts[c], 1700) << char(c);
+    EXPECT_LT(counts[c], 2200) << char(c);
+  }
+  // Ten 6-bit chunks per draw, 62/64 of them kept: two draws per 12-character id (almost never three), not 12.
+  EXPECT_LE(r.draws, kIds * 2 + 10);
+  EXPECT_EQ(r.alnum(0), "");
+}
+
+}  // namespace
+}  // namespace paygate
