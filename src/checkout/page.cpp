@@ -45,6 +45,7 @@ struct Texts {
   std::array<std::string_view, 3> steps;
   std::string_view sandbox_title;
   std::string_view sandbox_help;
+  std::string_view sandbox_help_fixed;  // when the panel has no amount box
   std::string_view sandbox_amount;
   std::string_view request_failed;
 };
@@ -81,6 +82,7 @@ constexpr Texts kZh{
               "支付完成后，本页将自动跳转回商户"},
     .sandbox_title = "沙箱模拟",
     .sandbox_help = "模拟顾客的支付结果。修改金额可模拟实付金额与订单金额不一致。",
+    .sandbox_help_fixed = "模拟顾客的支付结果，或直接给出结果码。",
     .sandbox_amount = "实付金额（元）",
     .request_failed = "请求失败",
 };
@@ -117,6 +119,7 @@ constexpr Texts kEn{
               "Once you have paid, this page takes you back to the merchant"},
     .sandbox_title = "Sandbox simulator",
     .sandbox_help = "Simulate the customer's payment. Change the amount to pay a different amount than ordered.",
+    .sandbox_help_fixed = "Simulate the customer's payment, or give a result code directly.",
     .sandbox_amount = "Amount paid (yuan)",
     .request_failed = "Request failed",
 };
@@ -663,7 +666,7 @@ std::string render_checkout_page(const CheckoutView& v) {
     out += "<section id=\"sandbox-panel\" class=\"card sandbox\" aria-label=\"Sandbox\">\n<h2>";
     out += t.sandbox_title;
     out += "<span class=\"tag\">SANDBOX</span></h2>\n<p>";
-    out += t.sandbox_help;
+    out += v.sandbox_amount_input ? t.sandbox_help : t.sandbox_help_fixed;
     out += "</p>\n";
     if (v.sandbox_amount_input) {
       out += "<label for=\"sandbox-amount\">";
