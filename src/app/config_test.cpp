@@ -136,6 +136,20 @@ TEST_F(ConfigTest, GatewayKeys) {
   EXPECT_NE(load_error("[gateway]\npayment_expiry_ms = 10\n").find("gateway.payment_expiry_ms"), std::string::npos);
 }
 
+TEST_F(ConfigTest, CashierKeys) {
+  Config defaults = load_config("");
+  EXPECT_EQ(defaults.cashier.order_expiry_ms, 900'000);
+  EXPECT_EQ(defaults.cashier.utc_offset_minutes, 480);
+  EXPECT_EQ(defaults.notify.cashier_retry_unit_ms, 10'000);
+  Config c = load_config(write("[cashier]\norder_expiry_ms = 60000\nutc_offset_minutes = -300\n"
+                               "[notify]\ncashier_retry_unit_ms = 100\n"));
+  EXPECT_EQ(c.cashier.order_expiry_ms, 60'000);
+  EXPECT_EQ(c.cashier.utc_offset_minutes, -300);
+  EXPECT_EQ(c.notify.cashier_retry_unit_ms, 100);
+  EXPECT_NE(load_error("[cashier]\nutc_offset_minutes = 900\n").find("cashier.utc_offset_minutes"), std::string::npos);
+  EXPECT_NE(load_error("[cashier]\norder_expiry = 5\n").find("unknown key cashier.order_expiry"), std::string::npos);
+}
+
 TEST_F(ConfigTest, MissingFileIsAnError) {
   EXPECT_THROW(load_config((dir_.path() / "nope.toml").string()), std::runtime_error);
 }

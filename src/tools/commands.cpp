@@ -486,7 +486,17 @@ int demo(const app::Config& c) {
             << "curl -s http://" << host << ":" << port << "/api/Pay/Create -H 'Content-Type: application/json' "
                "-d \"{\\\"amount\\\":\\\"10.00\\\",\\\"appKey\\\":\\\"$AK\\\",\\\"callbackUrl\\\":\\\"https://example.com/cb\\\","
                "\\\"channelId\\\":\\\"1\\\",\\\"mrn\\\":\\\"$MRN\\\",\\\"returnUrl\\\":\\\"https://example.com/\\\",\\\"sign\\\":\\\"$GSIGN\\\"}\"; echo\n"
-            << "# then open http://" << host << ":" << port << "<payUrl> in a browser\n\n";
+            << "# then open http://" << host << ":" << port << "<payUrl> in a browser\n\n"
+            << "=== cashier ===\n"
+            << "merid " << demo_merchant.id.value() << "; methods WeiXin, AliPay, Bank (Arbi: the customer picks)\n\n"
+            << "MERID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " OID=demo$(date +%s)\n"
+            << "REQ=$(printf '%s' \"{\\\"action\\\":\\\"Arbi\\\",\\\"txnamt\\\":1000,\\\"merid\\\":\\\"$MERID\\\","
+               "\\\"orderid\\\":\\\"$OID\\\",\\\"backurl\\\":\\\"https://example.com/back\\\","
+               "\\\"fronturl\\\":\\\"https://example.com/front\\\"}\" | base64 -w0)\n"
+            << "CSIGN=$(printf '%s' \"$REQ$KEY\" | md5sum | cut -d' ' -f1)\n"
+            << "curl -si http://" << host << ":" << port
+            << "/api/icashier --data-urlencode req=$REQ --data-urlencode sign=$CSIGN | grep -i '^location'\n"
+            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n";
   return 0;
 }
 
