@@ -42,26 +42,6 @@ json order_json(const orders::CashierOrder& o, int utc_offset_minutes) {
           {"createdAtMs", o.created_at_ms}};
 }
 
-void add_history(storage::Tx& tx, const std::string& ref, json& j) {
-  json notes = json::array();
-  for (const auto& n : tx.notifications_for_order(ref)) {
-    json attempts = json::array();
-    for (const auto& a : tx.attempts(n.id)) {
-      attempts.push_back({{"attemptNo", a.attempt_no}, {"startedAtMs", a.started_at_ms}, {"httpStatus", a.http_status},
-                          {"error", a.error}, {"bodyExcerpt", a.body_excerpt}, {"delivered", a.delivered}});
-    }
-    notes.push_back({{"id", n.id.value()}, {"url", n.url}, {"state", storage::notification_state_name(n.state)},
-                     {"attemptsMade", n.attempts_made}, {"attemptsMax", n.attempts_max}, {"body", n.body},
-                     {"attempts", attempts}});
-  }
-  j["notifications"] = notes;
-  json postings = json::array();
-  for (const auto& p : tx.postings_for_reference(ref)) {
-    postings.push_back({{"entryId", p.entry_id}, {"kind", p.kind}, {"account", p.account}, {"amountFen", p.amount.fen()}});
-  }
-  j["postings"] = postings;
-}
-
 int change(const app::Config& c, const std::string& what,
            const std::function<Result<orders::CashierOrder>(storage::Tx&, int64_t now_ms)>& fn, Output out) {
   auto ctx = open(c);

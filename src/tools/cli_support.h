@@ -26,4 +26,8 @@ int fail(const std::string& msg);
 // The JSON document with --json, the text otherwise.
 void print(const nlohmann::json& j, Output out, const std::string& text);
 
+// Adds an order's history to its JSON: "notifications" (each with every attempt) and "postings" (its ledger
+// entries), as `order show`, `payin show`, `payout show` and `cashier show` print them.
+void add_history(storage::Tx& tx, const std::string& order_ref, nlohmann::json& j);
+
 }  // namespace paygate::tools

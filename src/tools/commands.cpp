@@ -341,33 +341,7 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
   auto o = tx->consign_order_by_sys(SysOrderId{sys_order_id});
   if (!o) return fail("no order " + sys_order_id);
   json j = order_json(*o);
-  json notes = json::array();
-  for (const auto& n : tx->notifications_for_order(sys_order_id)) {
-    json attempts = json::array();
-    for (const auto& a : tx->attempts(n.id)) {
-      attempts.push_back({{"attemptNo", a.attempt_no},
-                          {"startedAtMs", a.started_at_ms},
-                          {"latencyMs", a.latency_ms},
-                          {"httpStatus", a.http_status},
-                          {"error", a.error},
-                          {"bodyExcerpt", a.body_excerpt},
-                          {"delivered", a.delivered}});
-    }
-    notes.push_back({{"id", n.id.value()},
-                     {"url", n.url},
-                     {"state", storage::notification_state_name(n.state)},
-                     {"attemptsMade", n.attempts_made},
-                     {"attemptsMax", n.attempts_max},
-                     {"nextAttemptAtMs", n.next_attempt_at_ms},
-                     {"attempts", attempts}});
-  }
-  j["notifications"] = notes;
-  json postings = json::array();
-  for (const auto& p : tx->postings_for_reference(sys_order_id)) {
-    postings.push_back({{"entryId", p.entry_id}, {"kind", p.kind}, {"account", p.account},
-                        {"amountFen", p.amount.fen()}, {"amount", format_yuan(p.amount)}});
-  }
-  j["postings"] = postings;
+  add_history(*tx, sys_order_id, j);
   print(j, out, j.dump(2) + "\n");
   return 0;
 }

@@ -78,40 +78,6 @@ json payout_json(const orders::Payout& p) {
           {"createdAtMs", p.created_at_ms}};
 }
 
-// Notifications and postings of one order, as order show prints them.
-void add_history(storage::Tx& tx, const std::string& ref, json& j) {
-  json notes = json::array();
-  for (const auto& n : tx.notifications_for_order(ref)) {
-    json attempts = json::array();
-    for (const auto& a : tx.attempts(n.id)) {
-      attempts.push_back({{"attemptNo", a.attempt_no},
-                          {"startedAtMs", a.started_at_ms},
-                          {"latencyMs", a.latency_ms},
-                          {"httpStatus", a.http_status},
-                          {"error", a.error},
-                          {"bodyExcerpt", a.body_excerpt},
-                          {"delivered", a.delivered}});
-    }
-    notes.push_back({{"id", n.id.value()},
-                     {"url", n.url},
-                     {"state", storage::notification_state_name(n.state)},
-                     {"attemptsMade", n.attempts_made},
-                     {"attemptsMax", n.attempts_max},
-                     {"nextAttemptAtMs", n.next_attempt_at_ms},
-                     {"attempts", attempts}});
-  }
-  j["notifications"] = notes;
-  json postings = json::array();
-  for (const auto& p : tx.postings_for_reference(ref)) {
-    postings.push_back({{"entryId", p.entry_id},
-                        {"kind", p.kind},
-                        {"account", p.account},
-                        {"amountFen", p.amount.fen()},
-                        {"amount", format_yuan(p.amount)}});
-  }
-  j["postings"] = postings;
-}
-
 Result<Money> parse_optional_yuan(const std::string& text, const char* flag) {
   if (text.empty()) return Money{};
   auto m = parse_yuan(text);

@@ -1191,6 +1191,44 @@ def back_notify_of(rec, secret):
     return cashier_open(rec["form"]["resp"], rec["form"]["sign"], secret)
 
 
+# ------------------------------------------------------------------------------------------------------ browser
+
+BROWSER_DIR = os.path.join(REPO, "tests", "browser")
+
+
+def browser_artifacts():
+    """Where the browser tests put their screenshots: build/artifacts/browser/<backend>/."""
+    return os.path.join(REPO, "build", "artifacts", "browser", backend())
+
+
+def require_browser():
+    """The browser tests need node, Debian's chromium and tests/browser/node_modules (`make test` installs them):
+    fails without them, or skips when PAYGATE_BROWSER_OPTIONAL=1 (a machine without a browser)."""
+    why = None
+    if shutil.which("node") is None:
+        why = "node is not installed (scripts/install-deps.sh installs it)"
+    elif not os.path.exists("/usr/bin/chromium"):
+        why = "/usr/bin/chromium is not installed (scripts/install-deps.sh installs it)"
+    elif not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        why = "tests/browser/node_modules is missing (npm ci --prefix tests/browser)"
+    if why and os.environ.get("PAYGATE_BROWSER_OPTIONAL") == "1":
+        raise unittest.SkipTest(why)
+    if why:
+        raise AssertionError("browser test cannot run: " + why)
+
+
+def run_checkout_page(tc, *args, timeout=90):
+    """Runs tests/browser/checkout_page.mjs; asserts it succeeded and returns its JSON result."""
+    cmd = ["node", os.path.join(BROWSER_DIR, "checkout_page.mjs")] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=BROWSER_DIR)
+    out = p.stdout.decode("utf-8", "replace").strip().splitlines()
+    err = p.stderr.decode("utf-8", "replace")
+    tc.assertEqual(p.returncode, 0, "checkout_page.mjs failed:\nstdout: %s\nstderr: %s" % ("\n".join(out), err))
+    result = json.loads(out[-1])
+    tc.assertTrue(result.get("ok"), result)
+    return result
+
+
 # --------------------------------------------------------------------------------------------------- TestCase
 
 class PaygateTestCase(unittest.TestCase):

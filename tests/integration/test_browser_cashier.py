@@ -2,26 +2,21 @@
 fronturl with a signed `resp` that an independent decoder verifies; the back notify arrives too. Screenshots go to
 build/artifacts/browser/<backend>/cashier_arbi/."""
 
-import json
 import os
-import subprocess
 import unittest
 import urllib.parse
 
 import harness
 from harness import CashierClient, PaygateTestCase, Receiver, Server, back_notify_of, cashier_open, unique
-from test_browser_gateway import ARTIFACTS, BROWSER_DIR, browser_missing
+
+ARTIFACTS = harness.browser_artifacts()
 
 
 class BrowserCashierTests(PaygateTestCase):
 
     @classmethod
     def setUpClass(cls):
-        why = browser_missing()
-        if why and os.environ.get("PAYGATE_BROWSER_OPTIONAL") == "1":
-            raise unittest.SkipTest(why)
-        if why:
-            raise AssertionError("browser test cannot run: " + why)
+        harness.require_browser()
         cls.srv = Server(name="cashier-browser")
         harness.start_or_dump(cls.srv)
         cls.rx = Receiver(default="0000").start()
@@ -43,14 +38,9 @@ class BrowserCashierTests(PaygateTestCase):
         shots = os.path.join(ARTIFACTS, "cashier_arbi")
         os.makedirs(shots, exist_ok=True)
         url = "http://127.0.0.1:%d/cashier?id=%s" % (self.srv.port, qid)
-        cmd = ["node", os.path.join(BROWSER_DIR, "checkout_page.mjs"), "--url", url, "--return-url-prefix",
-               self.rx.url(front), "--expect-amount", "66.00", "--method", "AliPay", "--lang", "en",
-               "--screenshots", shots, "--name", "cashier"]
-        p = subprocess.run(cmd, capture_output=True, timeout=90, cwd=BROWSER_DIR)
-        out = p.stdout.decode("utf-8", "replace").strip().splitlines()
-        self.assertEqual(p.returncode, 0, "checkout_page.mjs failed:\n%s\n%s" % ("\n".join(out),
-                                                                              p.stderr.decode("utf-8", "replace")))
-        result = json.loads(out[-1])
+        result = harness.run_checkout_page(self, "--url", url, "--return-url-prefix", self.rx.url(front),
+                                           "--expect-amount", "66.00", "--method", "AliPay", "--lang", "en",
+                                           "--screenshots", shots, "--name", "cashier")
         landing = self.rx.wait_count(front, 1)[0]
         self.assertEqual(landing["method"], "GET")
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(landing["path"]).query)

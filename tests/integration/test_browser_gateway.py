@@ -2,10 +2,7 @@
 checks the QR code, amount and countdown, pays in the sandbox panel (with another amount), lands on returnUrl, and
 the merchant's receiver has the signed callback. Screenshots go to build/artifacts/browser/<backend>/."""
 
-import json
 import os
-import shutil
-import subprocess
 import unittest
 import urllib.parse
 
@@ -13,30 +10,14 @@ import harness
 from harness import (PAYIN_CALLBACK_SIGN_FIELDS, GatewayClient, PaygateTestCase, Receiver, Server, gateway_sign,
                      unique)
 
-BROWSER_DIR = os.path.join(harness.REPO, "tests", "browser")
-ARTIFACTS = os.path.join(harness.REPO, "build", "artifacts", "browser", harness.backend())
-
-
-def browser_missing():
-    """Why the browser test cannot run here, or None. `make test` installs everything it needs."""
-    if shutil.which("node") is None:
-        return "node is not installed (scripts/install-deps.sh installs it)"
-    if not os.path.exists("/usr/bin/chromium"):
-        return "/usr/bin/chromium is not installed (scripts/install-deps.sh installs it)"
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-        return "tests/browser/node_modules is missing (npm ci --prefix tests/browser)"
-    return None
+ARTIFACTS = harness.browser_artifacts()
 
 
 class BrowserPayTests(PaygateTestCase):
 
     @classmethod
     def setUpClass(cls):
-        why = browser_missing()
-        if why and os.environ.get("PAYGATE_BROWSER_OPTIONAL") == "1":
-            raise unittest.SkipTest(why)
-        if why:
-            raise AssertionError("browser test cannot run: " + why)
+        harness.require_browser()
         cls.srv = Server(name="gw-browser", gateway_retry_delays_ms=(300, 600))
         harness.start_or_dump(cls.srv)
         cls.rx = Receiver().start()
@@ -50,15 +31,8 @@ class BrowserPayTests(PaygateTestCase):
         cls.rx.close()
         cls.srv.close()
 
-    def run_browser(self, *args, timeout=90):
-        cmd = ["node", os.path.join(BROWSER_DIR, "checkout_page.mjs")] + [str(a) for a in args]
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=BROWSER_DIR)
-        out = p.stdout.decode("utf-8", "replace").strip().splitlines()
-        err = p.stderr.decode("utf-8", "replace")
-        self.assertEqual(p.returncode, 0, "checkout_page.mjs failed:\nstdout: %s\nstderr: %s" % ("\n".join(out), err))
-        result = json.loads(out[-1])
-        self.assertTrue(result.get("ok"), result)
-        return result
+    def run_browser(self, *args):
+        return harness.run_checkout_page(self, *args)
 
     def test_pay_on_the_hosted_page_lands_on_return_url_with_a_signed_callback(self):
         cb_key, return_key = unique("bcb"), unique("bret")

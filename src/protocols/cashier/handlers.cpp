@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "checkout/page.h"
+#include "http/pages.h"
 #include "protocols/common/wire.h"
 #include "storage/async_write.h"
 
@@ -19,26 +20,8 @@ using orders::CashierState;
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
-std::string header_of(const http::Request& req, bhttp::field name) {
-  auto it = req.raw.find(name);
-  return it == req.raw.end() ? std::string() : std::string(it->value());
-}
-
-std::string base_url(const HandlerDeps& deps, const http::Request& req) {
-  if (!deps.public_url.empty()) return deps.public_url;
-  std::string host = header_of(req, bhttp::field::host);
-  return "http://" + (host.empty() ? std::string("localhost") : host);
-}
-
 bool wants_json(const http::Request& req) {
-  return header_of(req, bhttp::field::accept).find("application/json") != std::string::npos;
-}
-
-void page_headers(http::Response& res) {
-  res.set(bhttp::field::cache_control, "no-store");
-  res.set("Content-Security-Policy", checkout::kPageContentSecurityPolicy);
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Referrer-Policy", "no-referrer");
+  return http::header_value(req, bhttp::field::accept).find("application/json") != std::string::npos;
 }
 
 std::string page_path(const CashierId& id) { return "/cashier?id=" + http::url_encode(id.value()); }
@@ -79,7 +62,7 @@ http::Response refused(const http::Request& req, const Fields& form, const Refus
   auto res = http::make_response(req, bhttp::status::ok, kHtml,
                                  checkout::render_message_page("支付请求有误 / The payment request was refused",
                                                                r.error.message, "zh"));
-  page_headers(res);
+  http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
   return res;
 }
 
@@ -197,10 +180,10 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                                         lang == "en" ? "This payment link is not valid. Please return to the merchant."
                                                      : "该支付链接无效，请返回商户重新发起支付。",
                                         lang));
-      page_headers(res);
+      http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
       co_return res;
     }
-    const std::string base = base_url(deps, req);
+    const std::string base = http::public_base_url(req, deps.public_url);
     checkout::CheckoutView v;
     v.payment_id = order->id.value();
     v.merchant_name = merchant->name;
@@ -238,7 +221,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
       v.channel_label_en += " · bound card " + masked;
     }
     auto res = http::make_response(req, bhttp::status::ok, kHtml, checkout::render_checkout_page(v));
-    page_headers(res);
+    http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
     co_return res;
   });
 
@@ -252,7 +235,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                }
                auto status = checkout_status(order->state);
                std::string ret = status == checkout::CheckoutStatus::kPaid && !order->fronturl.empty()
-                                     ? base_url(deps, req) + return_path(order->id)
+                                     ? http::public_base_url(req, deps.public_url) + return_path(order->id)
                                      : std::string();
                int64_t left_ms = order->state == CashierState::kUnpaid
                                      ? order->expires_at_ms - deps.clock.now_unix_ms()
@@ -274,7 +257,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                      req, bhttp::status::not_found, kHtml,
                      checkout::render_message_page("找不到该支付 / Payment not found",
                                                    "没有可返回的商户页面 / There is no merchant page to return to.", "zh"));
-                 page_headers(res);
+                 http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
                  co_return res;
                }
                auto sealed = seal(pay_result_json(view_of(*order)), merchant->sign_key);

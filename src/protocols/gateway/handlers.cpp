@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "checkout/page.h"
+#include "http/pages.h"
 #include "protocols/gateway/pay_page.h"
 #include "storage/async_write.h"
 
@@ -15,17 +16,6 @@ namespace {
 
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
-
-std::string header_of(const http::Request& req, bhttp::field name) {
-  auto it = req.raw.find(name);
-  return it == req.raw.end() ? std::string() : std::string(it->value());
-}
-
-std::string base_url(const HandlerDeps& deps, const http::Request& req) {
-  if (!deps.public_url.empty()) return deps.public_url;
-  std::string host = header_of(req, bhttp::field::host);
-  return "http://" + (host.empty() ? std::string("localhost") : host);
-}
 
 // A query string's fields; a field given twice is refused (gateway::parse_form).
 Result<Fields> query_fields(const http::Request& req) { return parse_form(req.query); }
@@ -53,7 +43,7 @@ void log_rejected(const http::Request& req, const char* what, const Error& e) {
 
 // Creates a pay-in from a form or JSON body (both modes), answering through `ok` / `fail`.
 asio::awaitable<Result<PayInAnswer>> create_pay_in(const HandlerDeps& deps, http::Request& req) {
-  auto fields = parse_body(header_of(req, bhttp::field::content_type), req.raw.body());
+  auto fields = parse_body(http::header_value(req, bhttp::field::content_type), req.raw.body());
   if (!fields.ok()) co_return fields.error();
   auto prepared = deps.service.prepare_pay_in(*fields);
   if (!prepared.ok()) co_return prepared.error();
@@ -72,12 +62,43 @@ std::string status_json(const orders::PayIn& p, int64_t now_ms) {
                                       p.state == orders::PayInState::kPaid ? p.return_url : std::string());
 }
 
-// The pages' headers: never cached (the status changes), the page's CSP, no framing.
-void page_headers(http::Response& res) {
-  res.set(bhttp::field::cache_control, "no-store");
-  res.set("Content-Security-Policy", checkout::kPageContentSecurityPolicy);
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Referrer-Policy", "no-referrer");
+// A query's order as both queries answer it; `requeue` set when callback=true asks for a fresh callback of a paid one.
+struct FoundOrder {
+  std::string mrn;
+  QueryStatus status = QueryStatus::kWaiting;
+  std::function<bool(storage::Tx&, int64_t now_ms, const notify::ScheduleConfig&)> requeue;
+};
+
+// GET /api/Payments/Query and GET /api/Payouts/Query: the same steps around their own look-up.
+asio::awaitable<http::Response> answer_query(const HandlerDeps& deps, http::Request& req,
+                                             const std::function<Result<FoundOrder>(const Fields&)>& find) {
+  auto fields = parse_form(req.query);
+  if (!fields.ok()) {
+    co_return http::make_response(req, bhttp::status::ok, kJson,
+                                  query_error_json(WireError::kInvalidData, fields.error().message));
+  }
+  auto found = find(*fields);
+  if (!found.ok()) {
+    log_rejected(req, "query", found.error());
+    co_return http::make_response(req, bhttp::status::ok, kJson,
+                                  query_error_json(wire_error_of(found.error()), client_message(found.error())));
+  }
+  if (found->requeue) {
+    const auto schedule = deps.service.config().schedule;
+    const int64_t now_ms = deps.clock.now_unix_ms();
+    std::function<Result<bool>(storage::Tx&)> requeue = [r = found->requeue, now_ms,
+                                                         schedule](storage::Tx& tx) -> Result<bool> {
+      return r(tx, now_ms, schedule);
+    };
+    auto queued = co_await storage::async_write<bool>(deps.store, std::move(requeue));
+    if (!queued.ok()) {
+      co_return http::make_response(
+          req, bhttp::status::ok, kJson,
+          query_error_json(WireError::kInvalidData, "the platform is busy: the callback was not queued, query again"));
+    }
+    if (deps.on_callback_queued) deps.on_callback_queued();
+  }
+  co_return http::make_response(req, bhttp::status::ok, kJson, query_ok_json(found->mrn, found->status));
 }
 
 std::string sandbox_error(std::string_view msg) {
@@ -120,7 +141,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                  log_rejected(req, "pay_in", answer.error());
                  auto res = http::make_response(req, bhttp::status::ok, kHtml,
                                                 render_pay_error_page(client_message(answer.error()), "zh"));
-                 page_headers(res);
+                 http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
                  co_return res;
                }
                if (answer->identical_retry) {
@@ -150,16 +171,17 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                }
                if (!payin || !merchant) {
                  auto res = http::make_response(req, bhttp::status::not_found, kHtml, render_pay_not_found_page(lang));
-                 page_headers(res);
+                 http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
                  co_return res;
                }
                const auto* processor = deps.service.processors().find(payin->processor);
-               std::string link = processor ? processor->payment_link(*payin, base_url(deps, req))
-                                            : base_url(deps, req) + pay_url(payin->id.value(), payin->channel_id);
+               const std::string base = http::public_base_url(req, deps.public_url);
+               std::string link = processor ? processor->payment_link(*payin, base)
+                                            : base + pay_url(payin->id.value(), payin->channel_id);
                PayPageInput in{*payin, merchant->name, link, deps.clock.now_unix_ms(),
                                deps.sandbox && processor != nullptr && processor->is_sandbox(), lang};
                auto res = http::make_response(req, bhttp::status::ok, kHtml, render_pay_page(in));
-               page_headers(res);
+               http::set_page_headers(res, checkout::kPageContentSecurityPolicy);
                co_return res;
              });
 
@@ -182,41 +204,26 @@ void register_routes(http::Router& router, HandlerDeps deps) {
 
   router.add(bhttp::verb::get, "/api/Payments/Query", "gateway.pay_query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               auto fields = query_fields(req);
-               if (!fields.ok()) {
-                 co_return http::make_response(req, bhttp::status::ok, kJson,
-                                               query_error_json(WireError::kInvalidData, fields.error().message));
-               }
-               auto found = deps.service.find_pay_in(*fields);
-               if (!found.ok()) {
-                 log_rejected(req, "pay_in_query", found.error());
-                 co_return http::make_response(
-                     req, bhttp::status::ok, kJson,
-                     query_error_json(wire_error_of(found.error()), client_message(found.error())));
-               }
-               auto status = static_cast<QueryStatus>(orders::payin_protocol_status(found->payin.state));
-               if (found->callback && found->payin.state == orders::PayInState::kPaid) {
-                 const auto schedule = deps.service.config().schedule;
-                 const int64_t now_ms = deps.clock.now_unix_ms();
-                 std::function<Result<bool>(storage::Tx&)> requeue = [id = found->payin.id, now_ms,
-                                                                      schedule](storage::Tx& tx) -> Result<bool> {
-                   return requeue_pay_in_callback(tx, id, now_ms, schedule);
-                 };
-                 auto queued = co_await storage::async_write<bool>(deps.store, std::move(requeue));
-                 if (!queued.ok()) {
-                   co_return http::make_response(
-                       req, bhttp::status::ok, kJson,
-                       query_error_json(WireError::kInvalidData,
-                                        "the platform is busy: the callback was not queued, query again"));
+               // Named, not a temporary in the co_await (GCC 12, see storage/async_write.h).
+               std::function<Result<FoundOrder>(const Fields&)> find = [&deps](const Fields& f) -> Result<FoundOrder> {
+                 auto found = deps.service.find_pay_in(f);
+                 if (!found.ok()) return found.error();
+                 FoundOrder out{found->payin.mrn,
+                                static_cast<QueryStatus>(orders::payin_protocol_status(found->payin.state)), {}};
+                 if (found->callback && found->payin.state == orders::PayInState::kPaid) {
+                   out.requeue = [id = found->payin.id](storage::Tx& tx, int64_t now_ms,
+                                                        const notify::ScheduleConfig& schedule) {
+                     return requeue_pay_in_callback(tx, id, now_ms, schedule);
+                   };
                  }
-                 if (deps.on_callback_queued) deps.on_callback_queued();
-               }
-               co_return http::make_response(req, bhttp::status::ok, kJson, query_ok_json(found->payin.mrn, status));
+                 return out;
+               };
+               co_return co_await answer_query(deps, req, find);
              });
 
   router.add(bhttp::verb::post, "/api/Payouts/Create", "gateway.payout_create",
              [deps, c = payout_counters](http::Request& req) -> asio::awaitable<http::Response> {
-               auto fields = parse_body(header_of(req, bhttp::field::content_type), req.raw.body());
+               auto fields = parse_body(http::header_value(req, bhttp::field::content_type), req.raw.body());
                if (!fields.ok()) {
                  c.rejected->inc();
                  co_return http::make_response(req, bhttp::status::ok, kJson,
@@ -256,42 +263,26 @@ void register_routes(http::Router& router, HandlerDeps deps) {
 
   router.add(bhttp::verb::get, "/api/Payouts/Query", "gateway.payout_query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               auto fields = query_fields(req);
-               if (!fields.ok()) {
-                 co_return http::make_response(req, bhttp::status::ok, kJson,
-                                               query_error_json(WireError::kInvalidData, fields.error().message));
-               }
-               auto found = deps.service.find_payout(*fields);
-               if (!found.ok()) {
-                 log_rejected(req, "payout_query", found.error());
-                 co_return http::make_response(
-                     req, bhttp::status::ok, kJson,
-                     query_error_json(wire_error_of(found.error()), client_message(found.error())));
-               }
-               auto status = static_cast<QueryStatus>(orders::payout_protocol_status(found->payout.state));
-               if (found->callback && found->payout.state == orders::PayoutState::kPaid) {
-                 const auto schedule = deps.service.config().schedule;
-                 const int64_t now_ms = deps.clock.now_unix_ms();
-                 std::function<Result<bool>(storage::Tx&)> requeue = [id = found->payout.id, now_ms,
-                                                                      schedule](storage::Tx& tx) -> Result<bool> {
-                   return requeue_payout_callback(tx, id, now_ms, schedule);
-                 };
-                 auto queued = co_await storage::async_write<bool>(deps.store, std::move(requeue));
-                 if (!queued.ok()) {
-                   co_return http::make_response(
-                       req, bhttp::status::ok, kJson,
-                       query_error_json(WireError::kInvalidData,
-                                        "the platform is busy: the callback was not queued, query again"));
+               std::function<Result<FoundOrder>(const Fields&)> find = [&deps](const Fields& f) -> Result<FoundOrder> {
+                 auto found = deps.service.find_payout(f);
+                 if (!found.ok()) return found.error();
+                 FoundOrder out{found->payout.mrn,
+                                static_cast<QueryStatus>(orders::payout_protocol_status(found->payout.state)), {}};
+                 if (found->callback && found->payout.state == orders::PayoutState::kPaid) {
+                   out.requeue = [id = found->payout.id](storage::Tx& tx, int64_t now_ms,
+                                                         const notify::ScheduleConfig& schedule) {
+                     return requeue_payout_callback(tx, id, now_ms, schedule);
+                   };
                  }
-                 if (deps.on_callback_queued) deps.on_callback_queued();
-               }
-               co_return http::make_response(req, bhttp::status::ok, kJson, query_ok_json(found->payout.mrn, status));
+                 return out;
+               };
+               co_return co_await answer_query(deps, req, find);
              });
 }
 
 asio::awaitable<http::Response> sandbox_complete(const HandlerDeps& deps, http::Request& req) {
   std::string id(req.path_param("id"));
-  auto fields = parse_body(header_of(req, bhttp::field::content_type), req.raw.body());
+  auto fields = parse_body(http::header_value(req, bhttp::field::content_type), req.raw.body());
   if (!fields.ok()) {
     co_return http::make_response(req, bhttp::status::bad_request, kJson,
                                   sandbox_error(fields.error().message));
