@@ -394,8 +394,8 @@ Result<CashierOrder> hold_order(storage::Tx& tx, const CashierId& id, const std:
   auto moved = move_net(tx, ledger::kCashierHold, *o, account_of(o->merchant_id, o->state),
                         ledger::merchant_frozen(o->merchant_id), now_ms);
   if (!moved.ok()) {
-    return precondition("order " + id.value() +
-                        "'s funds have already left the merchant's available balance (paid out); it cannot be held");
+    return precondition("order " + id.value() + " cannot be held: its funds could not move to frozen (" +
+                        moved.error().message + "; already paid out?)");
   }
   CashierOrder next = *o;
   next.held_from = o->state;

@@ -966,7 +966,7 @@ TEST_P(CashierServiceTest, HoldIsRefusedInOtherStatesAndWhenTheFundsWerePaidOut)
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_EQ(available(), 1);
   EXPECT_TRUE(fails_with(hold(paid->order.id), ErrorCode::kFailedPrecondition,
-                         "funds have already left the merchant's available balance"));
+                         "cannot be held: its funds could not move to frozen (insufficient balance"));
   auto o = stored(paid->order.id);
   EXPECT_EQ(o->state, CashierState::kPaid);
   EXPECT_EQ(available(), 1);
