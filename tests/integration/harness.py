@@ -1217,7 +1217,7 @@ def require_browser():
         raise AssertionError("browser test cannot run: " + why)
 
 
-def run_checkout_page(tc, *args, timeout=90):
+def run_checkout_page(tc, *args, timeout=180):
     """Runs tests/browser/checkout_page.mjs; asserts it succeeded and returns its JSON result."""
     cmd = ["node", os.path.join(BROWSER_DIR, "checkout_page.mjs")] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=BROWSER_DIR)
