@@ -20,8 +20,6 @@ constexpr std::string_view kHtml = "text/html; charset=utf-8";
 // A query string's fields; a field given twice is refused (gateway::parse_form).
 Result<Fields> query_fields(const http::Request& req) { return parse_form(req.query); }
 
-std::string lang_of(const Fields& f) { return field(f, "lang") == "en" ? "en" : "zh"; }
-
 struct Counters {
   metrics::Counter* accepted;
   metrics::Counter* retried;
@@ -41,7 +39,7 @@ void log_rejected(const http::Request& req, const char* what, const Error& e) {
                wire_error_name(wire_error_of(e)), e.message);
 }
 
-// Creates a pay-in from a form or JSON body (both modes), answering through `ok` / `fail`.
+// Creates a pay-in from a form or JSON body (page mode and WebAPI alike): the stored pay-in, or why not.
 asio::awaitable<Result<PayInAnswer>> create_pay_in(const HandlerDeps& deps, http::Request& req) {
   auto fields = parse_body(http::header_value(req, bhttp::field::content_type), req.raw.body());
   if (!fields.ok()) co_return fields.error();
@@ -160,7 +158,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::get, "/api/Pay", "gateway.pay_page",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
                auto fields = query_fields(req);
-               std::string lang = fields.ok() ? lang_of(*fields) : "zh";
+               std::string lang(checkout::normalize_lang(fields.ok() ? field(*fields, "lang") : std::string_view()));
                std::string_view id = fields.ok() ? field(*fields, "id") : std::string_view();
                std::optional<orders::PayIn> payin;
                std::optional<storage::Merchant> merchant;
