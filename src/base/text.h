@@ -14,4 +14,10 @@ bool is_printable_ascii_no_space(std::string_view s);
 // Any C0 control character (0x00..0x1F) or DEL (0x7F).
 bool has_control_chars(std::string_view s);
 
+// Every byte an ASCII digit (true for ""; callers check the length).
+bool all_ascii_digits(std::string_view s);
+
+// Equal when ASCII letters are compared without case; other bytes exactly.
+bool equals_ignoring_ascii_case(std::string_view a, std::string_view b);
+
 }  // namespace paygate

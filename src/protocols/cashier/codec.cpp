@@ -12,17 +12,11 @@
 namespace paygate::cashier {
 namespace {
 
+using protocols::describe_field;
 using protocols::json_string;
 
 Error invalid(std::string msg) {
   return make_error(ErrorCode::kInvalidArgument, std::move(msg));
-}
-
-// How a field the merchant sent is named in a message: only short printable ASCII names are echoed, so a message
-// never carries arbitrary bytes.
-std::string describe_field(std::string_view name) {
-  if (!name.empty() && name.size() <= 64 && is_printable_ascii_no_space(name)) return "field " + std::string(name);
-  return "a field";
 }
 
 bool is_digit(char c) {
@@ -31,22 +25,6 @@ bool is_digit(char c) {
 
 bool is_alnum(char c) {
   return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-bool all_digits(std::string_view s) {
-  for (char c : s) {
-    if (!is_digit(c)) return false;
-  }
-  return true;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 bool is_base64_char(char c) {
@@ -59,33 +37,6 @@ std::string describe_char(char c) {
   if (u > 0x20 && u < 0x7f) return std::string("character '") + c + "'";
   static constexpr char kHex[] = "0123456789ABCDEF";
   return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0x0f];
-}
-
-Status require(const Fields& f, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
-  }
-  return ok_status();
-}
-
-Status check_url(std::string_view name, std::string_view v) {
-  if (v.size() > limits::kCashierUrlBytesMax) {
-    return invalid(std::string(name) + " is longer than " + std::to_string(limits::kCashierUrlBytesMax) + " bytes");
-  }
-  auto parsed = http::parse_url(v);
-  if (!parsed.ok()) {
-    return invalid(std::string(name) + " must be an absolute http:// or https:// URL: " + parsed.error().message);
-  }
-  return ok_status();
-}
-
-Status check_acc_name(std::string_view v) {
-  if (!is_utf8(v)) return invalid("accname is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
-  if (v.size() > limits::kCashierAccNameBytesMax) {
-    return invalid("accname is longer than " + std::to_string(limits::kCashierAccNameBytesMax) + " bytes (UTF-8)");
-  }
-  if (has_control_chars(v)) return invalid("accname must not contain control characters or line breaks");
-  return ok_status();
 }
 
 Status check_query_id(std::string_view v) {
@@ -116,11 +67,6 @@ void append_result_members(std::string& out, const TxnView& v) {
 }
 
 }  // namespace
-
-std::string_view field(const Fields& f, std::string_view name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string_view{} : std::string_view(it->second);
-}
 
 // ---- the envelope ----
 
@@ -311,7 +257,7 @@ std::string_view action_name(Action a) {
 
 Result<Action> parse_action(std::string_view text) {
   for (Action a : {Action::kBank, Action::kWeiXin, Action::kAliPay, Action::kArbi}) {
-    if (equals_ignoring_case(text, action_name(a))) return a;
+    if (equals_ignoring_ascii_case(text, action_name(a))) return a;
   }
   return invalid(
       "action must be Bank (UnionPay), WeiXin (WeChat Pay), AliPay (Alipay) or Arbi (the customer chooses on the "
@@ -329,7 +275,7 @@ Result<Money> parse_txnamt(std::string_view t) {
         "txnamt must be a whole number of fen (the document: int, 单位为分) without a decimal point: write 1050 for "
         "10.50 yuan, not 10.50 or 1050.0");
   }
-  if (!all_digits(t)) return invalid("txnamt must be a whole number of fen written with digits only, e.g. 1050");
+  if (!all_ascii_digits(t)) return invalid("txnamt must be a whole number of fen written with digits only, e.g. 1050");
   if (t.size() > 1 && t[0] == '0') return invalid("txnamt must not have leading zeros: write 100, not 0100");
   auto fen = t.size() <= 18 ? parse_int64_strict(t) : std::nullopt;
   if (!fen || *fen > kMoneyFenMax) {
@@ -341,7 +287,7 @@ Result<Money> parse_txnamt(std::string_view t) {
 }
 
 Result<MerchantId> parse_merid(std::string_view t) {
-  auto id = !t.empty() && t.size() <= 18 && all_digits(t) && t[0] != '0' ? parse_int64_strict(t) : std::nullopt;
+  auto id = !t.empty() && t.size() <= 18 && all_ascii_digits(t) && t[0] != '0' ? parse_int64_strict(t) : std::nullopt;
   if (!id) {
     return invalid(
         "merid must be the merchant number the platform gave you: digits only, no leading zeros (e.g. 10001)");
@@ -366,12 +312,13 @@ Status check_order_id(std::string_view t) {
 }
 
 Result<std::string> parse_id_number(std::string_view t) {
-  if (t.size() == 15 && all_digits(t)) {
+  if (t.size() == 15 && all_ascii_digits(t)) {
     return invalid(
         "accno has 15 digits, a first-generation ID number (no longer valid since 2013): send the 18-character "
         "resident ID number (身份证号)");
   }
-  const bool shape = t.size() == 18 && all_digits(t.substr(0, 17)) && (is_digit(t[17]) || t[17] == 'X' || t[17] == 'x');
+  const bool shape =
+      t.size() == 18 && all_ascii_digits(t.substr(0, 17)) && (is_digit(t[17]) || t[17] == 'X' || t[17] == 'x');
   if (!shape) {
     return invalid(
         "accno must be the 18-character resident ID number (身份证号): 17 digits and a check digit, 0-9 or X, "
@@ -392,7 +339,7 @@ Result<std::string> parse_id_number(std::string_view t) {
 }
 
 Result<PayRequest> validate_pay(const Fields& f) {
-  PG_TRY(require(f, {"action", "txnamt", "merid", "orderid", "backurl"}));
+  PG_TRY(protocols::require_fields(f, {"action", "txnamt", "merid", "orderid", "backurl"}));
   const bool has_name = !field(f, "accname").empty();
   const bool has_no = !field(f, "accno").empty();
   if (has_name != has_no) {
@@ -413,12 +360,12 @@ Result<PayRequest> validate_pay(const Fields& f) {
   r.order_id = field(f, "orderid");
   PG_TRY(check_order_id(r.order_id));
   r.back_url = field(f, "backurl");
-  PG_TRY(check_url("backurl", r.back_url));
+  PG_TRY(protocols::check_http_url("backurl", r.back_url, limits::kCashierUrlBytesMax));
   r.front_url = field(f, "fronturl");
-  if (!r.front_url.empty()) PG_TRY(check_url("fronturl", r.front_url));
+  if (!r.front_url.empty()) PG_TRY(protocols::check_http_url("fronturl", r.front_url, limits::kCashierUrlBytesMax));
   if (has_name) {
     r.acc_name = field(f, "accname");
-    PG_TRY(check_acc_name(r.acc_name));
+    PG_TRY(protocols::check_text("accname", r.acc_name, limits::kCashierAccNameBytesMax));
     auto acc_no = parse_id_number(field(f, "accno"));
     if (!acc_no.ok()) return acc_no.error();
     r.acc_no = std::move(*acc_no);
@@ -427,7 +374,7 @@ Result<PayRequest> validate_pay(const Fields& f) {
 }
 
 Result<QueryRequest> validate_query(const Fields& f) {
-  PG_TRY(require(f, {"merid"}));
+  PG_TRY(protocols::require_fields(f, {"merid"}));
   const std::string_view query_id = field(f, "queryid");
   const std::string_view order_id = field(f, "orderid");
   if (query_id.empty() && order_id.empty()) {

@@ -20,8 +20,8 @@ namespace paygate::cashier {
 
 using Fields = protocols::Fields;
 
-// The value of a field, or "" when absent.
-std::string_view field(const Fields& f, std::string_view name);
+// The value of a field, or "" when absent (protocols::field).
+using protocols::field;
 
 // ---- the envelope ----
 // A request is a form (POST /api/icashier, POST /api/query) or a query string (GET /apis/icashier) with two

@@ -4,6 +4,9 @@
 #include <set>
 #include <utility>
 
+#include "base/text.h"
+#include "http/client.h"
+
 namespace paygate::protocols {
 namespace {
 
@@ -130,6 +133,48 @@ bool trimmed_equals_ignoring_case(std::string_view body, std::string_view word) 
     if (lower(t[i]) != lower(word[i])) return false;
   }
   return true;
+}
+
+std::string_view field(const Fields& f, std::string_view name) {
+  auto it = f.find(name);
+  return it == f.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+Status require_fields(const Fields& f, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (field(f, name).empty()) {
+      return make_error(ErrorCode::kInvalidArgument, std::string("missing required field ") + name);
+    }
+  }
+  return ok_status();
+}
+
+std::string describe_field(std::string_view name) {
+  if (!name.empty() && name.size() <= 64 && is_printable_ascii_no_space(name)) return "field " + std::string(name);
+  return "a field";
+}
+
+Status check_http_url(std::string_view name, std::string_view value, size_t bytes_max) {
+  if (value.size() > bytes_max) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(name) + " is longer than " + std::to_string(bytes_max) + " bytes");
+  }
+  auto parsed = http::parse_url(value);
+  if (!parsed.ok()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(name) + " must be an absolute http:// or https:// URL: " + parsed.error().message);
+  }
+  return ok_status();
+}
+
+Status check_text(std::string_view name, std::string_view value, size_t bytes_max) {
+  auto invalid = [&](std::string_view what) {
+    return make_error(ErrorCode::kInvalidArgument, std::string(name) + std::string(what));
+  };
+  if (!is_utf8(value)) return invalid(" is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+  if (value.size() > bytes_max) return invalid(" is longer than " + std::to_string(bytes_max) + " bytes (UTF-8)");
+  if (has_control_chars(value)) return invalid(" must not contain control characters or line breaks");
+  return ok_status();
 }
 
 }  // namespace paygate::protocols

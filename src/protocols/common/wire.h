@@ -3,15 +3,34 @@
 #pragma once
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+
 namespace paygate::protocols {
 
 // Field name -> value as received (after form or JSON decoding).
 using Fields = std::map<std::string, std::string, std::less<>>;
+
+// The value of a field, or "" when absent: an absent field signs as an empty value.
+std::string_view field(const Fields& f, std::string_view name);
+
+// ok, or kInvalidArgument "missing required field <name>" for the first of `names` absent or empty.
+Status require_fields(const Fields& f, std::initializer_list<const char*> names);
+
+// How a field the merchant sent is named in a message: "field <name>" for a short printable ASCII name, "a field"
+// otherwise, so a message never carries arbitrary bytes.
+std::string describe_field(std::string_view name);
+
+// An absolute http:// or https:// URL of at most bytes_max bytes (kInvalidArgument naming `name` otherwise).
+Status check_http_url(std::string_view name, std::string_view value, size_t bytes_max);
+
+// Free text (names of people and banks): UTF-8, at most bytes_max bytes, no control characters.
+Status check_text(std::string_view name, std::string_view value, size_t bytes_max);
 
 struct FlatJsonOptions {
   // consign keeps the last value of a repeated member (what it always did); gateway rejects the body, since with

@@ -18,11 +18,6 @@ void append_pair(std::string& out, std::string_view name, std::string_view value
 
 }  // namespace
 
-std::string_view field(const Fields& f, std::string_view name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string_view{} : std::string_view(it->second);
-}
-
 std::string submit_signing_string(const Fields& f, std::string_view key) {
   std::string s;
   s.reserve(256);

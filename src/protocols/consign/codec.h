@@ -15,8 +15,8 @@ namespace paygate::consign {
 
 using Fields = protocols::Fields;
 
-// The value of a field, or "" when absent: an absent optional field signs as an empty value.
-std::string_view field(const Fields& f, std::string_view name);
+// The value of a field, or "" when absent (protocols::field).
+using protocols::field;
 
 // customerId, timestamp, orderId, batchno, productCode, cardNumber, cardPassword, faceMoney, notifyUrl, &key=
 std::string submit_signing_string(const Fields& f, std::string_view key);

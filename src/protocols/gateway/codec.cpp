@@ -21,8 +21,7 @@ Error invalid(std::string msg) {
 // or a known spelling, so a message never carries arbitrary bytes.
 std::string describe_field(std::string_view name) {
   if (name == kAppKeyTableSpelling) return "field " + std::string(name);
-  if (!name.empty() && name.size() <= 64 && is_printable_ascii_no_space(name)) return "field " + std::string(name);
-  return "a field";
+  return protocols::describe_field(name);
 }
 
 // The table spellings become the Latin names the signing strings use. Both spellings with one value is the same
@@ -48,22 +47,6 @@ Result<Fields> normalize_aliases(Fields f) {
   return f;
 }
 
-bool all_digits(std::string_view s) {
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string signing_string(const Fields& f, std::initializer_list<std::string_view> names, std::string_view key) {
   std::string s;
   s.reserve(256);
@@ -76,13 +59,6 @@ std::string signing_string(const Fields& f, std::initializer_list<std::string_vi
   s += "&key=";
   s += key;
   return s;
-}
-
-Status require(const Fields& f, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
-  }
-  return ok_status();
 }
 
 Status check_app_key(std::string_view v) {
@@ -103,38 +79,12 @@ Status check_mrn(std::string_view v) {
   return ok_status();
 }
 
-Status check_url(std::string_view name, std::string_view v) {
-  if (v.size() > limits::kGatewayUrlBytesMax) return invalid(std::string(name) + " is longer than 1024 bytes");
-  auto parsed = http::parse_url(v);
-  if (!parsed.ok()) {
-    return invalid(std::string(name) + " must be an absolute http:// or https:// URL: " + parsed.error().message);
-  }
-  return ok_status();
-}
-
-// Free text (payer, bankName, accountName): UTF-8 as the document asks, bounded in bytes, one line.
-Status check_text(std::string_view name, std::string_view v, size_t bytes_max) {
-  if (!is_utf8(v)) {
-    return invalid(std::string(name) + " is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
-  }
-  if (v.size() > bytes_max) {
-    return invalid(std::string(name) + " is longer than " + std::to_string(bytes_max) + " bytes (UTF-8)");
-  }
-  if (has_control_chars(v)) return invalid(std::string(name) + " must not contain control characters or line breaks");
-  return ok_status();
-}
-
 std::string too_large_message(bool whole_yuan) {
   Money max = Money::from_fen(kMoneyFenMax);
   return "amount must not exceed " + (whole_yuan ? format_whole_yuan(max) : format_yuan(max)) + " yuan";
 }
 
 }  // namespace
-
-std::string_view field(const Fields& f, std::string_view name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string_view{} : std::string_view(it->second);
-}
 
 const Channel* find_channel(int id) {
   for (const Channel& c : kChannels) {
@@ -225,7 +175,7 @@ Result<Money> parse_pay_in_amount(std::string_view t) {
   const size_t dot = t.find('.');
   std::string_view whole = t.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view{} : t.substr(dot + 1);
-  if (!all_digits(whole) || !all_digits(frac)) {
+  if (!all_ascii_digits(whole) || !all_ascii_digits(frac)) {
     return invalid(
         "amount must be yuan written with digits and an optional decimal point, e.g. 10 or 10.50 "
         "(no spaces, exponent or thousands separators)");
@@ -253,7 +203,7 @@ Result<Money> parse_payout_amount(std::string_view t) {
         "amount must be a whole number of yuan without a decimal point (the document: 必须是整数, "
         "单位:元): write 10, not 10.0 or 10.00");
   }
-  if (!all_digits(t)) return invalid("amount must be a whole number of yuan written with digits only, e.g. 100");
+  if (!all_ascii_digits(t)) return invalid("amount must be a whole number of yuan written with digits only, e.g. 100");
   if (t.size() > 1 && t[0] == '0') return invalid("amount must not have leading zeros: write 10, not 010");
   if (t.size() > 9) return invalid(too_large_message(true));
   auto yuan = parse_int64_strict(t);
@@ -265,7 +215,7 @@ Result<Money> parse_payout_amount(std::string_view t) {
 
 Result<int> parse_channel_id(std::string_view t) {
   if (t.empty()) return invalid("channelId is empty");
-  if (!all_digits(t) || (t.size() > 1 && t[0] == '0')) {
+  if (!all_ascii_digits(t) || (t.size() > 1 && t[0] == '0')) {
     return invalid("channelId must be an integer written with digits only: an id from the channel table, 1 to 15");
   }
   auto id = t.size() <= 2 ? parse_int64_strict(t) : std::nullopt;
@@ -276,7 +226,7 @@ Result<int> parse_channel_id(std::string_view t) {
 }
 
 Result<PayInRequest> validate_pay_in(const Fields& f) {
-  PG_TRY(require(f, {"amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl", "sign"}));
+  PG_TRY(protocols::require_fields(f, {"amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl", "sign"}));
   PayInRequest r;
   r.amount_text = field(f, "amount");
   auto amount = parse_pay_in_amount(r.amount_text);
@@ -285,22 +235,23 @@ Result<PayInRequest> validate_pay_in(const Fields& f) {
   r.app_key = field(f, "appKey");
   PG_TRY(check_app_key(r.app_key));
   r.callback_url = field(f, "callbackUrl");
-  PG_TRY(check_url("callbackUrl", r.callback_url));
+  PG_TRY(protocols::check_http_url("callbackUrl", r.callback_url, limits::kGatewayUrlBytesMax));
   auto channel = parse_channel_id(field(f, "channelId"));
   if (!channel.ok()) return channel.error();
   r.channel_id = *channel;
   r.mrn = field(f, "mrn");
   PG_TRY(check_mrn(r.mrn));
   r.return_url = field(f, "returnUrl");
-  PG_TRY(check_url("returnUrl", r.return_url));
+  PG_TRY(protocols::check_http_url("returnUrl", r.return_url, limits::kGatewayUrlBytesMax));
   r.payer = field(f, "payer");
-  PG_TRY(check_text("payer", r.payer, limits::kGatewayPayerBytesMax));
+  PG_TRY(protocols::check_text("payer", r.payer, limits::kGatewayPayerBytesMax));
   r.sign = field(f, "sign");
   return r;
 }
 
 Result<PayoutRequest> validate_payout(const Fields& f) {
-  PG_TRY(require(f, {"amount", "appKey", "bankName", "accountName", "accountNumber", "mrn", "callbackUrl", "sign"}));
+  PG_TRY(protocols::require_fields(
+      f, {"amount", "appKey", "bankName", "accountName", "accountNumber", "mrn", "callbackUrl", "sign"}));
   PayoutRequest r;
   r.amount_text = field(f, "amount");
   auto amount = parse_payout_amount(r.amount_text);
@@ -309,24 +260,24 @@ Result<PayoutRequest> validate_payout(const Fields& f) {
   r.app_key = field(f, "appKey");
   PG_TRY(check_app_key(r.app_key));
   r.bank_name = field(f, "bankName");
-  PG_TRY(check_text("bankName", r.bank_name, limits::kGatewayBankTextBytesMax));
+  PG_TRY(protocols::check_text("bankName", r.bank_name, limits::kGatewayBankTextBytesMax));
   r.account_name = field(f, "accountName");
-  PG_TRY(check_text("accountName", r.account_name, limits::kGatewayBankTextBytesMax));
+  PG_TRY(protocols::check_text("accountName", r.account_name, limits::kGatewayBankTextBytesMax));
   r.account_number = field(f, "accountNumber");
-  if (!all_digits(r.account_number) || r.account_number.size() < limits::kGatewayAccountNumberDigitsMin ||
+  if (!all_ascii_digits(r.account_number) || r.account_number.size() < limits::kGatewayAccountNumberDigitsMin ||
       r.account_number.size() > limits::kGatewayAccountNumberDigitsMax) {
     return invalid("accountNumber must be 8 to 32 digits, without spaces or dashes");
   }
   r.mrn = field(f, "mrn");
   PG_TRY(check_mrn(r.mrn));
   r.callback_url = field(f, "callbackUrl");
-  PG_TRY(check_url("callbackUrl", r.callback_url));
+  PG_TRY(protocols::check_http_url("callbackUrl", r.callback_url, limits::kGatewayUrlBytesMax));
   r.sign = field(f, "sign");
   return r;
 }
 
 Result<QueryRequest> validate_query(const Fields& f) {
-  PG_TRY(require(f, {"appKey", "mrn", "sign"}));
+  PG_TRY(protocols::require_fields(f, {"appKey", "mrn", "sign"}));
   QueryRequest r;
   r.app_key = field(f, "appKey");
   PG_TRY(check_app_key(r.app_key));
@@ -334,9 +285,9 @@ Result<QueryRequest> validate_query(const Fields& f) {
   PG_TRY(check_mrn(r.mrn));
   // The document writes true/false; the original platform's framework reads booleans in any case.
   std::string_view callback = field(f, "callback");
-  if (equals_ignoring_case(callback, "true")) {
+  if (equals_ignoring_ascii_case(callback, "true")) {
     r.callback = true;
-  } else if (!callback.empty() && !equals_ignoring_case(callback, "false")) {
+  } else if (!callback.empty() && !equals_ignoring_ascii_case(callback, "false")) {
     return invalid("callback must be true or false");
   }
   r.sign = field(f, "sign");

@@ -20,8 +20,8 @@ namespace paygate::gateway {
 
 using Fields = protocols::Fields;
 
-// The value of a field, or "" when absent: an absent field signs as an empty value.
-std::string_view field(const Fields& f, std::string_view name);
+// The value of a field, or "" when absent (protocols::field).
+using protocols::field;
 
 // ---- channels ----
 
