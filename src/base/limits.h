@@ -70,4 +70,20 @@ inline constexpr size_t kProcessorBatchMax = 256;
 // Listing
 inline constexpr size_t kListPageSizeMax = 1'000;
 
+// Portable SQL (storage::Tx::query_sql): rows one query may return.
+inline constexpr size_t kSqlRowsMax = 100'000;
+
+// Console and admin API
+inline constexpr size_t kConsolePageSizeMax = 200;       // rows per page of any list
+inline constexpr size_t kConsoleCsvRowsMax = 50'000;     // rows in one CSV export (the file says when cut)
+inline constexpr size_t kConsoleBodyBytesMax = 16 * 1024;
+inline constexpr size_t kConsoleNameLengthMax = 64;      // user and merchant names
+inline constexpr size_t kConsolePasswordLengthMin = 10;
+inline constexpr size_t kConsolePasswordLengthMax = 128;
+inline constexpr int kConsoleLoginFailuresMax = 5;        // per name (and per address) within the window
+inline constexpr int64_t kConsoleLoginWindowMs = 15 * 60 * 1000;
+inline constexpr size_t kConsoleIpAllowlistMax = 32;      // entries (addresses or CIDR ranges) per merchant
+inline constexpr int kConsoleDashboardDaysMax = 90;
+inline constexpr int kConsoleReconciliationDaysMax = 31;
+
 }  // namespace paygate::limits

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "base/ids.h"
@@ -168,9 +169,26 @@ struct PostingRow {
   int64_t created_at_ms = 0;
 };
 
+// Portable SQL for the console and reports (src/console/): one SQL text runs on every engine. Placeholders are
+// $1..$n (SQLite binds them by name); the SQL must be portable (no engine-specific functions; integer arithmetic
+// on *_ms columns for dates; CAST(SUM(x) AS BIGINT) since PostgreSQL sums BIGINT as NUMERIC).
+// Values: NULL, a 64-bit integer (INTEGER/BIGINT/SMALLINT/boolean columns), or text (TEXT or BLOB bytes).
+using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+using SqlRow = std::vector<SqlValue>;
+// Readers for a column that must hold the given type (StorageFailure otherwise); NULL reads as 0 or "".
+int64_t sql_int(const SqlValue& v);
+std::string sql_text(const SqlValue& v);
+bool sql_is_null(const SqlValue& v);
+
 class Tx {
  public:
   virtual ~Tx() = default;
+
+  // Runs portable SQL (see SqlValue) and returns every row (at most kSqlRowsMax: more is a StorageFailure, so a
+  // query must carry its own LIMIT). In a read snapshot only reads are allowed.
+  virtual std::vector<SqlRow> query_sql(std::string_view sql, const std::vector<SqlValue>& params) = 0;
+  // Runs one portable statement without rows and returns the rows it changed. Write transactions only.
+  virtual int64_t exec_sql(std::string_view sql, const std::vector<SqlValue>& params) = 0;
 
   // Merchants. insert_merchant assigns the id when merchant.id is 0 (ids start at 10001).
   virtual MerchantId insert_merchant(const Merchant& merchant) = 0;
