@@ -56,12 +56,12 @@ struct Range {
 // The common WHERE for a time column in the range, and the merchant if any; parameters appended to `params`.
 std::string range_where(const char* time_column, const Range& r, const std::optional<MerchantId>& merchant,
                         const char* merchant_column, std::vector<SqlValue>& params) {
-  params.push_back(r.from_ms);
+  params.emplace_back(std::in_place_index<1>, r.from_ms);
   std::string where = std::string(time_column) + " >= $" + std::to_string(params.size());
-  params.push_back(r.to_ms);
+  params.emplace_back(std::in_place_index<1>, r.to_ms);
   where += std::string(" AND ") + time_column + " < $" + std::to_string(params.size());
   if (merchant) {
-    params.push_back(merchant->value());
+    params.emplace_back(std::in_place_index<1>, merchant->value());
     where += std::string(" AND ") + merchant_column + " = $" + std::to_string(params.size());
   }
   return where;

@@ -379,8 +379,6 @@ struct Event {
   std::string detail;
 };
 
-std::string yuan(int64_t fen) { return format_yuan(Money::from_fen(fen)); }
-
 // Masks a name for display: its first character (UTF-8) and stars.
 std::string mask_name(std::string_view name) {
   if (name.empty()) return "";
