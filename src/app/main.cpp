@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   o_resolve->add_option("--real-money", real_money, "the card's true value in whole yuan (with --success)");
   o_resolve->add_option("--message", message, "message for the merchant");
   add_json(o_resolve);
+  std::string resend_id;
+  auto* o_resend = order->add_subcommand("resend", "send an order's latest notification again (one more attempt, now)");
+  o_resend->add_option("id", resend_id, "the order's platform id (C..., P..., W..., Q...)")->required();
+  add_json(o_resend);
 
   // merchant set-payout
   std::string payout_fee, manual_approval;
@@ -281,7 +285,7 @@ int main(int argc, char** argv) {
                     p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
                     c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
                     o_hold, o_release, ca_list, ca_show, op_create, op_list, op_disable, op_enable, op_password,
-                    ml_create, ml_list, a_list}) {
+                    ml_create, ml_list, a_list, o_resend}) {
     add_database(cmd);
   }
 
@@ -327,6 +331,7 @@ int main(int argc, char** argv) {
       }
       return tools::order_resolve(config, sys_order_id, success, real_money, message, out);
     }
+    if (o_resend->parsed()) return tools::order_resend(config, resend_id, out);
     if (l_check->parsed()) return tools::ledger_check(config, out);
     if (m_set_payout->parsed()) return tools::merchant_set_payout(config, id, payout_fee, manual_approval, out);
     if (c_catalogue->parsed()) return tools::channel_catalogue(config, out);

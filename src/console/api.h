@@ -11,5 +11,7 @@ void register_routes(http::Router& router, ApiDeps& deps);
 
 // Login, logout, me, users, audit (api_session.cpp).
 void register_session_routes(http::Router& router, ApiDeps& deps);
+// Orders across the protocols, their actions, the dashboard (api_orders.cpp).
+void register_order_routes(http::Router& router, ApiDeps& deps);
 
 }  // namespace paygate::console

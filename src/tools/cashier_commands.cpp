@@ -1,6 +1,7 @@
 // The cashier's CLI subcommands: merchant settings, settlement, holds and releases, listing.
 #include <iostream>
 
+#include "console/actions.h"
 #include "protocols/cashier/service.h"
 #include "tools/cli_support.h"
 #include "tools/commands.h"
@@ -112,19 +113,23 @@ int settle(const app::Config& c, int64_t as_of_ms, Output out) {
 }
 
 int order_hold(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
-  const auto cc = cashier_config(c);
+  console::ActionConfig config;
+  config.cashier = cashier_config(c);
+  const console::Principal who = console::cli_principal();
   return change(c, "held", [&](storage::Tx& tx, int64_t now_ms) {
-    return cashier::hold_order(tx, CashierId{id}, reason, now_ms, cc);
+    return console::hold_cashier_order(tx, who, id, reason, now_ms, config);
   }, out);
 }
 
 int order_release(const app::Config& c, const std::string& id, const std::string& to, const std::string& reason,
                   Output out) {
   if (to != "merchant" && to != "payer") return fail("--to must be merchant or payer");
-  const auto cc = cashier_config(c);
+  console::ActionConfig config;
+  config.cashier = cashier_config(c);
+  const console::Principal who = console::cli_principal();
   return change(c, to == "merchant" ? "released to the merchant" : "returned to the payer",
                 [&](storage::Tx& tx, int64_t now_ms) {
-                  return cashier::release_order(tx, CashierId{id}, to == "merchant", reason, now_ms, cc);
+                  return console::release_cashier_order(tx, who, id, to == "merchant", reason, now_ms, config);
                 },
                 out);
 }

@@ -9,6 +9,8 @@
 #include "app/master_key.h"
 #include "app/open_store.h"
 #include "base/clock.h"
+#include "console/actions.h"
+#include "console/console.h"
 #include "crypto/crypto.h"
 #include "protocols/consign/service.h"
 #include "storage/postgres/pg_store.h"
@@ -349,24 +351,36 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
   orders::ConsignOrder after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto o = tx.consign_order_by_sys(SysOrderId{sys_order_id});
-    if (!o) return make_error(ErrorCode::kNotFound, "no order " + sys_order_id);
-    if (o->state != orders::ConsignState::kReview) {
-      return make_error(ErrorCode::kFailedPrecondition, "order " + sys_order_id + " is " +
-                                                            std::string(orders::state_name(o->state)) +
-                                                            ", not waiting for manual review");
-    }
     orders::ConsignOutcome outcome{success ? orders::ConsignOutcome::Kind::kSuccess : orders::ConsignOutcome::Kind::kFail,
                                    real_money_yuan, message};
-    PG_TRY(consign::finish_order(tx, *o, outcome, ctx->clock.now_unix_ms()));
-    after = *tx.consign_order_by_sys(SysOrderId{sys_order_id});
+    auto o = console::resolve_review(tx, who, sys_order_id, outcome, ctx->clock.now_unix_ms());
+    if (!o.ok()) return o.error();
+    after = *o;
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
   print(order_json(after), out,
         "order " + sys_order_id + " is now " + std::string(orders::state_name(after.state)) + "\n");
+  return 0;
+}
+
+int order_resend(const app::Config& c, const std::string& id, Output out) {
+  auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
+  NotificationId notification;
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto n = console::resend_notification(tx, who, id, ctx->clock.now_unix_ms());
+    if (!n.ok()) return n.error();
+    notification = *n;
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(json{{"orderId", id}, {"notificationId", notification.value()}}, out,
+        "notification " + std::to_string(notification.value()) + " of order " + id +
+            " is due again now (a running `paygate serve` sends it within its poll interval)\n");
   return 0;
 }
 

@@ -45,6 +45,8 @@ int order_list(const app::Config& c, const OrderListFilter& f, Output out);
 int order_show(const app::Config& c, const std::string& sys_order_id, Output out);
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out);
+// Sends the order's latest notification again (one more attempt, due now); audited as the CLI.
+int order_resend(const app::Config& c, const std::string& id, Output out);
 
 int ledger_check(const app::Config& c, Output out);
 

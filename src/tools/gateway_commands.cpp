@@ -2,6 +2,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "console/actions.h"
 #include "protocols/gateway/codec.h"
 #include "protocols/gateway/service.h"
 #include "tools/cli_support.h"
@@ -274,9 +275,12 @@ int payout_show(const app::Config& c, const std::string& id, Output out) {
 
 int payout_approve(const app::Config& c, const std::string& id, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
+  console::ActionConfig config;
+  config.payout_delay_ms = c.sandbox.payout_delay_ms;
   orders::Payout after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto p = gateway::approve_payout(tx, PayoutId{id}, ctx->clock.now_unix_ms(), c.sandbox.payout_delay_ms);
+    auto p = console::approve_payout(tx, who, id, ctx->clock.now_unix_ms(), config);
     if (!p.ok()) return p.error();
     after = *p;
     return ok_status();
@@ -288,9 +292,10 @@ int payout_approve(const app::Config& c, const std::string& id, Output out) {
 
 int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
   orders::Payout after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto p = gateway::reject_payout(tx, PayoutId{id}, reason, ctx->clock.now_unix_ms());
+    auto p = console::reject_payout(tx, who, id, reason, ctx->clock.now_unix_ms());
     if (!p.ok()) return p.error();
     after = *p;
     return ok_status();
