@@ -22,6 +22,8 @@ int merchant_show(const app::Config& c, int64_t id, Output out);
 int merchant_rotate_keys(const app::Config& c, int64_t id, Output out);
 int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out);
 int merchant_balance(const app::Config& c, int64_t id, Output out);
+// allow: comma-separated addresses and CIDR ranges; "" clears the list (any address).
+int merchant_set_ips(const app::Config& c, int64_t id, const std::string& allow, Output out);
 
 struct ProductSpec {
   std::string code;
