@@ -1,5 +1,12 @@
 // The admin API's Merchants endpoints (docs/console.md): thin handlers over console/merchants.h.
 #include "base/limits.h"
+#include "http/http.h"
+
+// api_support.h names boost::beast::http as bhttp.
+namespace paygate::console {
+namespace bhttp = boost::beast::http;
+}  // namespace paygate::console
+
 #include "console/api_support.h"
 #include "console/merchants.h"
 #include "storage/async_write.h"

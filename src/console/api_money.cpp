@@ -1,6 +1,13 @@
 // The admin API's Money endpoints (docs/console.md): balances, statements, the daily reconciliation, and their CSV
 // exports. Thin handlers over console/money.h.
 #include "base/limits.h"
+#include "http/http.h"
+
+// api_support.h names boost::beast::http as bhttp.
+namespace paygate::console {
+namespace bhttp = boost::beast::http;
+}  // namespace paygate::console
+
 #include "console/api_support.h"
 #include "console/merchants.h"
 #include "console/money.h"

@@ -50,6 +50,19 @@ int order_resolve(const app::Config& c, const std::string& sys_order_id, bool su
 
 int ledger_check(const app::Config& c, Output out);
 
+// Money reports (money_commands.cpp).
+struct StatementSpec {
+  int64_t merchant = 0;
+  std::string account = "available";
+  std::string from;  // YYYY-MM-DD (local day) or Unix ms; "" for the beginning
+  std::string to;    // YYYY-MM-DD (through that local day) or Unix ms (exclusive); "" for now
+  bool csv = false;
+};
+int ledger_statement(const app::Config& c, const StatementSpec& spec, Output out);
+// Exit code 1 when the orders and the ledger differ.
+int report_reconcile(const app::Config& c, const std::string& date, std::optional<int64_t> merchant, bool csv,
+                     Output out);
+
 // Gateway (gateway_commands.cpp).
 int channel_catalogue(const app::Config& c, Output out);
 struct ChannelSpec {
