@@ -1,6 +1,7 @@
 #include "console/merchants.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "base/limits.h"
 #include "base/text.h"
@@ -290,10 +291,13 @@ json catalogue_json(storage::Tx& tx) {
 // ---- changes ----
 
 Status check_merchant_name(std::string_view name) {
-  if (name.empty() || name.size() > limits::kConsoleNameLengthMax) {
+  if (!is_utf8(name) || has_control_chars(name)) return invalid("name must be UTF-8 text without control characters");
+  // Characters (code points), not bytes: a Chinese name of 64 characters is allowed.
+  size_t characters = 0;
+  for (char c : name) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  if (characters == 0 || characters > limits::kConsoleNameLengthMax) {
     return invalid("name must be 1 to " + std::to_string(limits::kConsoleNameLengthMax) + " characters");
   }
-  if (!is_utf8(name) || has_control_chars(name)) return invalid("name must be UTF-8 text without control characters");
   return ok_status();
 }
 

@@ -70,7 +70,7 @@ nlohmann::json product_row_json(const storage::Product& p, bool enabled);
 
 // ---- changes (kManageMerchants) ----
 
-// name: 1 to limits::kConsoleNameLengthMax characters of UTF-8 without control characters.
+// name: 1 to limits::kConsoleNameLengthMax characters (code points) of UTF-8 without control characters.
 Status check_merchant_name(std::string_view name);
 
 // Creates a merchant with `keys`. The returned merchant holds them (show them once).
