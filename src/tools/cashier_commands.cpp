@@ -71,18 +71,12 @@ int merchant_set_cashier(const app::Config& c, int64_t merchant, int settlement_
   if (settlement_delay_days > 365) return fail("--settlement-delay-days must be 0 to 365");
   if (settlement_delay_days < 0 && !bound) return fail("give --settlement-delay-days and/or --bound-card");
   auto ctx = open(c);
-  storage::Merchant updated;
-  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto m = tx.merchant(MerchantId{merchant});
-    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(merchant));
-    if (settlement_delay_days >= 0) m->settlement_delay_days = settlement_delay_days;
-    if (bound) m->bound_card_allowed = *bound;
-    m->updated_at_ms = ctx->clock.now_unix_ms();
-    tx.update_merchant(*m);
-    updated = *m;
-    return ok_status();
-  });
-  if (!st.ok()) return fail(st.error().message);
+  console::MerchantPatch patch;
+  if (settlement_delay_days >= 0) patch.settlement_delay_days = settlement_delay_days;
+  patch.bound_card_allowed = bound;
+  auto changed = change_merchant(*ctx, merchant, patch);
+  if (!changed.ok()) return fail(changed.error().message);
+  const storage::Merchant& updated = *changed;
   print(json{{"merchantId", merchant},
              {"settlementDelayDays", updated.settlement_delay_days},
              {"boundCardAllowed", updated.bound_card_allowed}},
