@@ -140,7 +140,7 @@ const zh = {
 
   "audit.at": "时间", "audit.actor": "操作人", "audit.action": "操作", "audit.target": "对象",
   "audit.target_type": "对象类型", "audit.target_id": "对象 ID", "audit.changes": "变更内容",
-  "audit.address": "来源地址", "audit.none": "没有审计记录", "audit.no_changes": "无字段变化",
+  "audit.address": "来源地址", "audit.action_placeholder": "如 merchant.update", "audit.target_type_placeholder": "如 merchant、order", "audit.none": "没有审计记录", "audit.no_changes": "无字段变化",
 
   "audit_action.user.create": "创建用户", "audit_action.user.disable": "停用用户", "audit_action.user.enable": "启用用户",
   "audit_action.user.password": "重置密码", "audit_action.merchant.create": "创建商户",
@@ -307,7 +307,7 @@ const en = {
 
   "audit.at": "Time", "audit.actor": "Who", "audit.action": "Action", "audit.target": "Target",
   "audit.target_type": "Target type", "audit.target_id": "Target id", "audit.changes": "Changes",
-  "audit.address": "From", "audit.none": "No audit entries", "audit.no_changes": "No field changed",
+  "audit.address": "From", "audit.action_placeholder": "e.g. merchant.update", "audit.target_type_placeholder": "e.g. merchant, order", "audit.none": "No audit entries", "audit.no_changes": "No field changed",
 
   "audit_action.user.create": "Created user", "audit_action.user.disable": "Disabled user", "audit_action.user.enable": "Enabled user",
   "audit_action.user.password": "Set password", "audit_action.merchant.create": "Created merchant",
