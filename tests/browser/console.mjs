@@ -52,10 +52,17 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+// A full-page PNG; on a phone also what the first screen shows (a long list is many screens tall).
 async function shot(device, name) {
   shotNo += 1;
-  const file = await screenshot(browser.page, args.screenshots, `${device}-${String(shotNo).padStart(2, "0")}-${name}`);
+  const base = `${device}-${String(shotNo).padStart(2, "0")}-${name}`;
+  const file = await screenshot(browser.page, args.screenshots, base);
   result.screenshots.push(file);
+  if (device === "phone") {
+    const top = path.join(args.screenshots, base + "-screen.png");
+    await browser.page.screenshot({ path: top });
+    result.screenshots.push(top);
+  }
   return file;
 }
 
@@ -344,8 +351,9 @@ async function phone() {
     return r.left >= 0 && r.width > 0;
   });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(args.screenshots, `phone-${String(++shotNo).padStart(2, "0")}-menu.png`) });
-  result.screenshots.push(path.join(args.screenshots, `phone-${String(shotNo).padStart(2, "0")}-menu.png`));
+  const menuShot = path.join(args.screenshots, `phone-${String(++shotNo).padStart(2, "0")}-menu.png`);
+  await page.screenshot({ path: menuShot });
+  result.screenshots.push(menuShot);
   await page.click("#nav a[data-route=orders]");
   await page.waitForURL((u) => u.hash.startsWith("#/orders"));
   await settled(page);

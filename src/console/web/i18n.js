@@ -58,7 +58,7 @@ const zh = {
   "dashboard.pending_now": "当前待发送", "dashboard.day": "日期", "dashboard.no_chart": "图表组件未加载",
   "dashboard.no_orders": "所选范围内还没有订单", "dashboard.ten_thousand": "万",
 
-  "orders.search": "搜索", "orders.search_placeholder": "订单号 / 商户订单号 / 卡号 / 批次号",
+  "orders.search": "搜索", "orders.more_filters": "更多筛选", "orders.search_placeholder": "订单号 / 商户订单号 / 卡号 / 批次号",
   "orders.id": "平台订单号", "orders.merchant_order_id": "商户订单号", "orders.merchant": "商户",
   "orders.merchant_id": "商户号", "orders.protocol": "业务", "orders.kind": "类型", "orders.channel": "通道/产品",
   "orders.channel_placeholder": "如 2、JDE、WeiXin",
@@ -225,7 +225,7 @@ const en = {
   "dashboard.pending_now": "Waiting now", "dashboard.day": "Day", "dashboard.no_chart": "The chart library did not load",
   "dashboard.no_orders": "No orders in this range yet", "dashboard.ten_thousand": "k",
 
-  "orders.search": "Search", "orders.search_placeholder": "Order id / merchant order id / card / batch",
+  "orders.search": "Search", "orders.more_filters": "More filters", "orders.search_placeholder": "Order id / merchant order id / card / batch",
   "orders.id": "Order id", "orders.merchant_order_id": "Merchant order id", "orders.merchant": "Merchant",
   "orders.merchant_id": "Merchant id", "orders.protocol": "Protocol", "orders.kind": "Kind", "orders.channel": "Channel / product",
   "orders.channel_placeholder": "e.g. 2, JDE, WeiXin",

@@ -38,7 +38,9 @@ function filterForm(ctx, values) {
     h("div", { class: "search-row" },
       h("input", { name: "q", id: "order-search", type: "search", value: values.q, placeholder: t("orders.search_placeholder"), "aria-label": t("orders.search"), enterkeyhint: "search" }),
       h("button", { class: "btn primary", type: "submit", id: "order-search-submit" }, t("orders.search"))),
-    h("div", { class: "filter-grid" },
+    h("details", { class: "more-filters", id: "more-filters", open: window.innerWidth > 860 || FILTERS.some((k) => k !== "q" && values[k]) },
+      h("summary", null, t("orders.more_filters")),
+      h("div", { class: "filter-grid" },
       labelled(t("orders.kind"), select("kind", kindOptions, values.kind)),
       labelled(t("orders.status"), select("status", statusOptions, values.status)),
       can("operator") ? labelled(t("orders.merchant_id"), h("input", { name: "merchant_id", value: values.merchant_id, inputmode: "numeric" })) : null,
@@ -47,7 +49,7 @@ function filterForm(ctx, values) {
       labelled(t("common.to"), h("input", { name: "to", type: "date", value: msToDate(values.to_ms, true) })),
       h("div", { class: "filter-buttons" },
         h("button", { class: "btn secondary", type: "submit" }, t("common.apply")),
-        h("button", { class: "btn ghost", type: "button", onclick: () => ctx.setQuery({}) }, t("common.reset")))));
+        h("button", { class: "btn ghost", type: "button", onclick: () => ctx.setQuery({}) }, t("common.reset"))))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new FormData(form);
