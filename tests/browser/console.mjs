@@ -10,12 +10,12 @@
 //    "review": {"id", "merchant_order_id"}      // merchant A's consign card waiting for review
 //    "payout": {"id", "merchant_order_id"}      // merchant A's payout waiting for approval
 //    "other":  {"id", "merchant_order_id"}      // merchant B's order, which merchant A must not see
-//    "resolve_yuan": "100.00", "downloads": DIR}
+//    "resolve_yuan": "100.00", "new_merchant_name": "...", "downloads": DIR}
 //
 // As support: logs in, finds the notify order by its merchant order id, opens it, resends its notification and
 // waits for the new attempt to appear; resolves the review as a success; sees no approve button on the payout and
 // no admin menus. As admin: approves the payout; exports the order list as CSV (the file is read back); visits
-// every page; switches to English and back. As merchant A: its own pages only; B's order is neither found by
+// creates a merchant (its keys shown once); visits every page; switches to English and back. As merchant A: its own pages only; B's order is neither found by
 // search nor shown by its URL. Then the same pages on a phone-sized screen, with the menu opened, checking that no
 // page scrolls sideways. Every page is saved as DIR/<device>-NN-<page>.png. Prints one JSON line:
 // {"ok": true, "csv": "...", "screenshots": [...], "attempts_before": n, "attempts_after": m} (exit 0), or
@@ -276,6 +276,21 @@ async function desktop() {
   await download.saveAs(csvPath);
   result.csv = fs.readFileSync(csvPath, "utf8");
   check(result.csv.includes(spec.notify.merchant_order_id) && result.csv.includes(spec.notify.id), "the CSV holds the order");
+
+  step = "create a merchant: its keys are shown once";
+  await go(page, "#/merchants");
+  await page.click("#merchant-create");
+  await page.fill("#merchant-name", spec.new_merchant_name);
+  await page.click("#merchant-create-submit");
+  await page.waitForSelector("#new-keys");
+  const shownKey = ((await page.textContent("#new-keys code[data-key=key]")) || "").trim();
+  check(shownKey.length >= 16 && (await page.isVisible("#keys-warning")), "the new keys and the warning are shown");
+  await shot("desktop", "merchant-created-keys");
+  await page.click("#keys-done");
+  await page.waitForURL((u) => /#\/merchants\/\d+/.test(u.hash));
+  await settled(page);
+  check(!(await page.textContent("#main")).includes(shownKey), "the key is not shown again");
+  result.new_merchant = { id: new URL(page.url()).hash.split("/")[2], key: shownKey };
 
   await visitAll(page, "desktop", PAGES_ADMIN);
 

@@ -7,6 +7,10 @@ import { can, currentUser } from "../app.js";
 import { pagedList } from "./orders.js";
 
 const TABS = ["balances", "statement", "reconciliation"];
+// A reconciliation field's label: "gross_fen" -> recon.gross; the payouts' amount apart from their count.
+function reconLabel(k) {
+  return tx(k === "payouts_fen" ? "recon.payouts_amount" : "recon." + k.replace(/_fen$/, ""), k);
+}
 const ACCOUNTS = ["available", "pending", "frozen", "payout_reserved"];
 
 function tabs(ctx, active) {
@@ -95,7 +99,7 @@ async function reconciliation(ctx, body) {
   const r = await api.get("/reconciliation", filters);
   if (!ctx.alive()) return;
   const matched = !!r.matches;
-  const money = (k) => ({ label: t("recon." + k.replace(/_fen$/, "")), class: "num", render: (row) => (k.endsWith("_fen") ? yuan(row[k]) : String(row[k] ?? 0)) });
+  const money = (k) => ({ label: reconLabel(k), class: "num", render: (row) => (k.endsWith("_fen") ? yuan(row[k]) : String(row[k] ?? 0)) });
   const columns = [
     can("operator") ? { label: t("orders.merchant"), render: (row) => (row.merchant_id ? h("span", null, row.merchant_name || "", h("span", { class: "sub" }, " #" + row.merchant_id)) : h("strong", null, t("recon.total"))) } : null,
     { label: t("orders.protocol"), render: (row) => (row.protocol ? tx("protocol." + row.protocol, row.protocol) : "—") },
@@ -111,7 +115,7 @@ async function reconciliation(ctx, body) {
         h("a", { class: "btn secondary small", id: "recon-csv", href: csvUrl("/reconciliation.csv", filters), download: "reconciliation-" + date + ".csv" }, t("common.export_csv")))),
     r.from_ms ? h("p", { class: "hint" }, t("recon.window", { from: time(r.from_ms), to: time(r.to_ms) })) : null,
     table(columns, rows, { empty: t("recon.no_rows") }),
-    r.totals ? h("div", { class: "recon-totals" }, h("h3", null, t("recon.total")), fields(Object.entries(r.totals).map(([k, v]) => [tx("recon." + k.replace(/_fen$/, ""), k), k.endsWith("_fen") ? yuan(v) : String(v)]))) : null,
+    r.totals ? h("div", { class: "recon-totals" }, h("h3", null, t("recon.total")), fields(Object.entries(r.totals).map(([k, v]) => [reconLabel(k), k.endsWith("_fen") ? yuan(v) : String(v)]))) : null,
     r.ledger ? h("div", { class: "recon-totals" }, h("h3", null, t("recon.ledger")), fields(Object.entries(r.ledger).map(([k, v]) => [tx("recon.ledger_" + k.replace(/_fen$/, ""), k), yuan(v)]))) : null,
     (r.differences || []).length ? h("div", { class: "warning-box" }, h("strong", null, t("recon.differences")), h("ul", null, r.differences.map((d) => h("li", null, mono(d))))) : null));
 }
