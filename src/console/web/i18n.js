@@ -105,7 +105,7 @@ const zh = {
   "merchant.processor": "处理方", "merchant.limits": "单笔限额", "merchant.fee_rate": "费率",
   "merchant.channel_saved": "通道 {name} 已保存", "merchant.no_channels": "没有可用通道",
   "merchant.products": "卡券产品", "merchant.product_code": "产品代码", "merchant.product_name": "产品名称",
-  "merchant.default_rate": "默认结算比例", "merchant.product_saved": "产品 {code} 已更新", "merchant.no_products": "没有产品",
+  "merchant.default_rate": "默认结算比例", "merchant.product_saved": "产品 {code} 已更新", "merchant.product_off": "平台已停售", "merchant.no_products": "没有产品",
   "merchant.users": "商户登录账号", "merchant.no_users": "还没有登录账号", "merchant.view_orders": "查看订单",
 
   "keys.once_title": "请立即保存以下密钥",
@@ -158,6 +158,15 @@ const zh = {
   "event.resend": "重发通知", "event.resolve": "处理审核", "event.hold": "冻结", "event.release": "解冻",
   "event.approve": "审批通过", "event.reject": "驳回", "event.paid": "已支付", "event.failed": "失败",
   "event.success": "成功", "event.review": "转人工审核", "event.settled": "已结算",
+
+
+  "entry.consign.settle": "卡券结算", "entry.gateway.payin": "代收入账", "entry.gateway.payout.reserve": "代付预留",
+  "entry.gateway.payout.paid": "代付出款", "entry.gateway.payout.refund": "代付退回", "entry.cashier.pay": "收银台入账",
+  "entry.cashier.settle": "收银台结算", "entry.cashier.hold": "冻结", "entry.cashier.release": "解冻",
+  "entry.cashier.return": "退回付款人",
+  "ledger_account.merchant": "商户 {id} · {account}", "ledger_account.platform:revenue": "平台收入",
+  "ledger_account.platform:consign_clearing": "卡券清算", "ledger_account.platform:gateway_clearing": "网关清算",
+  "ledger_account.platform:cashier_clearing": "收银台清算", "ledger_account.platform:payout_clearing": "代付清算",
 
   "field.id": "平台订单号", "field.merchant_order_id": "商户订单号", "field.merchant_id": "商户号",
   "field.merchant_name": "商户", "field.protocol": "业务", "field.kind": "类型", "field.channel": "通道/产品",
@@ -272,7 +281,7 @@ const en = {
   "merchant.processor": "Processor", "merchant.limits": "Limits", "merchant.fee_rate": "Fee rate",
   "merchant.channel_saved": "Channel {name} saved", "merchant.no_channels": "No channels",
   "merchant.products": "Card products", "merchant.product_code": "Code", "merchant.product_name": "Product",
-  "merchant.default_rate": "Default rate", "merchant.product_saved": "Product {code} updated", "merchant.no_products": "No products",
+  "merchant.default_rate": "Default rate", "merchant.product_saved": "Product {code} updated", "merchant.product_off": "withdrawn from the catalogue", "merchant.no_products": "No products",
   "merchant.users": "Console logins", "merchant.no_users": "No logins yet", "merchant.view_orders": "Orders",
 
   "keys.once_title": "Save these keys now",
@@ -325,6 +334,15 @@ const en = {
   "event.resend": "Notification resent", "event.resolve": "Review resolved", "event.hold": "Held", "event.release": "Released",
   "event.approve": "Approved", "event.reject": "Rejected", "event.paid": "Paid", "event.failed": "Failed",
   "event.success": "Succeeded", "event.review": "Sent to review", "event.settled": "Settled",
+
+
+  "entry.consign.settle": "Card settled", "entry.gateway.payin": "Pay-in credited", "entry.gateway.payout.reserve": "Payout reserved",
+  "entry.gateway.payout.paid": "Payout paid", "entry.gateway.payout.refund": "Payout refunded", "entry.cashier.pay": "Cashier payment",
+  "entry.cashier.settle": "Cashier settled", "entry.cashier.hold": "Held", "entry.cashier.release": "Released",
+  "entry.cashier.return": "Returned to payer",
+  "ledger_account.merchant": "Merchant {id} · {account}", "ledger_account.platform:revenue": "Platform revenue",
+  "ledger_account.platform:consign_clearing": "Consign clearing", "ledger_account.platform:gateway_clearing": "Gateway clearing",
+  "ledger_account.platform:cashier_clearing": "Cashier clearing", "ledger_account.platform:payout_clearing": "Payout clearing",
 
   "field.id": "Order id", "field.merchant_order_id": "Merchant order id", "field.merchant_id": "Merchant id",
   "field.merchant_name": "Merchant", "field.protocol": "Protocol", "field.kind": "Kind", "field.channel": "Channel / product",

@@ -1,7 +1,7 @@
 // One merchant: settings, keys (rotation shows the new keys once), channels with rates, products, balances and
 // its console logins. Only admins change anything; support staff see the same page read-only.
 import { api, enc } from "../api.js";
-import { t } from "../i18n.js";
+import { t, lang } from "../i18n.js";
 import { h, clear, yuan, time, badge, table, fields, card, pageHead, loading, mono, button, labelled,
   confirmDialog, parseYuan, showError, showNotice, modal } from "../ui.js";
 import { can } from "../app.js";
@@ -56,12 +56,12 @@ function settingsForm(ctx, m) {
 function channelsTable(ctx, m, channels) {
   const editable = can("manage_merchants");
   return table([
-    { label: t("merchant.channel"), render: (c) => h("span", null, h("strong", null, c.name), h("span", { class: "sub" }, " #" + c.channel_id)) },
+    { label: t("merchant.channel"), render: (c) => h("span", null, h("strong", null, lang() === "en" && c.name_en ? c.name_en : c.name), h("span", { class: "sub" }, " #" + c.channel_id)) },
     { label: t("merchant.processor"), render: (c) => c.processor || "—" },
     { label: t("merchant.limits"), render: (c) => (c.min_amount_fen || c.max_amount_fen ? `${yuan(c.min_amount_fen)} – ${yuan(c.max_amount_fen)}` : "—") },
     {
       label: t("merchant.fee_rate"), render: (c) => {
-        const input = h("input", { class: "rate", name: "rate", value: (Number(c.fee_rate_permille) / 10).toFixed(1), inputmode: "decimal", disabled: !editable, "aria-label": t("merchant.fee_rate") });
+        const input = h("input", { class: "rate", name: "rate", value: c.fee_rate_permille == null ? "" : (Number(c.fee_rate_permille) / 10).toFixed(1), placeholder: "0.0", inputmode: "decimal", disabled: !editable, "aria-label": t("merchant.fee_rate") });
         return h("span", { class: "rate-cell" }, input, "%");
       },
     },
@@ -69,8 +69,9 @@ function channelsTable(ctx, m, channels) {
     editable ? {
       label: t("common.actions"), render: (c) => button(t("common.save"), async (e) => {
         const row = e.target.closest("tr");
-        const rate = Number(row.querySelector("input.rate").value);
-        if (!Number.isFinite(rate) || rate < 0 || rate > 100) {
+        const text = row.querySelector("input.rate").value.trim();
+        const rate = Number(text);
+        if (text === "" || !Number.isFinite(rate) || rate < 0 || rate > 100) {
           showError({ code: "bad_request", message: t("merchant.fee_rate") });
           return;
         }
@@ -79,7 +80,7 @@ function channelsTable(ctx, m, channels) {
             enabled: row.querySelector("input[name=enabled]").checked,
             fee_rate_permille: Math.round(rate * 10),
           });
-          showNotice(t("merchant.channel_saved", { name: c.name }));
+          showNotice(t("merchant.channel_saved", { name: lang() === "en" && c.name_en ? c.name_en : c.name }));
           ctx.rerender();
         } catch (err) {
           showError(err);
@@ -93,7 +94,7 @@ function productsTable(ctx, m, products) {
   const editable = can("manage_merchants");
   return table([
     { label: t("merchant.product_code"), render: (p) => mono(p.code) },
-    { label: t("merchant.product_name"), render: (p) => p.name },
+    { label: t("merchant.product_name"), render: (p) => h("span", null, p.name, p.catalogue_enabled === false ? h("span", { class: "sub" }, " · " + t("merchant.product_off")) : null) },
     { label: t("merchant.default_rate"), render: (p) => (p.default_rate_permille == null ? "—" : (Number(p.default_rate_permille) / 10).toFixed(1) + "%") },
     {
       label: t("merchants.state"), render: (p) => {

@@ -22,6 +22,13 @@ function fieldValue(key, value) {
   return /(_id|id|url|number|mrn|accno)$/i.test(key) ? mono(String(value)) : String(value);
 }
 
+// "merchant:10001:available" -> "商户 10001 · 可用"; "platform:revenue" -> "平台收入".
+export function accountLabel(code) {
+  const m = /^merchant:(\d+):(\w+)$/.exec(code || "");
+  if (m) return t("ledger_account.merchant", { id: m[1], account: tx("account." + m[2], m[2]) });
+  return tx("ledger_account." + code, code);
+}
+
 function fieldLabel(key) {
   return tx("field." + key, key);
 }
@@ -217,7 +224,7 @@ export async function renderOrder(ctx) {
   body.append(card(t("order.postings"), table([
     { label: t("order.entry"), render: (p) => mono(String(p.entry_id)) },
     { label: t("order.entry_kind"), render: (p) => tx("entry." + p.kind, p.kind) },
-    { label: t("order.account"), render: (p) => tx("ledger_account." + p.account, p.account) },
+    { label: t("order.account"), render: (p) => h("span", { title: p.account }, accountLabel(p.account)) },
     { label: t("orders.amount"), class: "num", render: (p) => h("span", { class: Number(p.amount_fen) < 0 ? "tone-text-bad" : "tone-text-ok" }, yuan(p.amount_fen, { sign: true })) },
     { label: t("order.at"), render: (p) => time(p.at_ms) },
   ], d.postings, { empty: t("order.no_postings") })));
