@@ -233,10 +233,55 @@ int main(int argc, char** argv) {
   auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
   add_json(l_check);
 
+  // console users and the audit log
+  auto* op = app.add_subcommand("operator", "console operators (admin, support)");
+  op->require_subcommand(1);
+  std::string user_name, user_role;
+  bool password_stdin = false;
+  auto* op_create = op->add_subcommand("create", "create an operator; prints a generated password once");
+  op_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
+  op_create->add_option("--role", user_role, "admin or support")->required()->check(CLI::IsMember({"admin", "support"}));
+  op_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(op_create);
+  auto* op_list = op->add_subcommand("list", "list operators");
+  add_json(op_list);
+  auto* op_disable = op->add_subcommand("disable", "disable a console user (ends its sessions)");
+  op_disable->add_option("name", user_name, "login name")->required();
+  add_json(op_disable);
+  auto* op_enable = op->add_subcommand("enable", "enable a console user again");
+  op_enable->add_option("name", user_name, "login name")->required();
+  add_json(op_enable);
+  auto* op_password = op->add_subcommand("password", "set a console user's password (ends its sessions)");
+  op_password->add_option("name", user_name, "login name")->required();
+  op_password->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(op_password);
+  auto* m_login = merchant->add_subcommand("login", "merchants' console logins");
+  m_login->require_subcommand(1);
+  int64_t login_merchant = 0;
+  auto* ml_create = m_login->add_subcommand("create", "create a console login for a merchant; prints a generated password once");
+  ml_create->add_option("merchant_id", login_merchant, "merchant id")->required();
+  ml_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
+  ml_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(ml_create);
+  auto* ml_list = m_login->add_subcommand("list", "list merchants' console logins");
+  ml_list->add_option("merchant_id", login_merchant, "only this merchant's");
+  add_json(ml_list);
+  auto* audit = app.add_subcommand("audit", "the audit log of changes made from the console and the CLI");
+  audit->require_subcommand(1);
+  tools::AuditListFilter afilter;
+  auto* a_list = audit->add_subcommand("list", "list audit entries, newest first");
+  a_list->add_option("--actor", afilter.actor, "only this actor (a user name, or cli:USER)");
+  a_list->add_option("--action", afilter.action, "only this action, e.g. user.create");
+  a_list->add_option("--target-type", afilter.target_type, "only this target type, e.g. user, merchant, order");
+  a_list->add_option("--target-id", afilter.target_id, "only this target id");
+  a_list->add_option("--limit", afilter.limit, "at most this many (max 200)")->check(CLI::Range(1, 200));
+  add_json(a_list);
+
   for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
                     p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
                     c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
-                    o_hold, o_release, ca_list, ca_show}) {
+                    o_hold, o_release, ca_list, ca_show, op_create, op_list, op_disable, op_enable, op_password,
+                    ml_create, ml_list, a_list}) {
     add_database(cmd);
   }
 
@@ -301,6 +346,19 @@ int main(int argc, char** argv) {
     if (o_release->parsed()) return tools::order_release(config, gid, release_to, reason, out);
     if (ca_list->parsed()) return tools::cashier_list(config, gfilter, out);
     if (ca_show->parsed()) return tools::cashier_show(config, gid, out);
+    if (op_create->parsed()) return tools::operator_create(config, user_name, user_role, password_stdin, out);
+    if (op_list->parsed()) return tools::operator_list(config, out);
+    if (op_disable->parsed()) return tools::operator_set_enabled(config, user_name, false, out);
+    if (op_enable->parsed()) return tools::operator_set_enabled(config, user_name, true, out);
+    if (op_password->parsed()) return tools::operator_password(config, user_name, password_stdin, out);
+    if (ml_create->parsed()) {
+      return tools::merchant_login_create(config, login_merchant, user_name, password_stdin, out);
+    }
+    if (ml_list->parsed()) {
+      return tools::merchant_login_list(config, login_merchant != 0 ? std::optional<int64_t>(login_merchant)
+                                                                    : std::nullopt, out);
+    }
+    if (a_list->parsed()) return tools::audit_list(config, afilter, out);
   } catch (const std::exception& e) {
     std::cerr << "paygate: " << e.what() << "\n";
     return 1;

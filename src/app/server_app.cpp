@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "notify/dispatcher.h"
 #include "app/due_worker.h"
+#include "console/api.h"
 #include "processors/sandbox/card_processor.h"
 #include "processors/sandbox/gateway_processors.h"
 #include "protocols/cashier/handlers.h"
@@ -167,6 +168,21 @@ int serve(const Config& config, const ServeOptions& options) {
                                     [&](int64_t due_ms) { worker.work_due(due_ms); },
                                     [&] { dispatcher.wake(); }};
   cashier::register_routes(router, cashier_deps);
+
+  // The console's admin API (/admin/api/).
+  console::ApiConfig console_config;
+  console_config.session_ttl_ms = config.console.session_ttl_ms;
+  console_config.session_idle_ms = config.console.session_idle_ms;
+  console_config.public_url_is_https = config.server.public_url.starts_with("https://");
+  console_config.utc_offset_minutes = config.console.utc_offset_minutes;
+  console::ApiDeps console_deps{*store,
+                                *box,
+                                clock,
+                                random,
+                                console_config,
+                                [&] { dispatcher.wake(); },
+                                [&](int64_t due_ms) { worker.work_due(due_ms); }};
+  console::register_routes(router, console_deps);
 
   // The sandbox's completion endpoint, shared by the protocols with a hosted page (the id says whose order it is).
   // It does not exist outside sandbox mode.

@@ -30,4 +30,8 @@ void print(const nlohmann::json& j, Output out, const std::string& text);
 // entries), as `order show`, `payin show`, `payout show` and `cashier show` print them.
 void add_history(storage::Tx& tx, const std::string& order_ref, nlohmann::json& j);
 
+// The demo's console logins (admin, and "demo" for the merchant), created when absent; the text to print, with
+// the passwords of those just created (console_commands.cpp).
+std::string demo_console_logins(Ctx& ctx, MerchantId merchant, const std::string& console_url);
+
 }  // namespace paygate::tools

@@ -470,7 +470,8 @@ int demo(const app::Config& c) {
             << "CSIGN=$(printf '%s' \"$REQ$KEY\" | md5sum | cut -d' ' -f1)\n"
             << "curl -si http://" << host << ":" << port
             << "/api/icashier --data-urlencode req=$REQ --data-urlencode sign=$CSIGN | grep -i '^location'\n"
-            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n";
+            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n"
+            << demo_console_logins(*ctx, demo_merchant.id, "http://" + host + ":" + port + "/console");
   return 0;
 }
 

@@ -90,4 +90,23 @@ int order_release(const app::Config& c, const std::string& id, const std::string
 int cashier_list(const app::Config& c, const GatewayListFilter& f, Output out);
 int cashier_show(const app::Config& c, const std::string& id, Output out);
 
+// Console users and the audit log (console_commands.cpp). Without password_stdin a strong random password is
+// generated and printed once; with it, one line of standard input is the password.
+int operator_create(const app::Config& c, const std::string& name, const std::string& role, bool password_stdin,
+                    Output out);
+int operator_list(const app::Config& c, Output out);
+int operator_set_enabled(const app::Config& c, const std::string& name, bool enabled, Output out);
+int operator_password(const app::Config& c, const std::string& name, bool password_stdin, Output out);
+int merchant_login_create(const app::Config& c, int64_t merchant, const std::string& name, bool password_stdin,
+                          Output out);
+int merchant_login_list(const app::Config& c, std::optional<int64_t> merchant, Output out);
+struct AuditListFilter {
+  std::string actor;
+  std::string action;
+  std::string target_type;
+  std::string target_id;
+  size_t limit = 50;
+};
+int audit_list(const app::Config& c, const AuditListFilter& f, Output out);
+
 }  // namespace paygate::tools
