@@ -14,6 +14,7 @@
 
 #include "app/master_key.h"
 #include "app/open_store.h"
+#include "console/assets.h"
 #include "http/server.h"
 #include "notify/dispatcher.h"
 #include "app/due_worker.h"
@@ -192,6 +193,8 @@ int serve(const Config& config, const ServeOptions& options) {
                  co_return co_await gateway::sandbox_complete(gateway_deps, req);
                });
   }
+  // The console's web app (its JSON API is under /admin/api/); GET / leads to it.
+  console::register_asset_routes(router);
   router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));

@@ -11,5 +11,11 @@ void register_routes(http::Router& router, ApiDeps& deps);
 
 // Login, logout, me, users, audit (api_session.cpp).
 void register_session_routes(http::Router& router, ApiDeps& deps);
+// Orders across the protocols, their actions, the dashboard (api_orders.cpp).
+void register_order_routes(http::Router& router, ApiDeps& deps);
+// Merchants, their channels, products, keys and IP allowlists; the catalogue (api_merchants.cpp).
+void register_merchant_routes(http::Router& router, ApiDeps& deps);
+// Balances, statements, reconciliation (api_money.cpp).
+void register_money_routes(http::Router& router, ApiDeps& deps);
 
 }  // namespace paygate::console

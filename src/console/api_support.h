@@ -26,6 +26,11 @@ struct ApiConfig {
   // says so (X-Forwarded-Proto: https).
   bool public_url_is_https = false;
   int utc_offset_minutes = 480;  // days in reports and charts are local days at this offset (Beijing by default)
+  // What the order actions need (console/actions.h): an approved payout goes to the bank after payout_delay_ms
+  // (sandbox.payout_delay_ms); a cashier back notify's paytime is at cashier_utc_offset_minutes
+  // (cashier.utc_offset_minutes).
+  int64_t payout_delay_ms = 2'000;
+  int cashier_utc_offset_minutes = 480;
 };
 
 struct ApiDeps {
