@@ -5,6 +5,7 @@
 
 #include "base/limits.h"
 #include "base/text.h"
+#include "console/auth.h"
 #include "crypto/crypto.h"
 #include "http/ip_allowlist.h"
 #include "ledger/ledger.h"
@@ -62,23 +63,15 @@ json stored_channel_json(const storage::MerchantChannel& ch) {
           {"processor", ch.processor}};
 }
 
-std::string user_role_text(const storage::SqlValue& v) { return storage::sql_text(v); }
-
+// The merchant's console logins, oldest first.
 json users_of(storage::Tx& tx, MerchantId id) {
-  auto rows = tx.query_sql(
-      "SELECT user_id, name, role, merchant_id, enabled, created_at_ms, last_login_at_ms FROM console_users "
-      "WHERE merchant_id = $1 ORDER BY user_id LIMIT 1000",
-      {id.value()});
+  UserFilter filter;
+  filter.role = Role::kMerchant;
+  filter.merchant_id = id;
+  filter.limit = limits::kConsolePageSizeMax;
+  auto users = list_users(tx, filter);
   json out = json::array();
-  for (const auto& r : rows) {
-    out.push_back({{"id", storage::sql_int(r[0])},
-                   {"name", storage::sql_text(r[1])},
-                   {"role", user_role_text(r[2])},
-                   {"merchant_id", storage::sql_is_null(r[3]) ? json(nullptr) : json(storage::sql_int(r[3]))},
-                   {"enabled", storage::sql_int(r[4]) != 0},
-                   {"created_at_ms", storage::sql_int(r[5])},
-                   {"last_login_at_ms", storage::sql_int(r[6])}});
-  }
+  for (auto it = users.rbegin(); it != users.rend(); ++it) out.push_back(user_json(*it));
   return out;
 }
 

@@ -13,7 +13,7 @@ using nlohmann::json;
 namespace {
 
 // The local day offset reports use.
-int report_utc_offset_minutes(const app::Config& c) { return c.cashier.utc_offset_minutes; }
+int report_utc_offset_minutes(const app::Config& c) { return c.console.utc_offset_minutes; }
 
 // "" -> fallback; YYYY-MM-DD -> the local day's start (end_of_day: the next day's start); digits -> Unix ms.
 Result<int64_t> parse_time(const app::Config& c, const std::string& text, int64_t fallback, bool end_of_day,
