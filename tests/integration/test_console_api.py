@@ -1492,6 +1492,109 @@ class ValidationTests(ConsoleCase):
         self.assertError(a.get("/no-such-endpoint"), "not_found")
 
 
+# ================================================================================================ the OpenAPI
+
+# Every endpoint of docs/console.md, as docs/api/admin.yaml must list it (paths relative to /admin/api).
+CONTRACT_OPERATIONS = {
+    "POST /login", "POST /logout", "GET /me", "POST /me/password",
+    "GET /users", "POST /users", "POST /users/{id}/disable", "POST /users/{id}/enable", "POST /users/{id}/password",
+    "GET /audit", "GET /dashboard",
+    "GET /orders", "GET /orders.csv", "GET /orders/{id}", "POST /orders/{id}/resend", "POST /orders/{id}/resolve",
+    "POST /orders/{id}/hold", "POST /orders/{id}/release", "POST /orders/{id}/approve", "POST /orders/{id}/reject",
+    "GET /merchants", "POST /merchants", "GET /merchants/{id}", "PATCH /merchants/{id}",
+    "PUT /merchants/{id}/channels/{channel_id}", "PUT /merchants/{id}/products/{code}",
+    "POST /merchants/{id}/rotate-keys", "GET /catalogue",
+    "GET /balances", "GET /statement", "GET /statement.csv", "GET /reconciliation", "GET /reconciliation.csv",
+}
+OPENAPI = os.path.join(harness.REPO, "docs", "api", "admin.yaml")
+CONTRACT = os.path.join(harness.REPO, "docs", "console.md")
+
+
+class OpenApiDocumentTests(unittest.TestCase):
+    """docs/api/admin.yaml lists every endpoint of the contract (read line by line: the standard library has no
+    YAML parser; where PyYAML happens to be installed the whole document is also parsed and its $refs
+    resolved)."""
+
+    def operations(self):
+        ops, path, in_paths = set(), None, False
+        with open(OPENAPI, encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if re.match(r"^\S", line):
+                    in_paths = line.startswith("paths:")
+                    continue
+                if not in_paths:
+                    continue
+                m = re.match(r"^  (/\S*):\s*$", line)
+                if m:
+                    path = m.group(1)
+                    continue
+                m = re.match(r"^    (get|post|put|patch|delete|head):\s*$", line)
+                if m and path:
+                    ops.add("%s %s" % (m.group(1).upper(), path))
+        return ops
+
+    def test_every_contract_endpoint_is_documented(self):
+        ops = self.operations()
+        self.assertEqual(ops, CONTRACT_OPERATIONS)
+        with open(CONTRACT, encoding="utf-8") as f:
+            contract = f.read()
+        for op in CONTRACT_OPERATIONS:
+            path = op.split(" ", 1)[1]
+            stem = path.split("{")[0].replace(".csv", "").rstrip("/")
+            self.assertTrue("/admin/api" + stem in contract.replace("`", ""), "%s is not in docs/console.md" % op)
+
+    def test_document_parses_and_every_ref_resolves(self):
+        try:
+            import yaml
+        except ImportError:
+            yaml = None
+        with open(OPENAPI, encoding="utf-8") as f:
+            text = f.read()
+        self.assertTrue(text.startswith("openapi: 3.0."))
+        self.assertNotIn("\t", text, "YAML has no tabs")
+        for name in ("pg_console", "X-CSRF-Token", "cookie", "header"):
+            self.assertIn(name, text)
+        for action in ("user.create", "user.disable", "user.enable", "user.password", "merchant.create",
+                       "merchant.update", "merchant.rotate_keys", "channel.set", "product.set", "order.resend",
+                       "order.resolve", "order.hold", "order.release", "payout.approve", "payout.reject"):
+            self.assertIn("x-audit-action: " + action, text)
+        for ref in set(re.findall(r'\$ref: "#/([^"]+)"', text)):
+            section, _, name = ref.rpartition("/")
+            self.assertRegex(text, r"(?m)^    %s:" % re.escape(name), "the target of $ref %s" % ref)
+        if yaml is None:
+            return
+        doc = yaml.safe_load(text)
+
+        def resolve(ref):
+            node = doc
+            for part in ref[2:].split("/"):
+                node = node[part]
+            return node
+
+        def walk(node):
+            if isinstance(node, dict):
+                if "$ref" in node:
+                    resolve(node["$ref"])
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(doc)
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                self.assertIn("responses", op, (method, path))
+                declared = set()
+                for p in op.get("parameters", []):
+                    p = resolve(p["$ref"]) if "$ref" in p else p
+                    if p["in"] == "path":
+                        declared.add(p["name"])
+                self.assertEqual(declared, set(re.findall(r"\{(\w+)\}", path)), (method, path))
+        err = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+        self.assertEqual(set(err), set(ERROR_STATUS))
+
+
 # ========================================================================================================= CLI
 
 class CliTests(ConsoleCase):
