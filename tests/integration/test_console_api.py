@@ -916,9 +916,10 @@ class ActionAuditTests(ConsoleCase):
         ch = self.set_channel(mid, 2, 25, min_amount_fen=100, max_amount_fen=500000)
         self.assertEqual((ch["enabled"], ch["fee_rate_permille"], ch["min_amount_fen"], ch["max_amount_fen"]),
                          (True, 25, 100, 500000))
-        e = self.audit_entry(self.admin, "channel.set")
-        self.assertIn(str(mid), e["target_id"] + json.dumps(e["after"]))
-        self.assertEqual(e["after"].get("fee_rate_permille"), 25, e)
+        e = self.audit_entry(self.admin, "channel.set", "%d:2" % mid)
+        self.assertEqual((e["actor_name"], e["target_type"]), ("root-admin", "channel"))
+        self.assertEqual((e["before"].get("enabled"), e["after"].get("enabled")), (False, True), e)
+        self.assertEqual((e["after"].get("fee_rate_permille"), e["after"].get("min_amount_fen")), (25, 100), e)
         low = g.create(g.pay_in_fields(channel=2, amount="0.99")).json
         self.assertIn("below the minimum", low["errorMsg"])
         before = self.admin.balance(mid)["available_fen"]
@@ -948,9 +949,10 @@ class ActionAuditTests(ConsoleCase):
                                            {"enabled": True}))
         self.assertEqual((row["code"], row["enabled"]), (harness.PRODUCT_MAIN, True))
         harness.assert_submit_ok(self, c.submit())
-        e = self.audit_entry(self.admin, "product.set")
-        self.assertIn(harness.PRODUCT_MAIN, e["target_id"] + json.dumps(e["after"]))
-        self.assertEqual(e["after"].get("enabled"), True, e)
+        e = self.audit_entry(self.admin, "product.set", "%d:%s" % (mid, harness.PRODUCT_MAIN))
+        self.assertEqual(e["target_type"], "product")
+        self.assertEqual(e["after"], {"merchant_id": mid, "code": harness.PRODUCT_MAIN, "enabled": True}, e)
+        self.assertEqual(e["before"].get("enabled"), False, e)
         self.admin.ok(self.admin.put("/merchants/%d/products/%s" % (mid, harness.PRODUCT_MAIN), {"enabled": False}))
         harness.assert_submit_rejected(self, c.submit())
         self.assertError(self.admin.put("/merchants/%d/products/NOPE" % mid, {"enabled": True}), "not_found")
@@ -1359,9 +1361,17 @@ class MoneyTests(ConsoleCase):
         self.assertError(self.admin.get("/statement", merchant_id=self.mid, account="savings"), "bad_request")
         self.assertError(self.admin.get("/statement", merchant_id=99999999), "not_found")
         # the CSV
+        # the CSV: an opening row, the postings, a closing row
         header, rows = parse_csv(self, self.admin.get("/statement.csv", merchant_id=self.mid, account="available"))
-        self.assertEqual(len(rows), len(st["items"]))
-        self.assertIn(yuan(self.expected_available()), rows[-1], "the last row's running balance in yuan")
+        labelled = [r for r in rows if {"opening", "closing"} & {c.strip().lower() for c in r}]
+        self.assertEqual(len(labelled), 2, rows)
+        self.assertEqual(len(rows), len(st["items"]) + 2)
+        closing = [r for r in rows if "closing" in [c.strip().lower() for c in r]][0]
+        self.assertIn(yuan(self.expected_available()), closing, "the closing balance in yuan")
+        for it in st["items"]:
+            row = [r for r in rows if str(it["entry_id"]) in r or it["reference"] in r]
+            self.assertTrue(row, (it, rows))
+            self.assertIn(yuan(it["balance_fen"]), row[0])
 
     def test_reconciliation_matches_the_ledger(self):
         day = today_local()
@@ -1385,8 +1395,18 @@ class MoneyTests(ConsoleCase):
         one = self.admin.ok(self.admin.get("/reconciliation", date=day, merchant_id=self.mid))
         self.assertEqual({x["merchant_id"] for x in one["rows"]}, {self.mid})
         self.assertIs(one["matches"], True)
+        card = [x for x in rows if x["protocol"] == "consign"]
+        self.assertEqual([(x["channel"], x["orders"], x["gross_fen"], x["net_fen"], x["fee_fen"]) for x in card],
+                         [(harness.PRODUCT_MAIN, 1, 5000, 4825, 175)])
+        po = [x for x in rows if x["protocol"] == "payout"]
+        self.assertEqual([(x["channel"], x["payouts"], x["payouts_fen"], x["payout_fees_fen"]) for x in po],
+                         [("", 1, 2000, 150)])
         _, csv_rows = parse_csv(self, self.admin.get("/reconciliation.csv", date=day))
-        self.assertEqual(len([x for x in csv_rows if not x[0].lower().startswith("total")]) >= len(r["rows"]), True)
+        cells = [c.strip().lower() for row in csv_rows for c in row]
+        self.assertIn("total", cells)
+        self.assertIn("matches", cells)
+        self.assertNotIn("differs", cells)
+        self.assertTrue([row for row in csv_rows if "123.45" in row or yuan(gross) in row], csv_rows)
         for bad in ("2026-13-40", "yesterday", ""):
             self.assertError(self.admin.get("/reconciliation", date=bad), "bad_request")
         # The CLI says the same.
@@ -1470,6 +1490,9 @@ class ValidationTests(ConsoleCase):
                     {"payout_manual_approval": 1}, {"name": ""}, {"name": 42}, {"ip_allowlist": "10.0.0.1"}):
             self.assertError(a.patch("/merchants/%d" % mid, bad), "bad_request")
         self.assertEqual(a.ok(a.get("/merchants/%d" % mid))["merchant"], before, "nothing changed")
+        self.assertError(a.patch("/merchants/%d" % mid, {"nickname": "x"}), "bad_request")
+        self.assertError(a.patch("/merchants/%d" % mid, {}), "bad_request")
+        self.assertError(a.patch("/merchants/%d" % mid, {"ip_allowlist": ["10.1.2.3/8"]}), "bad_request")
         self.assertError(a.post("/merchants", {"name": ""}), "bad_request")
         self.assertError(a.post("/merchants", {}), "bad_request")
         self.assertError(a.patch("/merchants/99999999", {"name": "x"}), "not_found")
