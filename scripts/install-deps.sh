@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package paygate needs to build, test and benchmark, and the browser tests' npm packages.
-# Idempotent: only calls apt-get when something is missing, and npm only when tests/browser/node_modules is
-# missing or was installed from another package-lock.json.
+# Installs every Debian package paygate needs to build, test and benchmark, and the npm packages of the browser
+# tests (tests/browser) and of the console (src/console/web: uPlot, embedded in the binary). Idempotent: only calls
+# apt-get when something is missing, and npm only when a node_modules is missing or was installed from another
+# package-lock.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PACKAGES=(
@@ -28,14 +29,19 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The browser tests' packages (playwright-core only), exactly as locked. The lock's hash is kept beside them.
-BROWSER_DIR="$ROOT/tests/browser"
-if [[ -f "$BROWSER_DIR/package-lock.json" ]]; then
-  lock_hash=$(sha256sum "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)
-  stamp="$BROWSER_DIR/node_modules/.paygate-lock-sha256"
+# npm packages, exactly as locked, where a lock has changed since the last install (its hash is kept beside them):
+# the browser tests' (playwright-core only) and the console's (uPlot, compiled into the binary by the build).
+npm_ci_if_changed() {
+  local dir="$1"
+  [[ -f "$dir/package-lock.json" ]] || return 0
+  local lock_hash stamp
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp="$dir/node_modules/.paygate-lock-sha256"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
-    echo "install-deps: npm ci in tests/browser"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund --loglevel=error
+    echo "install-deps: npm ci in ${dir#"$ROOT"/}"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
     echo "$lock_hash" >"$stamp"
   fi
-fi
+}
+npm_ci_if_changed "$ROOT/tests/browser"
+npm_ci_if_changed "$ROOT/src/console/web"

@@ -209,6 +209,9 @@ Config load_config(const std::string& path) {
   l.integer("cashier", "order_expiry_ms", c.cashier.order_expiry_ms, 1'000, 7 * 86'400'000LL);
   l.integer("cashier", "utc_offset_minutes", c.cashier.utc_offset_minutes, -720, 840);
   l.integer("gateway", "payment_expiry_ms", c.gateway.payment_expiry_ms, 1'000, 7 * 86'400'000LL);
+  l.integer("console", "session_ttl_ms", c.console.session_ttl_ms, 60'000, 30 * 86'400'000LL);
+  l.integer("console", "session_idle_ms", c.console.session_idle_ms, 60'000, 30 * 86'400'000LL);
+  l.integer("console", "utc_offset_minutes", c.console.utc_offset_minutes, -720, 840);
   l.str("log", "level", c.log.level);
   l.boolean("log", "access_log", c.log.access_log);
   l.reject_unknown();

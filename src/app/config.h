@@ -64,6 +64,11 @@ struct Config {
     int64_t order_expiry_ms = 15 * 60'000;  // an unpaid order fails after this (1003)
     int utc_offset_minutes = 480;           // paytime's time zone (Asia/Shanghai)
   } cashier;
+  struct Console {
+    int64_t session_ttl_ms = 12LL * 3'600'000;  // a console session ends this long after login
+    int64_t session_idle_ms = 30 * 60'000;      // ... or when unused this long
+    int utc_offset_minutes = 480;               // local days of the console's reports and charts (Beijing)
+  } console;
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     bool access_log = true;

@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   o_resolve->add_option("--real-money", real_money, "the card's true value in whole yuan (with --success)");
   o_resolve->add_option("--message", message, "message for the merchant");
   add_json(o_resolve);
+  std::string resend_id;
+  auto* o_resend = order->add_subcommand("resend", "send an order's latest notification again (one more attempt, now)");
+  o_resend->add_option("id", resend_id, "the order's platform id (C..., P..., W..., Q...)")->required();
+  add_json(o_resend);
 
   // merchant set-payout
   std::string payout_fee, manual_approval;
@@ -233,10 +237,83 @@ int main(int argc, char** argv) {
   auto* l_check = ledger->add_subcommand("check", "verify the ledger invariants; exit 1 when broken");
   add_json(l_check);
 
+  // console users and the audit log
+  auto* op = app.add_subcommand("operator", "console operators (admin, support)");
+  op->require_subcommand(1);
+  std::string user_name, user_role;
+  bool password_stdin = false;
+  auto* op_create = op->add_subcommand("create", "create an operator; prints a generated password once");
+  op_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
+  op_create->add_option("--role", user_role, "admin or support")->required()->check(CLI::IsMember({"admin", "support"}));
+  op_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(op_create);
+  auto* op_list = op->add_subcommand("list", "list operators");
+  add_json(op_list);
+  auto* op_disable = op->add_subcommand("disable", "disable a console user (ends its sessions)");
+  op_disable->add_option("name", user_name, "login name")->required();
+  add_json(op_disable);
+  auto* op_enable = op->add_subcommand("enable", "enable a console user again");
+  op_enable->add_option("name", user_name, "login name")->required();
+  add_json(op_enable);
+  auto* op_password = op->add_subcommand("password", "set a console user's password (ends its sessions)");
+  op_password->add_option("name", user_name, "login name")->required();
+  op_password->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(op_password);
+  auto* m_login = merchant->add_subcommand("login", "merchants' console logins");
+  m_login->require_subcommand(1);
+  int64_t login_merchant = 0;
+  auto* ml_create = m_login->add_subcommand("create", "create a console login for a merchant; prints a generated password once");
+  ml_create->add_option("merchant_id", login_merchant, "merchant id")->required();
+  ml_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
+  ml_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
+  add_json(ml_create);
+  auto* ml_list = m_login->add_subcommand("list", "list merchants' console logins");
+  ml_list->add_option("merchant_id", login_merchant, "only this merchant's");
+  add_json(ml_list);
+  auto* audit = app.add_subcommand("audit", "the audit log of changes made from the console and the CLI");
+  audit->require_subcommand(1);
+  tools::AuditListFilter afilter;
+  auto* a_list = audit->add_subcommand("list", "list audit entries, newest first");
+  a_list->add_option("--actor", afilter.actor, "only this actor (a user name, or cli:USER)");
+  a_list->add_option("--action", afilter.action, "only this action, e.g. user.create");
+  a_list->add_option("--target-type", afilter.target_type, "only this target type, e.g. user, merchant, order");
+  a_list->add_option("--target-id", afilter.target_id, "only this target id");
+  a_list->add_option("--limit", afilter.limit, "at most this many (max 200)")->check(CLI::Range(1, 200));
+  add_json(a_list);
+  // Merchants' IP allowlists and the money reports (console/merchants.h, console/money.h).
+  std::string allow_ips;
+  auto* m_set_ips = merchant->add_subcommand("set-ips", "accept the merchant's API calls only from these addresses");
+  m_set_ips->add_option("id", id, "merchant id")->required();
+  m_set_ips->add_option("--allow", allow_ips, "comma-separated addresses and CIDR ranges (IPv4, IPv6); \"\" allows any")
+      ->required();
+  add_json(m_set_ips);
+  tools::StatementSpec statement_spec;
+  auto* l_statement = ledger->add_subcommand("statement", "a merchant account's postings with the running balance");
+  l_statement->add_option("--merchant", statement_spec.merchant, "merchant id")->required();
+  l_statement->add_option("--account", statement_spec.account, "available (default), pending, frozen or payout_reserved")
+      ->check(CLI::IsMember({"available", "pending", "frozen", "payout_reserved"}));
+  l_statement->add_option("--from", statement_spec.from, "from this local day (YYYY-MM-DD) or Unix ms");
+  l_statement->add_option("--to", statement_spec.to, "through this local day (YYYY-MM-DD) or before this Unix ms");
+  l_statement->add_flag("--csv", statement_spec.csv, "CSV (UTF-8 with BOM, yuan) instead of text");
+  add_json(l_statement);
+  auto* report = app.add_subcommand("report", "reports");
+  report->require_subcommand(1);
+  std::string reconcile_date;
+  int64_t reconcile_merchant = 0;
+  bool reconcile_csv = false;
+  auto* r_reconcile = report->add_subcommand(
+      "reconcile", "one local day's orders per merchant and channel, checked against the ledger; exit 1 when they differ");
+  r_reconcile->add_option("--date", reconcile_date, "the local day, YYYY-MM-DD")->required();
+  r_reconcile->add_option("--merchant", reconcile_merchant, "only this merchant");
+  r_reconcile->add_flag("--csv", reconcile_csv, "CSV (UTF-8 with BOM, yuan) instead of text");
+  add_json(r_reconcile);
+  for (auto* cmd : {m_set_ips, l_statement, r_reconcile}) add_database(cmd);
+
   for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
                     p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
                     c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
-                    o_hold, o_release, ca_list, ca_show}) {
+                    o_hold, o_release, ca_list, ca_show, op_create, op_list, op_disable, op_enable, op_password,
+                    ml_create, ml_list, a_list, o_resend}) {
     add_database(cmd);
   }
 
@@ -282,7 +359,15 @@ int main(int argc, char** argv) {
       }
       return tools::order_resolve(config, sys_order_id, success, real_money, message, out);
     }
+    if (o_resend->parsed()) return tools::order_resend(config, resend_id, out);
     if (l_check->parsed()) return tools::ledger_check(config, out);
+    if (m_set_ips->parsed()) return tools::merchant_set_ips(config, id, allow_ips, out);
+    if (l_statement->parsed()) return tools::ledger_statement(config, statement_spec, out);
+    if (r_reconcile->parsed()) {
+      return tools::report_reconcile(config, reconcile_date,
+                                     reconcile_merchant != 0 ? std::optional<int64_t>(reconcile_merchant) : std::nullopt,
+                                     reconcile_csv, out);
+    }
     if (m_set_payout->parsed()) return tools::merchant_set_payout(config, id, payout_fee, manual_approval, out);
     if (c_catalogue->parsed()) return tools::channel_catalogue(config, out);
     if (c_enable->parsed()) return tools::channel_enable(config, chspec, out);
@@ -301,6 +386,19 @@ int main(int argc, char** argv) {
     if (o_release->parsed()) return tools::order_release(config, gid, release_to, reason, out);
     if (ca_list->parsed()) return tools::cashier_list(config, gfilter, out);
     if (ca_show->parsed()) return tools::cashier_show(config, gid, out);
+    if (op_create->parsed()) return tools::operator_create(config, user_name, user_role, password_stdin, out);
+    if (op_list->parsed()) return tools::operator_list(config, out);
+    if (op_disable->parsed()) return tools::operator_set_enabled(config, user_name, false, out);
+    if (op_enable->parsed()) return tools::operator_set_enabled(config, user_name, true, out);
+    if (op_password->parsed()) return tools::operator_password(config, user_name, password_stdin, out);
+    if (ml_create->parsed()) {
+      return tools::merchant_login_create(config, login_merchant, user_name, password_stdin, out);
+    }
+    if (ml_list->parsed()) {
+      return tools::merchant_login_list(config, login_merchant != 0 ? std::optional<int64_t>(login_merchant)
+                                                                    : std::nullopt, out);
+    }
+    if (a_list->parsed()) return tools::audit_list(config, afilter, out);
   } catch (const std::exception& e) {
     std::cerr << "paygate: " << e.what() << "\n";
     return 1;

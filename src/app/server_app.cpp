@@ -14,9 +14,11 @@
 
 #include "app/master_key.h"
 #include "app/open_store.h"
+#include "console/assets.h"
 #include "http/server.h"
 #include "notify/dispatcher.h"
 #include "app/due_worker.h"
+#include "console/api.h"
 #include "processors/sandbox/card_processor.h"
 #include "processors/sandbox/gateway_processors.h"
 #include "protocols/cashier/handlers.h"
@@ -167,6 +169,21 @@ int serve(const Config& config, const ServeOptions& options) {
                                     [&] { dispatcher.wake(); }};
   cashier::register_routes(router, cashier_deps);
 
+  // The console's admin API (/admin/api/).
+  console::ApiConfig console_config;
+  console_config.session_ttl_ms = config.console.session_ttl_ms;
+  console_config.session_idle_ms = config.console.session_idle_ms;
+  console_config.public_url_is_https = config.server.public_url.starts_with("https://");
+  console_config.utc_offset_minutes = config.console.utc_offset_minutes;
+  console::ApiDeps console_deps{*store,
+                                *box,
+                                clock,
+                                random,
+                                console_config,
+                                [&] { dispatcher.wake(); },
+                                [&](int64_t due_ms) { worker.work_due(due_ms); }};
+  console::register_routes(router, console_deps);
+
   // The sandbox's completion endpoint, shared by the protocols with a hosted page (the id says whose order it is).
   // It does not exist outside sandbox mode.
   if (config.sandbox.enabled) {
@@ -176,6 +193,8 @@ int serve(const Config& config, const ServeOptions& options) {
                  co_return co_await gateway::sandbox_complete(gateway_deps, req);
                });
   }
+  // The console's web app (its JSON API is under /admin/api/); GET / leads to it.
+  console::register_asset_routes(router);
   router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));

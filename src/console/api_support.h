@@ -2,6 +2,7 @@
 // Internal to src/console/.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -16,6 +17,8 @@
 
 namespace paygate::console {
 
+namespace bhttp = boost::beast::http;
+
 struct ApiConfig {
   int64_t session_ttl_ms = 12LL * 3600 * 1000;  // absolute lifetime of a session
   int64_t session_idle_ms = 30LL * 60 * 1000;   // a session unused this long ends
@@ -23,6 +26,11 @@ struct ApiConfig {
   // says so (X-Forwarded-Proto: https).
   bool public_url_is_https = false;
   int utc_offset_minutes = 480;  // days in reports and charts are local days at this offset (Beijing by default)
+  // What the order actions need (console/actions.h): an approved payout goes to the bank after payout_delay_ms
+  // (sandbox.payout_delay_ms); a cashier back notify's paytime is at cashier_utc_offset_minutes
+  // (cashier.utc_offset_minutes).
+  int64_t payout_delay_ms = 2'000;
+  int cashier_utc_offset_minutes = 480;
 };
 
 struct ApiDeps {
@@ -51,13 +59,18 @@ http::Response json_response(const http::Request& req, const nlohmann::json& bod
 // forbidden, not_found, conflict, rate_limited, unavailable, internal.
 http::Response json_error(const http::Request& req, bhttp::status status, std::string_view code,
                           std::string_view message);
-// Maps a Result error to json_error (kInvalidArgument 400, kNotFound 404, kAlreadyExists/kFailedPrecondition 409,
-// kResourceExhausted 429, kUnavailable 503, else 500 with a generic message).
+// Maps a Result error to json_error (kInvalidArgument 400, kUnauthenticated 401 `unauthenticated`, kNotFound 404,
+// kAlreadyExists/kFailedPrecondition 409, kResourceExhausted 429, kUnavailable 503, else 500 with a generic message
+// naming the request id; the error itself goes to the log).
 http::Response error_response(const http::Request& req, const Error& error);
 // The request body as a JSON object: 415 unless Content-Type is application/json, 400 when malformed or not an
 // object, 413 over limits::kConsoleBodyBytesMax.
 std::variant<nlohmann::json, http::Response> json_body(const http::Request& req);
-// The query string's fields.
+// The query string's fields (none when the query string is malformed).
 http::FormFields query_fields(const http::Request& req);
+// 204 No Content (no body, Cache-Control: no-store).
+http::Response no_content_response(const http::Request& req);
+// The session cookie's value, if the request carries one.
+std::optional<std::string> session_token_from_cookie(const http::Request& req);
 
 }  // namespace paygate::console

@@ -39,6 +39,26 @@ std::vector<int64_t> split_face_values(const std::string& text) {
   return out;
 }
 
+std::string join_ip_allowlist(const std::vector<std::string>& entries) {
+  std::string out;
+  for (const auto& e : entries) {
+    PG_ASSERT(!e.empty() && e.find(',') == std::string::npos, "IP allowlist entry not normalized");
+    if (!out.empty()) out += ',';
+    out += e;
+  }
+  return out;
+}
+
+std::vector<std::string> split_ip_allowlist(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
 std::string merchant_aad(MerchantId id, const char* field) {
   return "merchant:" + std::to_string(id.value()) + ":" + field;
 }

@@ -50,6 +50,9 @@ struct Merchant {
   // 0000; N: result 1002 until then), and whether bound-card payment (accname + accno) is allowed.
   int settlement_delay_days = 0;
   bool bound_card_allowed = false;
+  // Protocol API calls are accepted only from these addresses and CIDR ranges (normalized entries, see
+  // http/ip_allowlist.h); empty: from any address. Stored comma-separated in merchants.api_ip_allowlist.
+  std::vector<std::string> api_ip_allowlist;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -73,6 +76,9 @@ NotificationState parse_notification_state(std::string_view s);
 // How every engine stores a product's face values: whole yuan, comma-separated, ascending.
 std::string join_face_values(const std::vector<int64_t>& values);
 std::vector<int64_t> split_face_values(const std::string& text);
+// How every engine stores a merchant's IP allowlist: the entries comma-separated ("" for none).
+std::string join_ip_allowlist(const std::vector<std::string>& entries);
+std::vector<std::string> split_ip_allowlist(const std::string& text);
 // The associated data a sealed column is bound to (its row and column), the same on every engine, so a sealed
 // value copied to another row or column does not open.
 std::string merchant_aad(MerchantId id, const char* field);

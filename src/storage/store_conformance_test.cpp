@@ -97,6 +97,7 @@ void expect_same_merchant(const Merchant& a, const Merchant& b) {
   EXPECT_EQ(a.payout_manual_approval, b.payout_manual_approval);
   EXPECT_EQ(a.settlement_delay_days, b.settlement_delay_days);
   EXPECT_EQ(a.bound_card_allowed, b.bound_card_allowed);
+  EXPECT_EQ(a.api_ip_allowlist, b.api_ip_allowlist);
   EXPECT_EQ(a.created_at_ms, b.created_at_ms);
   EXPECT_EQ(a.updated_at_ms, b.updated_at_ms);
 }
@@ -298,6 +299,29 @@ TEST_P(StoreConformance, UpdateMerchantChangesEveryMutableField) {
   // The other merchant is untouched.
   EXPECT_EQ(tx->merchant(kB)->name, "Merchant b");
   EXPECT_TRUE(tx->merchant(kB)->enabled);
+}
+
+TEST_P(StoreConformance, MerchantIpAllowlistRoundTripsAndDefaultsToEmpty) {
+  seed();
+  EXPECT_TRUE(store_->read()->merchant(kA)->api_ip_allowlist.empty());
+  auto m = *store_->read()->merchant(kA);
+  m.api_ip_allowlist = {"203.0.113.7", "10.0.0.0/8", "2001:db8::/32"};
+  write([&](Tx& tx) { tx.update_merchant(m); });
+  {
+    auto tx = store_->read();
+    EXPECT_EQ(tx->merchant(kA)->api_ip_allowlist, m.api_ip_allowlist);
+    EXPECT_EQ(tx->merchant_by_app_key("app-a")->api_ip_allowlist, m.api_ip_allowlist);
+    EXPECT_EQ(tx->merchants().front().api_ip_allowlist, m.api_ip_allowlist);
+    EXPECT_TRUE(tx->merchant(kB)->api_ip_allowlist.empty());
+  }
+  // Written on insert too, and cleared by an update with none.
+  auto c = sample_merchant("c");
+  c.api_ip_allowlist = {"::1"};
+  auto id = written([&](Tx& tx) { return tx.insert_merchant(c); });
+  EXPECT_EQ(store_->read()->merchant(id)->api_ip_allowlist, std::vector<std::string>{"::1"});
+  m.api_ip_allowlist.clear();
+  write([&](Tx& tx) { tx.update_merchant(m); });
+  EXPECT_TRUE(store_->read()->merchant(kA)->api_ip_allowlist.empty());
 }
 
 TEST_P(StoreConformance, MerchantsListsAllInIdOrder) {

@@ -1,6 +1,7 @@
 // The cashier's CLI subcommands: merchant settings, settlement, holds and releases, listing.
 #include <iostream>
 
+#include "console/actions.h"
 #include "protocols/cashier/service.h"
 #include "tools/cli_support.h"
 #include "tools/commands.h"
@@ -70,18 +71,12 @@ int merchant_set_cashier(const app::Config& c, int64_t merchant, int settlement_
   if (settlement_delay_days > 365) return fail("--settlement-delay-days must be 0 to 365");
   if (settlement_delay_days < 0 && !bound) return fail("give --settlement-delay-days and/or --bound-card");
   auto ctx = open(c);
-  storage::Merchant updated;
-  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto m = tx.merchant(MerchantId{merchant});
-    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(merchant));
-    if (settlement_delay_days >= 0) m->settlement_delay_days = settlement_delay_days;
-    if (bound) m->bound_card_allowed = *bound;
-    m->updated_at_ms = ctx->clock.now_unix_ms();
-    tx.update_merchant(*m);
-    updated = *m;
-    return ok_status();
-  });
-  if (!st.ok()) return fail(st.error().message);
+  console::MerchantPatch patch;
+  if (settlement_delay_days >= 0) patch.settlement_delay_days = settlement_delay_days;
+  patch.bound_card_allowed = bound;
+  auto changed = change_merchant(*ctx, merchant, patch);
+  if (!changed.ok()) return fail(changed.error().message);
+  const storage::Merchant& updated = *changed;
   print(json{{"merchantId", merchant},
              {"settlementDelayDays", updated.settlement_delay_days},
              {"boundCardAllowed", updated.bound_card_allowed}},
@@ -112,19 +107,23 @@ int settle(const app::Config& c, int64_t as_of_ms, Output out) {
 }
 
 int order_hold(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
-  const auto cc = cashier_config(c);
+  console::ActionConfig config;
+  config.cashier = cashier_config(c);
+  const console::Principal who = console::cli_principal();
   return change(c, "held", [&](storage::Tx& tx, int64_t now_ms) {
-    return cashier::hold_order(tx, CashierId{id}, reason, now_ms, cc);
+    return console::hold_cashier_order(tx, who, id, reason, now_ms, config);
   }, out);
 }
 
 int order_release(const app::Config& c, const std::string& id, const std::string& to, const std::string& reason,
                   Output out) {
   if (to != "merchant" && to != "payer") return fail("--to must be merchant or payer");
-  const auto cc = cashier_config(c);
+  console::ActionConfig config;
+  config.cashier = cashier_config(c);
+  const console::Principal who = console::cli_principal();
   return change(c, to == "merchant" ? "released to the merchant" : "returned to the payer",
                 [&](storage::Tx& tx, int64_t now_ms) {
-                  return cashier::release_order(tx, CashierId{id}, to == "merchant", reason, now_ms, cc);
+                  return console::release_cashier_order(tx, who, id, to == "merchant", reason, now_ms, config);
                 },
                 out);
 }

@@ -6,6 +6,7 @@
 
 #include "app/config.h"
 #include "base/clock.h"
+#include "console/merchants.h"
 #include "crypto/crypto.h"
 #include "storage/store.h"
 #include "tools/commands.h"
@@ -26,8 +27,16 @@ int fail(const std::string& msg);
 // The JSON document with --json, the text otherwise.
 void print(const nlohmann::json& j, Output out, const std::string& text);
 
+// Applies a merchant change through the console layer (checked and audited as the CLI's principal) in one write
+// transaction; the merchant after it, or why not.
+Result<storage::Merchant> change_merchant(Ctx& ctx, int64_t id, const console::MerchantPatch& patch);
+
 // Adds an order's history to its JSON: "notifications" (each with every attempt) and "postings" (its ledger
 // entries), as `order show`, `payin show`, `payout show` and `cashier show` print them.
 void add_history(storage::Tx& tx, const std::string& order_ref, nlohmann::json& j);
+
+// The demo's console logins (admin, and "demo" for the merchant), created when absent; the text to print, with
+// the passwords of those just created (console_commands.cpp).
+std::string demo_console_logins(Ctx& ctx, MerchantId merchant, const std::string& console_url);
 
 }  // namespace paygate::tools

@@ -9,7 +9,11 @@
 #include "app/master_key.h"
 #include "app/open_store.h"
 #include "base/clock.h"
+#include "console/actions.h"
+#include "console/console.h"
+#include "console/merchants.h"
 #include "crypto/crypto.h"
+#include "http/ip_allowlist.h"
 #include "protocols/consign/service.h"
 #include "storage/postgres/pg_store.h"
 
@@ -31,6 +35,7 @@ json merchant_json(const Merchant& m, bool with_secrets) {
             {"keysVersion", m.keys_version},
             {"payoutFee", format_yuan(m.payout_fee)},
             {"payoutManualApproval", m.payout_manual_approval},
+            {"ipAllowlist", m.api_ip_allowlist},
             {"createdAtMs", m.created_at_ms}};
   if (with_secrets) {
     j["key"] = m.sign_key;
@@ -87,13 +92,6 @@ json order_json(const orders::ConsignOrder& o) {
           {"updatedAtMs", o.updated_at_ms}};
 }
 
-Merchant new_merchant_keys(Merchant m, Random& random) {
-  m.app_key = random.alnum(32);
-  m.sign_key = random.alnum(32);
-  m.aes_key = random.alnum(16);
-  return m;
-}
-
 Result<std::vector<int64_t>> parse_face_values(const std::string& text) {
   std::vector<int64_t> out;
   std::stringstream ss(text);
@@ -112,19 +110,18 @@ Result<std::vector<int64_t>> parse_face_values(const std::string& text) {
 }
 
 Result<MerchantId> create_merchant(Ctx& ctx, const std::string& name, Merchant* created) {
+  const auto keys = console::generate_keys(ctx.random);
+  const auto who = console::cli_principal();
   Merchant m;
-  m.name = name;
-  m = new_merchant_keys(m, ctx.random);
-  m.created_at_ms = m.updated_at_ms = ctx.clock.now_unix_ms();
-  MerchantId id;
   auto st = ctx.store->write_sync([&](storage::Tx& tx) -> Status {
-    id = tx.insert_merchant(m);
+    auto r = console::create_merchant(tx, who, name, keys, ctx.clock.now_unix_ms());
+    if (!r.ok()) return r.error();
+    m = *r;
     return ok_status();
   });
   if (!st.ok()) return st.error();
-  m.id = id;
   if (created) *created = m;
-  return id;
+  return m.id;
 }
 
 }  // namespace
@@ -141,7 +138,7 @@ int migrate(const app::Config& c) {
 }
 
 int merchant_create(const app::Config& c, const std::string& name, Output out) {
-  if (name.empty() || name.size() > 128) return fail("--name must be 1 to 128 characters");
+  if (auto st = console::check_merchant_name(name); !st.ok()) return fail("--name: " + st.error().message);
   auto ctx = open(c);
   Merchant m;
   auto id = create_merchant(*ctx, name, &m);
@@ -186,16 +183,13 @@ int merchant_show(const app::Config& c, int64_t id, Output out) {
   return 0;
 }
 
-// Reads merchant `id`, applies `change`, stamps and stores it, in one write transaction.
-static Result<Merchant> update_merchant(Ctx& ctx, int64_t id, const std::function<void(Merchant&)>& change) {
+Result<Merchant> change_merchant(Ctx& ctx, int64_t id, const console::MerchantPatch& patch) {
+  const auto who = console::cli_principal();
   Merchant updated;
   auto st = ctx.store->write_sync([&](storage::Tx& tx) -> Status {
-    auto m = tx.merchant(MerchantId{id});
-    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(id));
+    auto m = console::update_merchant(tx, who, MerchantId{id}, patch, ctx.clock.now_unix_ms());
+    if (!m.ok()) return m.error();
     updated = *m;
-    change(updated);
-    updated.updated_at_ms = ctx.clock.now_unix_ms();
-    tx.update_merchant(updated);
     return ok_status();
   });
   if (!st.ok()) return st.error();
@@ -204,22 +198,45 @@ static Result<Merchant> update_merchant(Ctx& ctx, int64_t id, const std::functio
 
 int merchant_rotate_keys(const app::Config& c, int64_t id, Output out) {
   auto ctx = open(c);
-  auto updated = update_merchant(*ctx, id, [&](Merchant& m) {
-    m = new_merchant_keys(m, ctx->random);
-    ++m.keys_version;
+  const auto keys = console::generate_keys(ctx->random);
+  const auto who = console::cli_principal();
+  Merchant updated;
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto m = console::rotate_keys(tx, who, MerchantId{id}, keys, ctx->clock.now_unix_ms());
+    if (!m.ok()) return m.error();
+    updated = *m;
+    return ok_status();
   });
-  if (!updated.ok()) return fail(updated.error().message);
-  json j = merchant_json(*updated, true);
+  if (!st.ok()) return fail(st.error().message);
+  json j = merchant_json(updated, true);
   print(j, out, merchant_text(j));
   return 0;
 }
 
 int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out) {
   auto ctx = open(c);
-  auto st = update_merchant(*ctx, id, [&](Merchant& m) { m.enabled = enabled; });
+  console::MerchantPatch patch;
+  patch.enabled = enabled;
+  auto st = change_merchant(*ctx, id, patch);
   if (!st.ok()) return fail(st.error().message);
   print(json{{"id", id}, {"enabled", enabled}}, out,
         "merchant " + std::to_string(id) + (enabled ? " enabled\n" : " disabled\n"));
+  return 0;
+}
+
+int merchant_set_ips(const app::Config& c, int64_t id, const std::string& allow, Output out) {
+  auto list = http::parse_ip_allowlist(allow);
+  if (!list.ok()) return fail("--allow: " + list.error().message);
+  auto ctx = open(c);
+  console::MerchantPatch patch;
+  patch.ip_allowlist = *list;
+  auto m = change_merchant(*ctx, id, patch);
+  if (!m.ok()) return fail(m.error().message);
+  print(json{{"merchantId", id}, {"ipAllowlist", m->api_ip_allowlist}}, out,
+        "merchant " + std::to_string(id) + ": " +
+            (m->api_ip_allowlist.empty() ? std::string("API calls accepted from any address")
+                                         : "API calls accepted only from " + http::join_ip_allowlist(m->api_ip_allowlist)) +
+            "\n");
   return 0;
 }
 
@@ -299,10 +316,10 @@ int product_list(const app::Config& c, Output out) {
 
 int product_enable(const app::Config& c, int64_t merchant, const std::string& code, bool enabled, Output out) {
   auto ctx = open(c);
+  const auto who = console::cli_principal();
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    if (!tx.merchant(MerchantId{merchant})) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(merchant));
-    if (!tx.product(code)) return make_error(ErrorCode::kNotFound, "no product " + code);
-    tx.set_merchant_product(MerchantId{merchant}, code, enabled);
+    auto r = console::set_product(tx, who, MerchantId{merchant}, code, enabled, ctx->clock.now_unix_ms());
+    if (!r.ok()) return r.error();
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
@@ -349,24 +366,36 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
   orders::ConsignOrder after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto o = tx.consign_order_by_sys(SysOrderId{sys_order_id});
-    if (!o) return make_error(ErrorCode::kNotFound, "no order " + sys_order_id);
-    if (o->state != orders::ConsignState::kReview) {
-      return make_error(ErrorCode::kFailedPrecondition, "order " + sys_order_id + " is " +
-                                                            std::string(orders::state_name(o->state)) +
-                                                            ", not waiting for manual review");
-    }
     orders::ConsignOutcome outcome{success ? orders::ConsignOutcome::Kind::kSuccess : orders::ConsignOutcome::Kind::kFail,
                                    real_money_yuan, message};
-    PG_TRY(consign::finish_order(tx, *o, outcome, ctx->clock.now_unix_ms()));
-    after = *tx.consign_order_by_sys(SysOrderId{sys_order_id});
+    auto o = console::resolve_review(tx, who, sys_order_id, outcome, ctx->clock.now_unix_ms());
+    if (!o.ok()) return o.error();
+    after = *o;
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
   print(order_json(after), out,
         "order " + sys_order_id + " is now " + std::string(orders::state_name(after.state)) + "\n");
+  return 0;
+}
+
+int order_resend(const app::Config& c, const std::string& id, Output out) {
+  auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
+  NotificationId notification;
+  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto n = console::resend_notification(tx, who, id, ctx->clock.now_unix_ms());
+    if (!n.ok()) return n.error();
+    notification = *n;
+    return ok_status();
+  });
+  if (!st.ok()) return fail(st.error().message);
+  print(json{{"orderId", id}, {"notificationId", notification.value()}}, out,
+        "notification " + std::to_string(notification.value()) + " of order " + id +
+            " is due again now (a running `paygate serve` sends it within its poll interval)\n");
   return 0;
 }
 
@@ -470,7 +499,8 @@ int demo(const app::Config& c) {
             << "CSIGN=$(printf '%s' \"$REQ$KEY\" | md5sum | cut -d' ' -f1)\n"
             << "curl -si http://" << host << ":" << port
             << "/api/icashier --data-urlencode req=$REQ --data-urlencode sign=$CSIGN | grep -i '^location'\n"
-            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n";
+            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n"
+            << demo_console_logins(*ctx, demo_merchant.id, "http://" + host + ":" + port + "/console");
   return 0;
 }
 

@@ -22,6 +22,8 @@ int merchant_show(const app::Config& c, int64_t id, Output out);
 int merchant_rotate_keys(const app::Config& c, int64_t id, Output out);
 int merchant_set_enabled(const app::Config& c, int64_t id, bool enabled, Output out);
 int merchant_balance(const app::Config& c, int64_t id, Output out);
+// allow: comma-separated addresses and CIDR ranges; "" clears the list (any address).
+int merchant_set_ips(const app::Config& c, int64_t id, const std::string& allow, Output out);
 
 struct ProductSpec {
   std::string code;
@@ -45,8 +47,23 @@ int order_list(const app::Config& c, const OrderListFilter& f, Output out);
 int order_show(const app::Config& c, const std::string& sys_order_id, Output out);
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out);
+// Sends the order's latest notification again (one more attempt, due now); audited as the CLI.
+int order_resend(const app::Config& c, const std::string& id, Output out);
 
 int ledger_check(const app::Config& c, Output out);
+
+// Money reports (money_commands.cpp).
+struct StatementSpec {
+  int64_t merchant = 0;
+  std::string account = "available";
+  std::string from;  // YYYY-MM-DD (local day) or Unix ms; "" for the beginning
+  std::string to;    // YYYY-MM-DD (through that local day) or Unix ms (exclusive); "" for now
+  bool csv = false;
+};
+int ledger_statement(const app::Config& c, const StatementSpec& spec, Output out);
+// Exit code 1 when the orders and the ledger differ.
+int report_reconcile(const app::Config& c, const std::string& date, std::optional<int64_t> merchant, bool csv,
+                     Output out);
 
 // Gateway (gateway_commands.cpp).
 int channel_catalogue(const app::Config& c, Output out);
@@ -89,5 +106,24 @@ int order_release(const app::Config& c, const std::string& id, const std::string
                   Output out);
 int cashier_list(const app::Config& c, const GatewayListFilter& f, Output out);
 int cashier_show(const app::Config& c, const std::string& id, Output out);
+
+// Console users and the audit log (console_commands.cpp). Without password_stdin a strong random password is
+// generated and printed once; with it, one line of standard input is the password.
+int operator_create(const app::Config& c, const std::string& name, const std::string& role, bool password_stdin,
+                    Output out);
+int operator_list(const app::Config& c, Output out);
+int operator_set_enabled(const app::Config& c, const std::string& name, bool enabled, Output out);
+int operator_password(const app::Config& c, const std::string& name, bool password_stdin, Output out);
+int merchant_login_create(const app::Config& c, int64_t merchant, const std::string& name, bool password_stdin,
+                          Output out);
+int merchant_login_list(const app::Config& c, std::optional<int64_t> merchant, Output out);
+struct AuditListFilter {
+  std::string actor;
+  std::string action;
+  std::string target_type;
+  std::string target_id;
+  size_t limit = 50;
+};
+int audit_list(const app::Config& c, const AuditListFilter& f, Output out);
 
 }  // namespace paygate::tools

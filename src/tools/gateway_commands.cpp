@@ -2,6 +2,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "console/actions.h"
 #include "protocols/gateway/codec.h"
 #include "protocols/gateway/service.h"
 #include "tools/cli_support.h"
@@ -112,18 +113,18 @@ int channel_enable(const app::Config& c, const ChannelSpec& spec, Output out) {
     return fail("--processor: unknown processor " + spec.processor + " (available: sandbox)");
   }
   auto ctx = open(c);
+  console::ChannelChange change;
+  change.enabled = true;
+  change.fee_rate = *rate;
+  change.min_amount = *min;
+  change.max_amount = *max;
+  change.processor = spec.processor;
+  const auto who = console::cli_principal();
   storage::MerchantChannel ch;
-  ch.merchant_id = MerchantId{spec.merchant};
-  ch.channel_id = spec.channel;
-  ch.enabled = true;
-  ch.fee_rate = *rate;
-  ch.min_amount = *min;
-  ch.max_amount = *max;
-  ch.processor = spec.processor;
-  ch.updated_at_ms = ctx->clock.now_unix_ms();
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    if (!tx.merchant(ch.merchant_id)) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(spec.merchant));
-    tx.set_merchant_channel(ch);
+    auto r = console::set_channel(tx, who, MerchantId{spec.merchant}, spec.channel, change, ctx->clock.now_unix_ms());
+    if (!r.ok()) return r.error();
+    ch = *r;
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
@@ -135,17 +136,19 @@ int channel_enable(const app::Config& c, const ChannelSpec& spec, Output out) {
 
 int channel_disable(const app::Config& c, int64_t merchant, int channel, Output out) {
   auto ctx = open(c);
+  console::ChannelChange change;
+  change.enabled = false;
+  change.must_exist = true;
+  const auto who = console::cli_principal();
   std::optional<storage::MerchantChannel> after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto ch = tx.merchant_channel(MerchantId{merchant}, channel);
-    if (!ch) {
+    if (!tx.merchant_channel(MerchantId{merchant}, channel)) {
       return make_error(ErrorCode::kNotFound, "channel " + std::to_string(channel) + " was never enabled for merchant " +
                                                   std::to_string(merchant));
     }
-    ch->enabled = false;
-    ch->updated_at_ms = ctx->clock.now_unix_ms();
-    tx.set_merchant_channel(*ch);
-    after = ch;
+    auto r = console::set_channel(tx, who, MerchantId{merchant}, channel, change, ctx->clock.now_unix_ms());
+    if (!r.ok()) return r.error();
+    after = *r;
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
@@ -185,18 +188,12 @@ int merchant_set_payout(const app::Config& c, int64_t merchant, const std::strin
   else if (!manual_approval.empty()) return fail("--manual-approval must be on or off");
   if (!new_fee && !manual) return fail("give --fee and/or --manual-approval");
   auto ctx = open(c);
-  storage::Merchant updated;
-  auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto m = tx.merchant(MerchantId{merchant});
-    if (!m) return make_error(ErrorCode::kNotFound, "no merchant " + std::to_string(merchant));
-    if (new_fee) m->payout_fee = *new_fee;
-    if (manual) m->payout_manual_approval = *manual;
-    m->updated_at_ms = ctx->clock.now_unix_ms();
-    tx.update_merchant(*m);
-    updated = *m;
-    return ok_status();
-  });
-  if (!st.ok()) return fail(st.error().message);
+  console::MerchantPatch patch;
+  patch.payout_fee = new_fee;
+  patch.payout_manual_approval = manual;
+  auto changed = change_merchant(*ctx, merchant, patch);
+  if (!changed.ok()) return fail(changed.error().message);
+  const storage::Merchant& updated = *changed;
   print(json{{"merchantId", merchant},
              {"payoutFee", format_yuan(updated.payout_fee)},
              {"payoutManualApproval", updated.payout_manual_approval}},
@@ -274,9 +271,12 @@ int payout_show(const app::Config& c, const std::string& id, Output out) {
 
 int payout_approve(const app::Config& c, const std::string& id, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
+  console::ActionConfig config;
+  config.payout_delay_ms = c.sandbox.payout_delay_ms;
   orders::Payout after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto p = gateway::approve_payout(tx, PayoutId{id}, ctx->clock.now_unix_ms(), c.sandbox.payout_delay_ms);
+    auto p = console::approve_payout(tx, who, id, ctx->clock.now_unix_ms(), config);
     if (!p.ok()) return p.error();
     after = *p;
     return ok_status();
@@ -288,9 +288,10 @@ int payout_approve(const app::Config& c, const std::string& id, Output out) {
 
 int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
   auto ctx = open(c);
+  const console::Principal who = console::cli_principal();
   orders::Payout after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    auto p = gateway::reject_payout(tx, PayoutId{id}, reason, ctx->clock.now_unix_ms());
+    auto p = console::reject_payout(tx, who, id, reason, ctx->clock.now_unix_ms());
     if (!p.ok()) return p.error();
     after = *p;
     return ok_status();

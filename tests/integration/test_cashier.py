@@ -49,6 +49,19 @@ class CashierTests(PaygateTestCase):
     def notifies(self, key, n, secret):
         return [back_notify_of(r, secret) for r in self.rx.wait_count(key, n)]
 
+    def test_an_ip_allowlist_refuses_pay_and_query_from_outside_it(self):
+        m, c = self.merchant()
+        req, qid = c.pay_ok(self)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "10.0.0.0/8")
+        j = c.pay(c.pay_request(), accept_json=True).json
+        r = cashier_open(j["resp"], j["sign"], m["key"])
+        self.assertEqual((r["resultcode"], r["resultmsg"]), ("1003", "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist"), r)
+        a = c.query_answer(queryid=qid)
+        self.assertEqual((a["respcode"], a["respmsg"]), ("02", "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist"), a)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "127.0.0.1/32")
+        c.pay_ok(self)
+        self.assertEqual(c.query_answer(queryid=qid)["respcode"], "00")
+
     def test_payment_request_redirects_to_the_hosted_cashier(self):
         m, c = self.merchant()
         req, qid = c.pay_ok(self, txnamt=12345)

@@ -53,6 +53,21 @@ class QueryTests(PaygateTestCase):
 
     # --------------------------------------------------------------------------------------------------
 
+    def test_an_ip_allowlist_refuses_submit_and_query_from_outside_it(self):
+        m = self.srv.new_merchant()
+        c = ConsignClient(self.srv, m)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "10.0.0.0/8")
+        r = c.submit(face=100)
+        self.assertEqual(r.json, {"code": -1, "msg": "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist", "data": None}, r.text)
+        r = c.query("whatever")
+        self.assertEqual(r.json, {"code": "-1", "msg": "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist", "data": []}, r.text)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "10.0.0.0/8, 127.0.0.1")
+        r = c.submit(face=100)
+        self.assertEqual(r.json["code"], 1, r.text)
+        self.assertEqual(c.query(r.fields["orderId"]).json["code"], "1")
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "")
+        self.assertEqual(c.submit(face=100).json["code"], 1)
+
     def test_query_by_merchant_order_id(self):
         r = self.c.query(self.order_id)
         self.assertEqual(r.status, 200)

@@ -50,6 +50,20 @@ class PayInTests(PaygateTestCase):
         q = self.g.query(f["mrn"]).json
         self.assertEqual(q, {"error": "success", "result": {"Mrn": f["mrn"], "status": 0}})
 
+    def test_an_ip_allowlist_refuses_calls_from_outside_it(self):
+        m = self.srv.new_merchant()
+        self.srv.enable_channel(m["id"], 1, fee_rate="0")
+        g = GatewayClient(self.srv, m)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "10.0.0.0/8,2001:db8::/32")
+        r = g.create(g.pay_in_fields())
+        self.assertEqual(r.json, {"success": False, "errorMsg": "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist", "payUrl": ""}, r.text)
+        q = g.query("M-none").json
+        self.assertEqual((q["error"], q["errorMessage"]), ("sign_error", "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist"), q)
+        p = g.payout(g.payout_fields()).json
+        self.assertEqual((p["error"], p["errorMessage"]), ("sign_error", "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist"), p)
+        self.srv.cli("merchant", "set-ips", m["id"], "--allow", "127.0.0.1")
+        self.assertEqual(g.create(g.pay_in_fields()).json["success"], True)
+
     def test_webapi_accepts_a_form_body_and_the_document_s_field_spellings(self):
         f = self.g.pay_in_fields()
         self.assertEqual(self.g.create(f, as_form=True).json["success"], True)

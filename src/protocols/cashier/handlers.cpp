@@ -79,7 +79,7 @@ asio::awaitable<http::Response> pay(const HandlerDeps& deps, http::Request& req,
   auto form = parse_form(encoded);
   if (!form.ok()) co_return refused(req, Fields{}, Refusal{form.error(), {}});
   Refusal refusal{make_error(ErrorCode::kInternal, ""), {}};
-  auto prepared = deps.service.prepare_pay(*form, &refusal);
+  auto prepared = deps.service.prepare_pay(*form, &refusal, req.remote_ip);
   if (!prepared.ok()) {
     spdlog::info("event=cashier_rejected request_id={} reason=\"{}\"", req.request_id, refusal.error.message);
     co_return refused(req, *form, refusal);
@@ -270,7 +270,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::post, "/api/query", "cashier.query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
                auto form = parse_form(req.raw.body());
-               std::string body = form.ok() ? deps.service.query(*form)
+               std::string body = form.ok() ? deps.service.query(*form, req.remote_ip)
                                             : envelope_json(seal_unsigned(query_error_json(RespCode::kBadRequest,
                                                                                            form.error().message)));
                co_return http::make_response(req, bhttp::status::ok, kJson, body);

@@ -5,6 +5,7 @@
 #include "crypto/crypto.h"
 #include "http/client.h"
 #include "http/http.h"
+#include "http/ip_allowlist.h"
 #include "ledger/ledger.h"
 
 namespace paygate::cashier {
@@ -154,7 +155,7 @@ std::vector<Action> Service::enabled_methods(MerchantId merchant) const {
   return out;
 }
 
-Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal) const {
+Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal, std::string_view remote_ip) const {
   auto refuse = [&](Error e, std::string key = {}) -> Result<PreparedPay> {
     if (refusal) *refusal = Refusal{e, std::move(key)};
     return e;
@@ -173,6 +174,9 @@ Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal) c
   }
   if (auto sig = check_signature(*envelope, merchant->sign_key); !sig.ok()) return refuse(sig.error());
   const std::string& key = merchant->sign_key;
+  if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {
+    return refuse(make_error(ErrorCode::kUnauthenticated, http::ip_not_allowed_message(remote_ip)), key);
+  }
   if (!req.ok()) return refuse(req.error(), key);
   if (!merchant->enabled) return refuse(make_error(ErrorCode::kNotFound, "merchant account is disabled"), key);
   if (!config_.sandbox) {
@@ -248,7 +252,7 @@ Result<PayAnswer> Service::commit_pay(storage::Tx& tx, const PreparedPay& p, Ran
   return make_error(ErrorCode::kUnavailable, "could not allocate an order id, retry");
 }
 
-std::string Service::query(const Fields& form) const {
+std::string Service::query(const Fields& form, std::string_view remote_ip) const {
   auto answer = [](RespCode code, std::string_view msg, const std::string& key) {
     auto json = query_error_json(code, msg);
     return envelope_json(key.empty() ? seal_unsigned(json) : seal(json, key));
@@ -263,6 +267,9 @@ std::string Service::query(const Fields& form) const {
     return answer(RespCode::kBadSign, sig.error().message, "");
   }
   const std::string& key = merchant->sign_key;
+  if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {
+    return answer(RespCode::kBadSign, http::ip_not_allowed_message(remote_ip), key);
+  }
   if (!merchant->enabled) return answer(RespCode::kUnknownMerchant, "merchant account is disabled", key);
   auto req = validate_query(envelope->fields);
   if (!req.ok()) return answer(RespCode::kBadRequest, req.error().message, key);

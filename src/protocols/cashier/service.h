@@ -56,15 +56,18 @@ class Service {
  public:
   Service(storage::Store& store, const Clock& clock, Config config);
 
-  // A payment request's form (req, sign): envelope, fields, merchant, signature, method, permission.
-  Result<PreparedPay> prepare_pay(const Fields& form, Refusal* refusal) const;
+  // A payment request's form (req, sign): envelope, fields, merchant, signature, IP allowlist, method, permission.
+  // `remote_ip` is the caller's address: outside the merchant's non-empty API IP allowlist the request is refused
+  // with kUnauthenticated ("IP not allowed: ..."); an empty address is outside every list.
+  Result<PreparedPay> prepare_pay(const Fields& form, Refusal* refusal, std::string_view remote_ip = {}) const;
   static Result<PayAnswer> commit_pay(storage::Tx& tx, const PreparedPay& p, Random& random);
 
   struct QueryResult {
     std::string body;  // envelope_json of the answer
   };
   // POST /api/query: always an answer (errors are respcodes), signed when the merchant is known.
-  std::string query(const Fields& form) const;
+  // Outside the merchant's IP allowlist: respcode 02 (as a bad sign), "IP not allowed: ...".
+  std::string query(const Fields& form, std::string_view remote_ip = {}) const;
 
   // The methods the merchant has enabled, in kMethods order.
   std::vector<Action> enabled_methods(MerchantId merchant) const;

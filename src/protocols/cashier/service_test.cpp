@@ -1098,6 +1098,34 @@ TEST_P(CashierServiceTest, QueryFindsTheOrderByQueryidOrOrderid) {
   expect_ledger_ok();
 }
 
+TEST_P(CashierServiceTest, AMerchantsIpAllowlistRefusesPayAndQueryFromOutsideIt) {
+  auto a = pay(sealed(PayReq{}));
+  ASSERT_TRUE(succeeds(a));
+  auto st = store_->write_sync([](Tx& tx) {
+    auto m = *tx.merchant(MerchantId{10001});
+    m.api_ip_allowlist = {"10.0.0.0/8"};
+    tx.update_merchant(m);
+    return ok_status();
+  });
+  ASSERT_TRUE(st.ok());
+  const std::string refused = "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist";
+  Refusal r{make_error(ErrorCode::kInternal, "not set"), "not set"};
+  auto p = service_->prepare_pay(sealed(PayReq{.orderid = "M20231115000009"}), &r, "127.0.0.1");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(r.error.message, refused);
+  EXPECT_EQ(r.merchant_key, kKey);  // signed: the caller proved it holds the key
+  EXPECT_FALSE(service_->prepare_pay(sealed(PayReq{.orderid = "M20231115000009"}), nullptr).ok());
+  EXPECT_TRUE(succeeds(service_->prepare_pay(sealed(PayReq{.orderid = "M20231115000009"}), nullptr, "10.0.0.1")));
+
+  const std::string q = R"({"merid":"10001","queryid":")" + a->order.id.value() + "\"}";
+  Opened o = open_answer(service_->query(sealed(q), "127.0.0.1"));
+  EXPECT_EQ(o.json, query_error_json("02", refused));
+  EXPECT_EQ(o.sign, md5_lower(o.text + kKey));
+  o = open_answer(service_->query(sealed(q), "10.9.8.7"));
+  EXPECT_EQ(o.json, query_ok_json("1001", "未支付", a->order.id, 10'003, "M20231115000001", ""));
+}
+
 TEST_P(CashierServiceTest, QueryErrorsAreRespcodesSignedOnlyForAKnownMerchantAndAGoodSign) {
   auto a = pay(sealed(PayReq{}));
   auto other = pay(sealed(PayReq{.action = "AliPay", .merid = "10002", .orderid = "S20231115000001"}, kSingleKey));

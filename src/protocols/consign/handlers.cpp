@@ -48,7 +48,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                  co_return http::make_response(req, bhttp::status::ok, kJson,
                                                submit_error_json(fields.error().message));
                }
-               auto prepared = deps.service.prepare_submit(*fields);
+               auto prepared = deps.service.prepare_submit(*fields, req.remote_ip);
                if (!prepared.ok()) {
                  rejected.inc();
                  spdlog::info("event=consign_rejected request_id={} reason=\"{}\"", req.request_id,
@@ -88,7 +88,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                  co_return http::make_response(req, bhttp::status::ok, kJson,
                                                query_error_json("-1", fields.error().message));
                }
-               auto view = deps.service.query(*fields);
+               auto view = deps.service.query(*fields, req.remote_ip);
                if (view.ok()) {
                  found.inc();
                  co_return http::make_response(req, bhttp::status::ok, kJson, query_ok_json(*view, "success"));

@@ -5,6 +5,7 @@
 #include "crypto/card_password.h"
 #include "http/client.h"
 #include "http/http.h"
+#include "http/ip_allowlist.h"
 
 namespace paygate::consign {
 namespace {
@@ -56,7 +57,7 @@ Service::Service(storage::Store& store, std::shared_ptr<const crypto::SecretBox>
     : store_(store), catalog_(store, clock, config.catalog_cache_ttl_ms), box_(std::move(box)), clock_(clock),
       config_(config) {}
 
-Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit) const {
+Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit, std::string_view remote_ip) const {
   auto customer_id = parse_int64_strict(field(f, "customerId"));
   if (!customer_id) return invalid("customerId must be the numeric merchant id");
   auto merchant = catalog_.merchant(MerchantId{*customer_id});
@@ -66,6 +67,9 @@ Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit) co
     return make_error(ErrorCode::kUnauthenticated,
                       "bad sign: expected MD5 (upper-case hex) of the fields in the documented order followed by "
                       "&key=<your signing key>");
+  }
+  if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {
+    return make_error(ErrorCode::kUnauthenticated, http::ip_not_allowed_message(remote_ip));
   }
   if (!merchant->enabled) return make_error(ErrorCode::kFailedPrecondition, "merchant account is disabled");
   auto ts = parse_int64_strict(field(f, "timestamp"));
@@ -78,12 +82,12 @@ Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit) co
   return *merchant;
 }
 
-Result<PreparedSubmit> Service::prepare_submit(const Fields& f) const {
+Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view remote_ip) const {
   for (const char* name : {"customerId", "timestamp", "orderId", "productType", "batchno", "productCode",
                            "cardPassword", "faceMoney", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto merchant = authenticate(f, true);
+  auto merchant = authenticate(f, true, remote_ip);
   if (!merchant.ok()) return merchant.error();
 
   std::string_view order_id = field(f, "orderId");
@@ -225,11 +229,11 @@ Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmi
   return SubmitAnswer{order.sys_order_id, false};
 }
 
-Result<OrderView> Service::query(const Fields& f) const {
+Result<OrderView> Service::query(const Fields& f, std::string_view remote_ip) const {
   for (const char* name : {"customerId", "timestamp", "orderId", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto merchant = authenticate(f, false);
+  auto merchant = authenticate(f, false, remote_ip);
   if (!merchant.ok()) return merchant.error();
   auto tx = store_.read();
   std::string order_id(field(f, "orderId"));

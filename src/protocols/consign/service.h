@@ -38,17 +38,19 @@ class Service {
 
   // Everything that needs no write: fields, merchant, signature, timestamp, product, password. Reads a
   // snapshot. Errors carry the message for the merchant's developer.
-  Result<PreparedSubmit> prepare_submit(const Fields& f) const;
+  // `remote_ip` is the caller's address, checked against the merchant's API IP allowlist after the signature
+  // (kUnauthenticated "IP not allowed: ..." when outside a non-empty list; an empty address is outside every list).
+  Result<PreparedSubmit> prepare_submit(const Fields& f, std::string_view remote_ip = {}) const;
   // Runs in the writer transaction.
   static Result<SubmitAnswer> commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random);
 
   // kNotFound means the protocol's code "2".
-  Result<OrderView> query(const Fields& f) const;
+  Result<OrderView> query(const Fields& f, std::string_view remote_ip = {}) const;
 
   const Config& config() const { return config_; }
 
  private:
-  Result<storage::Merchant> authenticate(const Fields& f, bool submit) const;
+  Result<storage::Merchant> authenticate(const Fields& f, bool submit, std::string_view remote_ip) const;
 
   storage::Store& store_;
   mutable storage::CatalogCache catalog_;

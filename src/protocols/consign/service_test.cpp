@@ -1098,5 +1098,26 @@ TEST_F(ConsignServiceTest, ProcessDueOrdersHonorsTheLimit) {
   expect_ledger_ok();
 }
 
+TEST_F(ConsignServiceQuery, AMerchantsIpAllowlistRefusesSubmitAndQueryFromOutsideIt) {
+  auto st = store_->write_sync([](Tx& tx) {
+    auto m = *tx.merchant(kMerchant);
+    m.api_ip_allowlist = {"203.0.113.0/24"};
+    tx.update_merchant(m);
+    return ok_status();
+  });
+  ASSERT_TRUE(st.ok());
+  const std::string refused = "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist";
+  EXPECT_TRUE(fails_with(service_->prepare_submit(signed_with(fields()), "127.0.0.1"), ErrorCode::kUnauthenticated,
+                         refused));
+  EXPECT_TRUE(fails_with(service_->query(query_fields("O-1"), "127.0.0.1"), ErrorCode::kUnauthenticated, refused));
+  EXPECT_TRUE(fails_with(service_->prepare_submit(signed_with(fields())), ErrorCode::kUnauthenticated,
+                         "IP not allowed"));
+  EXPECT_TRUE(service_->prepare_submit(signed_with(fields()), "203.0.113.9").ok());
+  EXPECT_TRUE(fails_with(service_->query(query_fields("O-1"), "203.0.113.9"), ErrorCode::kNotFound, "order not found"));
+  // The other merchant has no list: any address.
+  EXPECT_TRUE(fails_with(service_->query(query_fields("O-1", "10002", kOtherSignKey), "127.0.0.1"),
+                         ErrorCode::kNotFound, "order not found"));
+}
+
 }  // namespace
 }  // namespace paygate::consign

@@ -43,7 +43,7 @@ void log_rejected(const http::Request& req, const char* what, const Error& e) {
 asio::awaitable<Result<PayInAnswer>> create_pay_in(const HandlerDeps& deps, http::Request& req) {
   auto fields = parse_body(http::header_value(req, bhttp::field::content_type), req.raw.body());
   if (!fields.ok()) co_return fields.error();
-  auto prepared = deps.service.prepare_pay_in(*fields);
+  auto prepared = deps.service.prepare_pay_in(*fields, req.remote_ip);
   if (!prepared.ok()) co_return prepared.error();
   Random& random = deps.random;
   std::function<Result<PayInAnswer>(storage::Tx&)> commit = [p = std::move(prepared).value(),
@@ -203,8 +203,9 @@ void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::get, "/api/Payments/Query", "gateway.pay_query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
                // Named, not a temporary in the co_await (GCC 12, see storage/async_write.h).
-               std::function<Result<FoundOrder>(const Fields&)> find = [&deps](const Fields& f) -> Result<FoundOrder> {
-                 auto found = deps.service.find_pay_in(f);
+               std::function<Result<FoundOrder>(const Fields&)> find = [&deps, ip = req.remote_ip](
+                                                                               const Fields& f) -> Result<FoundOrder> {
+                 auto found = deps.service.find_pay_in(f, ip);
                  if (!found.ok()) return found.error();
                  FoundOrder out{found->payin.mrn,
                                 static_cast<QueryStatus>(orders::payin_protocol_status(found->payin.state)), {}};
@@ -227,7 +228,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                  co_return http::make_response(req, bhttp::status::ok, kJson,
                                                payout_error_json(WireError::kInvalidData, fields.error().message));
                }
-               auto prepared = deps.service.prepare_payout(*fields);
+               auto prepared = deps.service.prepare_payout(*fields, req.remote_ip);
                if (!prepared.ok()) {
                  c.rejected->inc();
                  log_rejected(req, "payout", prepared.error());
@@ -261,8 +262,9 @@ void register_routes(http::Router& router, HandlerDeps deps) {
 
   router.add(bhttp::verb::get, "/api/Payouts/Query", "gateway.payout_query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               std::function<Result<FoundOrder>(const Fields&)> find = [&deps](const Fields& f) -> Result<FoundOrder> {
-                 auto found = deps.service.find_payout(f);
+               std::function<Result<FoundOrder>(const Fields&)> find = [&deps, ip = req.remote_ip](
+                                                                               const Fields& f) -> Result<FoundOrder> {
+                 auto found = deps.service.find_payout(f, ip);
                  if (!found.ok()) return found.error();
                  FoundOrder out{found->payout.mrn,
                                 static_cast<QueryStatus>(orders::payout_protocol_status(found->payout.state)), {}};

@@ -4,6 +4,7 @@
 #include "crypto/crypto.h"
 #include "http/client.h"
 #include "http/http.h"
+#include "http/ip_allowlist.h"
 
 namespace paygate::gateway {
 namespace {
@@ -123,7 +124,7 @@ Service::Service(storage::Store& store, const Clock& clock, Config config, Proce
 
 Result<storage::Merchant> Service::authenticate(const std::string& app_key, std::string_view sign,
                                                 std::string (*signing)(const Fields&, std::string_view),
-                                                const Fields& f) const {
+                                                const Fields& f, std::string_view remote_ip) const {
   auto merchant = catalog_.merchant_by_app_key(app_key);
   if (!merchant) return make_error(ErrorCode::kNotFound, "unknown appKey " + app_key);
   if (!signature_matches(sign, signing(f, merchant->sign_key))) {
@@ -131,14 +132,17 @@ Result<storage::Merchant> Service::authenticate(const std::string& app_key, std:
                       "bad sign: expected the MD5 (lower-case hex) of the fields in the documented order followed by "
                       "&key=<your signing key>");
   }
+  if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {
+    return make_error(ErrorCode::kUnauthenticated, http::ip_not_allowed_message(remote_ip));
+  }
   if (!merchant->enabled) return make_error(ErrorCode::kNotFound, "merchant account is disabled");
   return *merchant;
 }
 
-Result<PreparedPayIn> Service::prepare_pay_in(const Fields& f) const {
+Result<PreparedPayIn> Service::prepare_pay_in(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_pay_in(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &pay_in_signing_string, f);
+  auto merchant = authenticate(req->app_key, req->sign, &pay_in_signing_string, f, remote_ip);
   if (!merchant.ok()) return merchant.error();
   PG_TRY(check_callback_url(req->callback_url, config_.allow_private_targets));
 
@@ -204,10 +208,10 @@ Result<PayInAnswer> Service::commit_pay_in(storage::Tx& tx, const PreparedPayIn&
   return make_error(ErrorCode::kUnavailable, "could not allocate a payment id, retry");
 }
 
-Result<PreparedPayout> Service::prepare_payout(const Fields& f) const {
+Result<PreparedPayout> Service::prepare_payout(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_payout(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &payout_signing_string, f);
+  auto merchant = authenticate(req->app_key, req->sign, &payout_signing_string, f, remote_ip);
   if (!merchant.ok()) return merchant.error();
   PG_TRY(check_callback_url(req->callback_url, config_.allow_private_targets));
 
@@ -276,20 +280,20 @@ Result<PayoutAnswer> Service::commit_payout(storage::Tx& tx, const PreparedPayou
   return PayoutAnswer{payout, false};
 }
 
-Result<Service::FoundPayIn> Service::find_pay_in(const Fields& f) const {
+Result<Service::FoundPayIn> Service::find_pay_in(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_query(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f);
+  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
   if (!merchant.ok()) return merchant.error();
   auto payin = store_.read()->payin(merchant->id, req->mrn);
   if (!payin) return make_error(ErrorCode::kNotFound, "no pay-in with mrn " + req->mrn);
   return FoundPayIn{*payin, req->callback};
 }
 
-Result<Service::FoundPayout> Service::find_payout(const Fields& f) const {
+Result<Service::FoundPayout> Service::find_payout(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_query(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f);
+  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
   if (!merchant.ok()) return merchant.error();
   auto payout = store_.read()->payout(merchant->id, req->mrn);
   if (!payout) return make_error(ErrorCode::kNotFound, "no payout with mrn " + req->mrn);

@@ -71,12 +71,15 @@ class Service {
  public:
   Service(storage::Store& store, const Clock& clock, Config config, Processors processors);
 
-  // Everything that needs no write: fields, merchant, signature, channel, amount bounds. Reads a snapshot.
-  Result<PreparedPayIn> prepare_pay_in(const Fields& f) const;
+  // Everything that needs no write: fields, merchant, signature, IP allowlist, channel, amount bounds. Reads a
+  // snapshot. Every call from a merchant takes `remote_ip`, the caller's address: outside the merchant's non-empty
+  // API IP allowlist it is refused with kUnauthenticated (sign_error, "IP not allowed: ..."); an empty address is
+  // outside every list.
+  Result<PreparedPayIn> prepare_pay_in(const Fields& f, std::string_view remote_ip = {}) const;
   // Runs in the writer transaction: the identical-retry and mrn rules, then the insert.
   static Result<PayInAnswer> commit_pay_in(storage::Tx& tx, const PreparedPayIn& p, Random& random);
 
-  Result<PreparedPayout> prepare_payout(const Fields& f) const;
+  Result<PreparedPayout> prepare_payout(const Fields& f, std::string_view remote_ip = {}) const;
   // The identical-retry and mrn rules, the insert and the balance hold (amount + fee) in one savepoint: refused
   // with kFailedPrecondition (nothing stored) when the available balance does not cover it.
   static Result<PayoutAnswer> commit_payout(storage::Tx& tx, const PreparedPayout& p, Random& random);
@@ -87,12 +90,12 @@ class Service {
     orders::PayIn payin;
     bool callback = false;
   };
-  Result<FoundPayIn> find_pay_in(const Fields& f) const;
+  Result<FoundPayIn> find_pay_in(const Fields& f, std::string_view remote_ip = {}) const;
   struct FoundPayout {
     orders::Payout payout;
     bool callback = false;
   };
-  Result<FoundPayout> find_payout(const Fields& f) const;
+  Result<FoundPayout> find_payout(const Fields& f, std::string_view remote_ip = {}) const;
 
   const Config& config() const { return config_; }
   const Processors& processors() const { return processors_; }
@@ -102,7 +105,7 @@ class Service {
   // The merchant of `app_key` whose key signs `signing(key)` to `sign`, and who may use the API.
   Result<storage::Merchant> authenticate(const std::string& app_key, std::string_view sign,
                                          std::string (*signing)(const Fields&, std::string_view),
-                                         const Fields& f) const;
+                                         const Fields& f, std::string_view remote_ip) const;
 
   storage::Store& store_;
   mutable storage::CatalogCache catalog_;

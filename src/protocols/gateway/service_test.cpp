@@ -354,6 +354,35 @@ TEST_P(GatewayServiceTest, FailedAndExpiredPayInsMoveNoMoneyAndSendNoCallback) {
   expect_ledger_ok();
 }
 
+TEST_P(GatewayServiceTest, AMerchantsIpAllowlistRefusesEveryApiCallFromOutsideIt) {
+  fund(100'000);
+  ASSERT_TRUE(succeeds(pay_in(signed_pay_in(pay_in_fields("M-before")))));
+  auto st = store_->write_sync([](Tx& tx) {
+    auto m = *tx.merchant(kMerchant);
+    m.api_ip_allowlist = {"10.0.0.0/8", "2001:db8::/32"};
+    tx.update_merchant(m);
+    return ok_status();
+  });
+  ASSERT_TRUE(st.ok());
+  const std::string refused = "IP not allowed: 127.0.0.1 is not in this merchant's API IP allowlist";
+  EXPECT_TRUE(fails_with(service_->prepare_pay_in(signed_pay_in(pay_in_fields("M-ip")), "127.0.0.1"),
+                         WireError::kSignError, refused));
+  EXPECT_TRUE(fails_with(service_->prepare_payout(signed_payout(payout_fields("W-ip")), "127.0.0.1"),
+                         WireError::kSignError, refused));
+  Fields q{{"appKey", kAppKey}, {"mrn", "M-before"}};
+  EXPECT_TRUE(fails_with(service_->find_pay_in(signed_query(q), "127.0.0.1"), WireError::kSignError, refused));
+  EXPECT_TRUE(fails_with(service_->find_payout(signed_query(q), "127.0.0.1"), WireError::kSignError, refused));
+  // No address at all is outside the list too; a bad sign is still a bad sign, whatever the address.
+  EXPECT_TRUE(fails_with(service_->prepare_pay_in(signed_pay_in(pay_in_fields("M-ip"))), WireError::kSignError,
+                         "IP not allowed"));
+  EXPECT_TRUE(fails_with(service_->prepare_pay_in(signed_pay_in(pay_in_fields("M-ip"), "bad"), "127.0.0.1"),
+                         WireError::kSignError, "bad sign"));
+  // Inside the list.
+  EXPECT_TRUE(succeeds(service_->prepare_pay_in(signed_pay_in(pay_in_fields("M-ip")), "10.1.2.3")));
+  EXPECT_TRUE(succeeds(service_->prepare_payout(signed_payout(payout_fields("W-ip")), "2001:db8::7")));
+  EXPECT_TRUE(succeeds(service_->find_pay_in(signed_query(q), "10.255.255.255")));
+}
+
 TEST_P(GatewayServiceTest, QueryFindsTheOrderAndRequeuesTheCallbackOnlyWhenPaid) {
   auto a = pay_in(signed_pay_in(pay_in_fields("M-q")));
   ASSERT_TRUE(succeeds(a));

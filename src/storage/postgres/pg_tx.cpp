@@ -12,7 +12,8 @@ namespace {
 
 #define PG_MERCHANT_COLUMNS                                                                              \
   "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, " \
-  "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms"
+  "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms, "     \
+  "api_ip_allowlist"
 
 #define PG_PRODUCT_COLUMNS                                                                                       \
   "product_code, name, face_values_yuan, default_rate_permille, custom_rate_allowed, custom_rate_min_permille, " \
@@ -66,12 +67,12 @@ Table make_statements() {
   def(kMerchantNextId, "merchant_next_id", "SELECT COALESCE(MAX(merchant_id), 10000) + 1 FROM merchants");
   def(kMerchantInsert, "merchant_insert",
       "INSERT INTO merchants (" PG_MERCHANT_COLUMNS
-      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
       "ON CONFLICT DO NOTHING RETURNING merchant_id");
   def(kMerchantUpdate, "merchant_update",
       "UPDATE merchants SET name = $2, enabled = $3, app_key = $4, sign_key_sealed = $5, aes_key_sealed = $6, "
       "keys_version = $7, payout_fee_fen = $8, payout_manual_approval = $9, settlement_delay_days = $10, "
-      "bound_card_allowed = $11, updated_at_ms = $12 WHERE merchant_id = $1");
+      "bound_card_allowed = $11, updated_at_ms = $12, api_ip_allowlist = $13 WHERE merchant_id = $1");
 
   def(kProductUpsert, "product_upsert",
       "INSERT INTO products (" PG_PRODUCT_COLUMNS
@@ -481,6 +482,7 @@ Merchant PgTx::read_merchant(const Rows& r, int i) {
   m.bound_card_allowed = r.boolean(i, 10);
   m.created_at_ms = r.i64(i, 11);
   m.updated_at_ms = r.i64(i, 12);
+  m.api_ip_allowlist = split_ip_allowlist(r.text(i, 13));
   return m;
 }
 
@@ -507,7 +509,8 @@ MerchantId PgTx::insert_merchant(const Merchant& merchant) {
                                             .i64(merchant.settlement_delay_days)
                                             .boolean(merchant.bound_card_allowed)
                                             .i64(merchant.created_at_ms)
-                                            .i64(merchant.updated_at_ms));
+                                            .i64(merchant.updated_at_ms)
+                                            .text(join_ip_allowlist(merchant.api_ip_allowlist)));
   if (rows.empty()) throw StorageFailure("merchant id or appKey already exists");
   return id;
 }
@@ -526,7 +529,8 @@ void PgTx::update_merchant(const Merchant& m) {
                                .boolean(m.payout_manual_approval)
                                .i64(m.settlement_delay_days)
                                .boolean(m.bound_card_allowed)
-                               .i64(m.updated_at_ms));
+                               .i64(m.updated_at_ms)
+                               .text(join_ip_allowlist(m.api_ip_allowlist)));
 }
 
 std::optional<Merchant> PgTx::merchant(MerchantId id) {

@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kMerchantColumns =
     "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, "
-    "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms";
+    "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms, api_ip_allowlist";
 
 constexpr const char* kOrderColumns =
     "merchant_id, sys_order_id, merchant_order_id, batchno, product_code, product_type, card_number, "
@@ -65,6 +65,7 @@ Merchant SqliteTx::read_merchant(Stmt& st) {
   m.bound_card_allowed = st.int64(10) != 0;
   m.created_at_ms = st.int64(11);
   m.updated_at_ms = st.int64(12);
+  m.api_ip_allowlist = split_ip_allowlist(st.text(13));
   return m;
 }
 
@@ -76,7 +77,7 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
     id = MerchantId{st.int64(0)};
   }
   static const std::string sql = std::string("INSERT INTO merchants (") + kMerchantColumns +
-                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
   auto st = c_.prepare(sql.c_str());
   st.bind(1, id.value())
       .bind(2, merchant.name)
@@ -90,7 +91,8 @@ MerchantId SqliteTx::insert_merchant(const Merchant& merchant) {
       .bind(10, merchant.settlement_delay_days)
       .bind(11, merchant.bound_card_allowed)
       .bind(12, merchant.created_at_ms)
-      .bind(13, merchant.updated_at_ms);
+      .bind(13, merchant.updated_at_ms)
+      .bind(14, join_ip_allowlist(merchant.api_ip_allowlist));
   st.exec();
   if (st.last_error() == SQLITE_CONSTRAINT) {
     std::string err = sqlite3_errmsg(c_.raw());
@@ -104,7 +106,7 @@ void SqliteTx::update_merchant(const Merchant& m) {
   auto st = c_.prepare(
       "UPDATE merchants SET name=?2, enabled=?3, app_key=?4, sign_key_sealed=?5, aes_key_sealed=?6, "
       "keys_version=?7, payout_fee_fen=?8, payout_manual_approval=?9, settlement_delay_days=?10, "
-      "bound_card_allowed=?11, updated_at_ms=?12 WHERE merchant_id=?1");
+      "bound_card_allowed=?11, updated_at_ms=?12, api_ip_allowlist=?13 WHERE merchant_id=?1");
   st.bind(1, m.id.value())
       .bind(2, m.name)
       .bind(3, m.enabled)
@@ -116,7 +118,8 @@ void SqliteTx::update_merchant(const Merchant& m) {
       .bind(9, m.payout_manual_approval)
       .bind(10, m.settlement_delay_days)
       .bind(11, m.bound_card_allowed)
-      .bind(12, m.updated_at_ms);
+      .bind(12, m.updated_at_ms)
+      .bind(13, join_ip_allowlist(m.api_ip_allowlist));
   st.exec();
   if (st.last_error() == SQLITE_CONSTRAINT) throw StorageFailure("merchant update violates a constraint");
 }
