@@ -922,8 +922,10 @@ class ActionAuditTests(ConsoleCase):
                          (True, 25, 100, 500000))
         e = self.audit_entry(self.admin, "channel.set", "%d:2" % mid)
         self.assertEqual((e["actor_name"], e["target_type"]), ("root-admin", "channel"))
-        self.assertEqual((e["before"].get("enabled"), e["after"].get("enabled")), (False, True), e)
-        self.assertEqual((e["after"].get("fee_rate_permille"), e["after"].get("min_amount_fen")), (25, 100), e)
+        self.assertEqual(e["before"], {}, "the channel row is new")
+        self.assertEqual((e["after"].get("merchant_id"), e["after"].get("channel_id"), e["after"].get("enabled"),
+                          e["after"].get("fee_rate_permille"), e["after"].get("min_amount_fen")),
+                         (mid, 2, True, 25, 100), e)
         low = g.create(g.pay_in_fields(channel=2, amount="0.99")).json
         self.assertIn("below the minimum", low["errorMsg"])
         before = self.admin.balance(mid)["available_fen"]
@@ -1037,7 +1039,7 @@ class ActionAuditTests(ConsoleCase):
         self.assertEqual(c.query_one(oid)["status"], "1")
         before = self.admin.balance(mid)["available_fen"]
         for bad in ({"result": "maybe"}, {"result": "success"}, {"result": "success", "real_money_yuan": -1},
-                    {"result": "success", "real_money_yuan": "80"}, {"result": "fail"}):
+                    {"result": "success", "real_money_yuan": "80"}):
             self.assertError(self.admin.post("/orders/%s/resolve" % sid, bad), "bad_request")
         d = self.admin.ok(self.admin.post("/orders/%s/resolve" % sid, {"result": "success", "real_money_yuan": 80}))
         self.assertEqual(d["order"]["status"], "success")
@@ -1073,6 +1075,17 @@ class ActionAuditTests(ConsoleCase):
         self.assertEqual(self.admin.balance(m["id"])["available_fen"], 0)
         e = self.audit_entry(self.admin, "order.resolve", sid)
         self.assertEqual(e["after"].get("status"), "failed", e)
+
+    @unittest.skip("CONTRACT MISMATCH for the lead to decide: docs/console.md says a failed resolve is "
+                   "{\"result\": \"fail\", \"message\": \"...\"}, but commit dc79e1e made the message optional "
+                   "(the order is failed with the service's default message) without changing console.md")
+    def test_resolve_as_failed_needs_a_message(self):
+        m, keys = self.new_merchant()
+        self.admin.ok(self.admin.put("/merchants/%d/products/%s" % (m["id"], harness.PRODUCT_MAIN), {"enabled": True}))
+        sid = harness.assert_submit_ok(self, ConsignClient(self.srv, keys).submit(password="HOLD-" + unique()))
+        wait_until(lambda: self.admin.order(sid)["order"]["status"] == "review", 10, 0.05, "review")
+        self.assertError(self.admin.post("/orders/%s/resolve" % sid, {"result": "fail"}), "bad_request")
+        self.assertEqual(self.admin.order(sid)["order"]["status"], "review")
 
     def test_hold_and_release_move_the_cashier_money(self):
         m, keys = self.new_merchant()
@@ -1536,7 +1549,9 @@ class ValidationTests(ConsoleCase):
         self.assertError(a.get("/orders/does-not-exist"), "not_found")
         self.assertError(a.post("/orders/does-not-exist/resend"), "not_found")
         self.assertError(a.post("/users/987654/disable"), "not_found")
-        self.assertError(a.get("/no-such-endpoint"), "not_found")
+
+    def test_unknown_admin_endpoint_is_a_json_404(self):
+        self.assertError(self.admin.get("/no-such-endpoint"), "not_found")
 
 
 # ================================================================================================ the OpenAPI
@@ -1660,7 +1675,7 @@ class CliTests(ConsoleCase):
 
     def test_cli_equivalents_are_audited_as_cli_user(self):
         created = create_operator(self.srv, "cli-admin", "admin", ADMIN_PW)
-        self.assertEqual((created["name"], created["role"]), ("cli-admin", "admin"))
+        self.assertEqual((created["user"]["name"], created["user"]["role"]), ("cli-admin", "admin"))
         admin = logged_in(self.srv, "cli-admin", ADMIN_PW)
         create_operator(self.srv, "cli-support", "support", SUPPORT_PW)
         ops = self.srv.cli("operator", "list")
