@@ -241,6 +241,13 @@ class ConsoleCase(PaygateTestCase):
         return items[0]
 
 
+def wait_delivered(api, oid):
+    """Until the order's latest notification is recorded delivered (the receiver has it a moment before the
+    platform records the answer; a resend in that moment counts the delivery in flight as its attempt)."""
+    return wait_until(lambda: (lambda n: n and n[-1]["state"] == "delivered")(api.order(oid)["notifications"]),
+                      10, 0.05, "the notification of %s to be recorded delivered" % oid)
+
+
 def merchant_id_of(m):
     return int(m["id"])
 
@@ -622,6 +629,7 @@ class RoleTests(ConsoleCase):
 
     def test_support_may_resend_and_resolve_a_review(self):
         o = self.orders["b"]
+        wait_delivered(self.admin, o["payin"])
         r = self.support.post("/orders/%s/resend" % o["payin"])
         self.assertEqual(r.status, 202, r)
         self.assertIsNotNone(r.json["notification_id"])
@@ -715,6 +723,7 @@ class RoleTests(ConsoleCase):
 
     def test_merchant_may_resend_its_own_notification(self):
         o = self.orders["a"]
+        wait_delivered(self.admin, o["payin"])
         before = len(self.rx.for_key(o["payin_key"]))
         self.assertIn("resend", self.mera.order(o["payin"])["actions"])
         self.assertNotIn("resolve", self.mera.order(o["review"])["actions"])
@@ -1006,6 +1015,7 @@ class ActionAuditTests(ConsoleCase):
         f, pid, _ = g.create_ok(self, callback_url=self.rx.url(key))
         g.complete(pid)
         first = self.rx.wait_count(key, 1)
+        wait_delivered(self.admin, pid)
         r = self.admin.post("/orders/%s/resend" % pid)
         self.assertEqual(r.status, 202, r)
         nid = r.json["notification_id"]
@@ -1704,6 +1714,7 @@ class CliTests(ConsoleCase):
         _, pid, _ = g.create_ok(self, callback_url=self.rx.url(key))
         g.complete(pid)
         self.rx.wait_count(key, 1)
+        wait_delivered(admin, pid)
         self.srv.cli("order", "resend", pid)
         self.rx.wait_count(key, 2)
 
