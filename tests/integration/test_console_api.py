@@ -1186,6 +1186,9 @@ class ActionAuditTests(ConsoleCase):
         self.assertError(self.admin.post("/orders/%s/approve" % w2["id"]), "conflict")
         self.assertEqual(self.rx.for_key(k2), [])
 
+    def test_zz_ledger_check_passes_at_the_end(self):
+        self.assertTrue(self.srv.ledger_ok()["ok"])
+
     # -- the audit log itself
 
     def test_audit_filters_and_pages(self):
