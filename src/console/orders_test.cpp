@@ -541,7 +541,7 @@ TEST_P(ConsoleOrdersTest, OnlyAnAdminApprovesOrRejectsAPayout) {
   EXPECT_EQ(audit[1].after["message"], "wrong account");
 }
 
-TEST_P(ConsoleOrdersTest, ResendReArmsTheLatestNotificationForOneMoreAttempt) {
+TEST_P(ConsoleOrdersTest, ResendQueuesAOneAttemptCopyOfTheLatestNotification) {
   const int64_t now = kT0 + 60'000;
   // A hold queues a back notify; the dispatcher gave up on it after its attempts.
   ASSERT_TRUE(in_write<orders::CashierOrder>([&](Tx& tx) {
@@ -577,13 +577,19 @@ TEST_P(ConsoleOrdersTest, ResendReArmsTheLatestNotificationForOneMoreAttempt) {
   auto sent = in_write<NotificationId>(
       [&](Tx& tx) { return resend_notification(tx, merchant(kA), "Q0005", now + 1'000); });
   ASSERT_TRUE(sent.ok()) << sent.error().message;
-  EXPECT_EQ(*sent, notes[0].id);
-  auto n = store_->read()->notification(notes[0].id);
+  EXPECT_NE(*sent, notes[0].id);
+  auto old = store_->read()->notification(notes[0].id);
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->state, storage::NotificationState::kFailed);  // its history stays as it was
+  auto n = store_->read()->notification(*sent);
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->state, storage::NotificationState::kPending);
-  EXPECT_EQ(n->attempts_made, 1);
-  EXPECT_EQ(n->attempts_max, 2);
+  EXPECT_EQ(n->attempts_made, 0);
+  EXPECT_EQ(n->attempts_max, 1);
   EXPECT_EQ(n->next_attempt_at_ms, now + 1'000);
+  EXPECT_EQ(n->body, old->body);
+  EXPECT_EQ(n->url, old->url);
+  EXPECT_EQ(n->order_ref, "Q0005");
 
   auto audit = audit_rows();
   ASSERT_EQ(audit.size(), 2u);
@@ -591,7 +597,8 @@ TEST_P(ConsoleOrdersTest, ResendReArmsTheLatestNotificationForOneMoreAttempt) {
   EXPECT_EQ(audit[1].actor_role, "merchant");
   EXPECT_EQ(audit[1].before["notification"]["state"], "failed");
   EXPECT_EQ(audit[1].after["notification"]["state"], "pending");
-  EXPECT_EQ(audit[1].after["notification"]["attempts_max"], 2);
+  EXPECT_EQ(audit[1].after["notification"]["attempts_max"], 1);
+  EXPECT_EQ(audit[1].after["notification"]["resend_of"], notes[0].id.value());
 
   // The detail shows the attempt with the response received.
   auto d = order_detail(*store_->read(), merchant(kA), "Q0005");

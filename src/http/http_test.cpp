@@ -173,5 +173,23 @@ TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
   EXPECT_TRUE(exact.params.empty());
 }
 
+TEST(Router, FallbackTakesWhatNoRouteTakesUnderItsPrefix) {
+  Router router;
+  router.add(bhttp::verb::get, "/admin/api/me", "console.me", dummy_handler);
+  router.add_fallback("/admin/api/", "console.unmatched", dummy_handler);
+  auto unknown = router.find(bhttp::verb::get, "/admin/api/nothing");
+  ASSERT_NE(unknown.handler, nullptr);
+  EXPECT_EQ(unknown.route_name, "console.unmatched");
+  EXPECT_FALSE(unknown.method_not_allowed);
+  auto wrong_method = router.find(bhttp::verb::post, "/admin/api/me");
+  ASSERT_NE(wrong_method.handler, nullptr);
+  EXPECT_EQ(wrong_method.route_name, "console.unmatched");
+  EXPECT_TRUE(wrong_method.method_not_allowed);
+  EXPECT_EQ(router.find(bhttp::verb::get, "/admin/api/me").route_name, "console.me");
+  // Outside the prefix nothing changes.
+  EXPECT_EQ(router.find(bhttp::verb::get, "/admin/apix").handler, nullptr);
+  EXPECT_EQ(router.find(bhttp::verb::get, "/other").handler, nullptr);
+}
+
 }  // namespace
 }  // namespace paygate::http

@@ -40,6 +40,18 @@ void Router::add(bhttp::verb method, std::string path, std::string route_name, H
   PG_ASSERT(inserted, "the same method and path registered twice");
 }
 
+void Router::add_fallback(std::string prefix, std::string route_name, Handler handler) {
+  PG_ASSERT(!prefix.empty() && prefix.front() == '/', "a fallback prefix is an absolute path");
+  fallbacks_.push_back(Fallback{std::move(prefix), std::move(route_name), std::move(handler)});
+}
+
+Router::Match Router::no_route(std::string_view path, std::string_view route_name, bool method_not_allowed) const {
+  for (const auto& f : fallbacks_) {
+    if (path.starts_with(f.prefix)) return Match{&f.handler, f.route_name, method_not_allowed, {}};
+  }
+  return Match{nullptr, route_name, method_not_allowed, {}};
+}
+
 Router::Match Router::find(bhttp::verb method, std::string_view path) const {
   // unordered_map<std::string> has no heterogeneous lookup in C++20 without a custom hash; paths are short.
   auto entry = routes_.find(std::string(path));
@@ -64,9 +76,9 @@ Router::Match Router::find(bhttp::verb method, std::string_view path) const {
       }
     }
   }
-  if (entry == routes_.end()) return Match{nullptr, "unmatched", false, {}};
+  if (entry == routes_.end()) return no_route(path, "unmatched", false);
   auto route = entry->second.by_method.find(static_cast<int>(method));
-  if (route == entry->second.by_method.end()) return Match{nullptr, entry->second.route_name, true, {}};
+  if (route == entry->second.by_method.end()) return no_route(path, entry->second.route_name, true);
   return Match{&route->second.handler, route->second.route_name, false, std::move(params)};
 }
 

@@ -17,6 +17,10 @@ class Router {
   // `route_name` labels metrics and logs (e.g. "consign.submit").
   void add(bhttp::verb method, std::string path, std::string route_name, Handler handler);
 
+  // Answers every request under `prefix` (e.g. "/admin/api/") that no route takes: unknown paths and known paths
+  // with another method, so an API can answer those in its own format. The handler may call find() to tell which.
+  void add_fallback(std::string prefix, std::string route_name, Handler handler);
+
   struct Match {
     const Handler* handler = nullptr;  // null: no route
     std::string_view route_name;       // "unmatched" when none
@@ -35,6 +39,13 @@ class Router {
     std::unordered_map<int, Route> by_method;
   };
   std::unordered_map<std::string, Entry> routes_;
+  struct Fallback {
+    std::string prefix;
+    std::string route_name;
+    Handler handler;
+  };
+  std::vector<Fallback> fallbacks_;
+  Match no_route(std::string_view path, std::string_view route_name, bool method_not_allowed) const;
   // Pattern paths, split into segments ("{id}" marks a parameter), tried in registration order.
   std::vector<std::pair<std::vector<std::string>, std::string>> patterns_;  // segments, key into routes_
 };

@@ -37,7 +37,7 @@ MERCHANT_FIELDS = {"id", "name", "enabled", "app_key", "keys_version", "key_fing
                    "ip_allowlist", "created_at_ms", "updated_at_ms"}
 BALANCE_FIELDS = {"merchant_id", "merchant_name", "available_fen", "pending_fen", "frozen_fen", "payout_reserved_fen"}
 ERROR_STATUS = {"bad_request": 400, "unauthenticated": 401, "bad_credentials": 401, "csrf": 403, "forbidden": 403,
-                "not_found": 404, "conflict": 409, "unsupported_media_type": 415, "payload_too_large": 413,
+                "not_found": 404, "method_not_allowed": 405, "conflict": 409, "unsupported_media_type": 415, "payload_too_large": 413,
                 "rate_limited": 429, "unavailable": 503, "internal": 500}
 
 ADMIN_PW = "admin-password-0001"
@@ -1034,9 +1034,6 @@ class ActionAuditTests(ConsoleCase):
         self.assertTrue([t for t in d["timeline"] if t["event"]], d["timeline"])
         self.assertError(self.admin.post("/orders/Pnothing0000/resend"), "not_found")
 
-    @unittest.skip("CONTRACT MISMATCH for the lead to decide: console.md says resend sends the latest notification "
-                   "again now (one more attempt); when it arrives while a delivery is in flight the server answers "
-                   "202 but makes no further attempt (console/actions.cpp: the in-flight delivery counts as it)")
     def test_resend_while_a_delivery_is_in_flight_still_sends_one_more(self):
         m, keys = self.new_merchant()
         self.set_channel(m["id"], 1, 0)
@@ -1101,16 +1098,20 @@ class ActionAuditTests(ConsoleCase):
         e = self.audit_entry(self.admin, "order.resolve", sid)
         self.assertEqual(e["after"].get("status"), "failed", e)
 
-    @unittest.skip("CONTRACT MISMATCH for the lead to decide: docs/console.md says a failed resolve is "
-                   "{\"result\": \"fail\", \"message\": \"...\"}, but commit dc79e1e made the message optional "
-                   "(the order is failed with the service's default message) without changing console.md")
-    def test_resolve_as_failed_needs_a_message(self):
+    def test_resolve_as_failed_without_a_message_says_manual_review_failed(self):
         m, keys = self.new_merchant()
         self.admin.ok(self.admin.put("/merchants/%d/products/%s" % (m["id"], harness.PRODUCT_MAIN), {"enabled": True}))
-        sid = harness.assert_submit_ok(self, ConsignClient(self.srv, keys).submit(password="HOLD-" + unique()))
+        c = ConsignClient(self.srv, keys)
+        sub = c.submit(password="HOLD-" + unique())
+        sid = harness.assert_submit_ok(self, sub)
         wait_until(lambda: self.admin.order(sid)["order"]["status"] == "review", 10, 0.05, "review")
-        self.assertError(self.admin.post("/orders/%s/resolve" % sid, {"result": "fail"}), "bad_request")
+        self.assertError(self.admin.post("/orders/%s/resolve" % sid, {"result": "fail", "message": 7}), "bad_request")
         self.assertEqual(self.admin.order(sid)["order"]["status"], "review")
+        d = self.admin.ok(self.admin.post("/orders/%s/resolve" % sid, {"result": "fail"}))
+        self.assertEqual(d["order"]["status"], "failed")
+        q = c.query_one(sub.fields["orderId"])
+        self.assertEqual(q["status"], "3")
+        self.assertTrue(q["message"], q)
 
     def test_hold_and_release_move_the_cashier_money(self):
         m, keys = self.new_merchant()
@@ -1578,10 +1579,10 @@ class ValidationTests(ConsoleCase):
         self.assertError(a.post("/orders/does-not-exist/resend"), "not_found")
         self.assertError(a.post("/users/987654/disable"), "not_found")
 
-    @unittest.skip("BACKEND BUG for the lead to decide: an unknown path under /admin/api/ answers the router's "
-                   "text/plain 404, not the contract's JSON error {\"error\": {\"code\": \"not_found\"}}")
     def test_unknown_admin_endpoint_is_a_json_404(self):
         self.assertError(self.admin.get("/no-such-endpoint"), "not_found")
+        self.assertError(self.admin.post("/no/such/endpoint"), "not_found")
+        self.assertError(self.admin.request("DELETE", "/me"), "method_not_allowed")
 
 
 # ================================================================================================ the OpenAPI
