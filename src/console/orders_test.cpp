@@ -603,6 +603,36 @@ TEST_P(ConsoleOrdersTest, ResendReArmsTheLatestNotificationForOneMoreAttempt) {
   EXPECT_EQ((*d)["actions"], json::array({"resend"}));
 }
 
+TEST_P(ConsoleOrdersTest, ResendWhileADeliveryIsInFlightQueuesACopyForOneMoreAttempt) {
+  const int64_t now = kT0 + 60'000;
+  ASSERT_TRUE(in_write<orders::CashierOrder>([&](Tx& tx) {
+                return hold_cashier_order(tx, admin(), "Q0005", "", now, ActionConfig{});
+              }).ok());
+  // The dispatcher claims it: a delivery is in flight until now + 40 s.
+  auto claimed = in_write<size_t>(
+      [&](Tx& tx) -> Result<size_t> { return tx.claim_due_notifications(now, 40'000, 10).size(); });
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(*claimed, 1u);
+  auto original = store_->read()->notifications_for_order("Q0005").at(0);
+
+  auto sent = in_write<NotificationId>([&](Tx& tx) { return resend_notification(tx, support(), "Q0005", now + 5); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_NE(*sent, original.id);
+  auto notes = store_->read()->notifications_for_order("Q0005");
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[1].id, *sent);
+  EXPECT_EQ(notes[1].body, original.body);
+  EXPECT_EQ(notes[1].url, original.url);
+  EXPECT_EQ(notes[1].state, storage::NotificationState::kPending);
+  EXPECT_EQ(notes[1].attempts_max, 1);
+  EXPECT_EQ(notes[1].next_attempt_at_ms, now + 5);
+  EXPECT_EQ(notes[1].claimed_until_ms, 0);
+  EXPECT_EQ(notes[0].attempts_max, original.attempts_max);  // the one in flight goes on as it was
+  auto audit = audit_rows();
+  ASSERT_EQ(audit.back().action, "order.resend");
+  EXPECT_EQ(audit.back().after["notification"]["copy_of"], original.id.value());
+}
+
 // ---- dashboard ----
 
 TEST_P(ConsoleOrdersTest, DashboardBucketsByLocalDay) {
