@@ -1034,9 +1034,6 @@ class ActionAuditTests(ConsoleCase):
         self.assertTrue([t for t in d["timeline"] if t["event"]], d["timeline"])
         self.assertError(self.admin.post("/orders/Pnothing0000/resend"), "not_found")
 
-    @unittest.skip("CONTRACT MISMATCH for the lead to decide: console.md says resend sends the latest notification "
-                   "again now (one more attempt); when it arrives while a delivery is in flight the server answers "
-                   "202 but makes no further attempt (console/actions.cpp: the in-flight delivery counts as it)")
     def test_resend_while_a_delivery_is_in_flight_still_sends_one_more(self):
         m, keys = self.new_merchant()
         self.set_channel(m["id"], 1, 0)
