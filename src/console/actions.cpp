@@ -96,37 +96,51 @@ Result<NotificationId> resend_notification(storage::Tx& tx, const Principal& who
     return make_error(ErrorCode::kFailedPrecondition, "order " + order_id + " has no notification to resend");
   }
   const storage::Notification& n = notes.back();  // by id: the latest
+  if (n.state == storage::NotificationState::kPending && n.claimed_until_ms > now_ms) {
+    // A delivery of it is in flight, and whatever it gets is recorded as that attempt (delivered ends it): the one
+    // more attempt is a copy of it, due now, sent on its own.
+    storage::Notification copy = n;
+    copy.attempts_made = 0;
+    copy.attempts_max = 1;
+    copy.state = storage::NotificationState::kPending;
+    copy.next_attempt_at_ms = now_ms;
+    copy.claimed_until_ms = 0;
+    copy.created_at_ms = copy.updated_at_ms = now_ms;
+    NotificationId id = tx.enqueue_notification(copy);
+    json after = found->before;
+    after["notification"] = {{"id", id.value()},          {"copy_of", n.id.value()}, {"state", "pending"},
+                             {"attempts_made", 0},        {"attempts_max", 1},       {"next_attempt_at_ms", now_ms}};
+    json before = found->before;
+    before["notification"] = {{"id", n.id.value()},
+                              {"state", "in flight"},
+                              {"attempts_made", n.attempts_made},
+                              {"attempts_max", n.attempts_max}};
+    audit(tx, who, "order.resend", order_id, before, after, now_ms);
+    return id;
+  }
+  // One more attempt however its schedule ended; a notification still pending keeps the retries it has left.
+  int attempts_max = n.attempts_made + 1;
+  if (n.state == storage::NotificationState::kPending) attempts_max = std::max(attempts_max, n.attempts_max);
+  // update_notification leaves attempts_max alone, so the re-arming is one statement.
+  int64_t changed = tx.exec_sql(
+      "UPDATE notifications SET state = 'pending', attempts_max = $2, next_attempt_at_ms = $3, updated_at_ms = $4 "
+      "WHERE notification_id = $1",
+      {storage::SqlValue{n.id.value()}, storage::SqlValue{int64_t{attempts_max}}, storage::SqlValue{now_ms},
+       storage::SqlValue{now_ms}});
+  PG_ASSERT(changed == 1, "a notification read a moment ago is gone");
   json before = found->before;
   before["notification"] = {{"id", n.id.value()},
                             {"state", storage::notification_state_name(n.state)},
                             {"attempts_made", n.attempts_made},
                             {"attempts_max", n.attempts_max}};
   json after = found->before;
-  // Not yet attempted and not in flight: its first attempt is simply brought forward to now.
-  if (n.state == storage::NotificationState::kPending && n.attempts_made == 0 && n.claimed_until_ms <= now_ms) {
-    storage::Notification moved = n;
-    moved.next_attempt_at_ms = now_ms;
-    moved.updated_at_ms = now_ms;
-    tx.update_notification(moved);
-    after["notification"] = {{"id", n.id.value()}, {"state", "pending"}, {"next_attempt_at_ms", now_ms}};
-    audit(tx, who, "order.resend", order_id, before, after, now_ms);
-    return n.id;
-  }
-  // Otherwise a new one-attempt copy, due now. Re-arming the old row would race a delivery in flight (the
-  // dispatcher's answer would overwrite the re-arming) and would rewrite the history of its attempts.
-  storage::Notification copy = n;
-  copy.attempts_made = 0;
-  copy.attempts_max = 1;
-  copy.state = storage::NotificationState::kPending;
-  copy.next_attempt_at_ms = now_ms;
-  copy.claimed_until_ms = 0;
-  copy.created_at_ms = now_ms;
-  copy.updated_at_ms = now_ms;
-  NotificationId id = tx.enqueue_notification(copy);
-  after["notification"] = {{"id", id.value()}, {"resend_of", n.id.value()}, {"state", "pending"},
-                           {"attempts_max", 1}, {"next_attempt_at_ms", now_ms}};
+  after["notification"] = {{"id", n.id.value()},
+                           {"state", "pending"},
+                           {"attempts_made", n.attempts_made},
+                           {"attempts_max", attempts_max},
+                           {"next_attempt_at_ms", now_ms}};
   audit(tx, who, "order.resend", order_id, before, after, now_ms);
-  return id;
+  return n.id;
 }
 
 Result<orders::ConsignOrder> resolve_review(storage::Tx& tx, const Principal& who, const std::string& order_id,

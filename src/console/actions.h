@@ -37,7 +37,9 @@ std::vector<std::string> available_actions(const Principal& who, OrderKind kind,
                                            bool has_notification);
 
 // The order's latest notification is sent again now: pending, one more attempt allowed (attempts_max =
-// attempts_made + 1), due now. Returns its id; the caller wakes the dispatcher after the commit. Audit order.resend.
+// attempts_made + 1), due now. While a delivery of it is in flight (claimed), a copy of it is queued instead, due
+// now with one attempt, so the resend is still one more attempt. Returns the id of the notification that will be
+// sent; the caller wakes the dispatcher after the commit. Audit order.resend.
 Result<NotificationId> resend_notification(storage::Tx& tx, const Principal& who, const std::string& order_id,
                                            int64_t now_ms);
 

@@ -197,7 +197,9 @@ asio::awaitable<Response> act(ApiDeps& deps, Request& req, Act a) {
       if (v.get<int64_t>() > kMoneyFenMax / 100) co_return bad_request(req, "real_money_yuan is too large");
       outcome.kind = orders::ConsignOutcome::Kind::kSuccess;
       outcome.real_money_yuan = v.get<int64_t>();
-    } else if (result != "fail") {  // a failure's message is optional: the default says the redemption failed
+    } else if (result == "fail") {
+      if (message->empty()) co_return bad_request(req, "a failure needs a message for the merchant");
+    } else {
       co_return bad_request(req, "result must be \"success\" or \"fail\"");
     }
   }

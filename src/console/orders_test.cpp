@@ -495,7 +495,7 @@ TEST_P(ConsoleOrdersTest, HoldAndReleaseMoveTheFundsAndAreAudited) {
   EXPECT_EQ(audit[1].actor_role, "admin");
   EXPECT_EQ(audit[1].after["status"], "paid");
   EXPECT_EQ(audit[1].after["to"], "merchant");
-  EXPECT_TRUE(store_->read()->check_ledger().ok);
+  EXPECT_EQ(balance(ledger::merchant_frozen(kA)), 0);
 }
 
 TEST_P(ConsoleOrdersTest, OnlyAnAdminApprovesOrRejectsAPayout) {
@@ -541,7 +541,7 @@ TEST_P(ConsoleOrdersTest, OnlyAnAdminApprovesOrRejectsAPayout) {
   EXPECT_EQ(audit[1].after["message"], "wrong account");
 }
 
-TEST_P(ConsoleOrdersTest, ResendQueuesAOneAttemptCopyOfTheLatestNotification) {
+TEST_P(ConsoleOrdersTest, ResendReArmsTheLatestNotificationForOneMoreAttempt) {
   const int64_t now = kT0 + 60'000;
   // A hold queues a back notify; the dispatcher gave up on it after its attempts.
   ASSERT_TRUE(in_write<orders::CashierOrder>([&](Tx& tx) {
@@ -577,19 +577,13 @@ TEST_P(ConsoleOrdersTest, ResendQueuesAOneAttemptCopyOfTheLatestNotification) {
   auto sent = in_write<NotificationId>(
       [&](Tx& tx) { return resend_notification(tx, merchant(kA), "Q0005", now + 1'000); });
   ASSERT_TRUE(sent.ok()) << sent.error().message;
-  EXPECT_NE(*sent, notes[0].id);
-  auto old = store_->read()->notification(notes[0].id);
-  ASSERT_TRUE(old.has_value());
-  EXPECT_EQ(old->state, storage::NotificationState::kFailed);  // its history stays as it was
-  auto n = store_->read()->notification(*sent);
+  EXPECT_EQ(*sent, notes[0].id);
+  auto n = store_->read()->notification(notes[0].id);
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->state, storage::NotificationState::kPending);
-  EXPECT_EQ(n->attempts_made, 0);
-  EXPECT_EQ(n->attempts_max, 1);
+  EXPECT_EQ(n->attempts_made, 1);
+  EXPECT_EQ(n->attempts_max, 2);
   EXPECT_EQ(n->next_attempt_at_ms, now + 1'000);
-  EXPECT_EQ(n->body, old->body);
-  EXPECT_EQ(n->url, old->url);
-  EXPECT_EQ(n->order_ref, "Q0005");
 
   auto audit = audit_rows();
   ASSERT_EQ(audit.size(), 2u);
@@ -597,8 +591,7 @@ TEST_P(ConsoleOrdersTest, ResendQueuesAOneAttemptCopyOfTheLatestNotification) {
   EXPECT_EQ(audit[1].actor_role, "merchant");
   EXPECT_EQ(audit[1].before["notification"]["state"], "failed");
   EXPECT_EQ(audit[1].after["notification"]["state"], "pending");
-  EXPECT_EQ(audit[1].after["notification"]["attempts_max"], 1);
-  EXPECT_EQ(audit[1].after["notification"]["resend_of"], notes[0].id.value());
+  EXPECT_EQ(audit[1].after["notification"]["attempts_max"], 2);
 
   // The detail shows the attempt with the response received.
   auto d = order_detail(*store_->read(), merchant(kA), "Q0005");
@@ -608,6 +601,36 @@ TEST_P(ConsoleOrdersTest, ResendQueuesAOneAttemptCopyOfTheLatestNotification) {
   EXPECT_EQ(attempts[0]["http_status"], 500);
   EXPECT_EQ(attempts[0]["body_excerpt"], "oops");
   EXPECT_EQ((*d)["actions"], json::array({"resend"}));
+}
+
+TEST_P(ConsoleOrdersTest, ResendWhileADeliveryIsInFlightQueuesACopyForOneMoreAttempt) {
+  const int64_t now = kT0 + 60'000;
+  ASSERT_TRUE(in_write<orders::CashierOrder>([&](Tx& tx) {
+                return hold_cashier_order(tx, admin(), "Q0005", "", now, ActionConfig{});
+              }).ok());
+  // The dispatcher claims it: a delivery is in flight until now + 40 s.
+  auto claimed = in_write<size_t>(
+      [&](Tx& tx) -> Result<size_t> { return tx.claim_due_notifications(now, 40'000, 10).size(); });
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(*claimed, 1u);
+  auto original = store_->read()->notifications_for_order("Q0005").at(0);
+
+  auto sent = in_write<NotificationId>([&](Tx& tx) { return resend_notification(tx, support(), "Q0005", now + 5); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_NE(*sent, original.id);
+  auto notes = store_->read()->notifications_for_order("Q0005");
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[1].id, *sent);
+  EXPECT_EQ(notes[1].body, original.body);
+  EXPECT_EQ(notes[1].url, original.url);
+  EXPECT_EQ(notes[1].state, storage::NotificationState::kPending);
+  EXPECT_EQ(notes[1].attempts_max, 1);
+  EXPECT_EQ(notes[1].next_attempt_at_ms, now + 5);
+  EXPECT_EQ(notes[1].claimed_until_ms, 0);
+  EXPECT_EQ(notes[0].attempts_max, original.attempts_max);  // the one in flight goes on as it was
+  auto audit = audit_rows();
+  ASSERT_EQ(audit.back().action, "order.resend");
+  EXPECT_EQ(audit.back().after["notification"]["copy_of"], original.id.value());
 }
 
 // ---- dashboard ----
