@@ -103,7 +103,9 @@ export async function renderDashboard(ctx) {
   const d = await api.get("/dashboard", { days, merchant_id: merchantId });
   if (!ctx.alive()) return;
   clear(body);
-  const x = d.days.map((ms) => Math.floor(Number(ms) / 1000));
+  // Each day at its midday: its date reads the same in the browser's time zone as in the server's
+  // (console.utc_offset_minutes), within twelve hours either way.
+  const x = d.days.map((ms) => Math.floor((Number(ms) + 12 * 3600 * 1000) / 1000));
   const protocols = PROTOCOLS.filter((p) => d.protocols && d.protocols[p]);
   let orders = 0, succeeded = 0, volume = 0;
   for (const p of protocols) {
