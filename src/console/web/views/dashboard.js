@@ -133,8 +133,7 @@ export async function renderDashboard(ctx) {
   const channelRows = (d.channels || []).slice().sort((a, b2) => Number(b2.volume_fen) - Number(a.volume_fen));
   const maxVolume = Math.max(1, ...channelRows.map((c) => Number(c.volume_fen)));
   const channelTable = table([
-    { label: t("orders.protocol"), class: "nowrap", render: (r) => t("protocol." + r.protocol) },
-    { label: t("orders.channel"), render: (r) => r.channel },
+    { label: t("orders.channel"), class: "nowrap", render: (r) => h("span", null, r.channel || "—", h("span", { class: "sub" }, " · " + t("protocol." + r.protocol))) },
     { label: t("dashboard.orders"), class: "num", render: (r) => String(r.orders) },
     { label: t("dashboard.success_rate"), class: "num", render: (r) => percent(r.succeeded, r.orders) },
     {
