@@ -14,7 +14,7 @@ function sum(a) {
 }
 
 // A uPlot chart that follows its container's width.
-function chart(container, { series, data, yFormat, height = 240 }) {
+function chart(container, { series, data, yFormat, height = 240, yRange }) {
   const uPlot = window.uPlot;
   if (!uPlot) {
     container.append(h("div", { class: "empty" }, t("dashboard.no_chart")));
@@ -25,7 +25,7 @@ function chart(container, { series, data, yFormat, height = 240 }) {
     width,
     height,
     cursor: { points: { size: 7 } },
-    scales: { x: { time: true } },
+    scales: yRange ? { x: { time: true }, y: { range: yRange } } : { x: { time: true } },
     legend: { live: true },
     series: [
       { label: t("dashboard.day"), value: (u, v) => (v == null ? "—" : dayLabel(v)) },
@@ -103,7 +103,9 @@ export async function renderDashboard(ctx) {
   const d = await api.get("/dashboard", { days, merchant_id: merchantId });
   if (!ctx.alive()) return;
   clear(body);
-  const x = d.days.map((ms) => Math.floor(Number(ms) / 1000));
+  // Each day at its midday: its date reads the same in the browser's time zone as in the server's
+  // (console.utc_offset_minutes), within twelve hours either way.
+  const x = d.days.map((ms) => Math.floor((Number(ms) + 12 * 3600 * 1000) / 1000));
   const protocols = PROTOCOLS.filter((p) => d.protocols && d.protocols[p]);
   let orders = 0, succeeded = 0, volume = 0;
   for (const p of protocols) {
@@ -131,8 +133,7 @@ export async function renderDashboard(ctx) {
   const channelRows = (d.channels || []).slice().sort((a, b2) => Number(b2.volume_fen) - Number(a.volume_fen));
   const maxVolume = Math.max(1, ...channelRows.map((c) => Number(c.volume_fen)));
   const channelTable = table([
-    { label: t("orders.protocol"), render: (r) => t("protocol." + r.protocol) },
-    { label: t("orders.channel"), render: (r) => r.channel },
+    { label: t("orders.channel"), class: "nowrap", render: (r) => h("span", null, r.channel || "—", h("span", { class: "sub" }, " · " + t("protocol." + r.protocol))) },
     { label: t("dashboard.orders"), class: "num", render: (r) => String(r.orders) },
     { label: t("dashboard.success_rate"), class: "num", render: (r) => percent(r.succeeded, r.orders) },
     {
@@ -169,6 +170,7 @@ export async function renderDashboard(ctx) {
     series: protocols.map((p) => ({ label: t("protocol." + p), color: COLORS[p] })),
     data: [x, ...protocols.map((p) => d.protocols[p].orders.map((o, i) => (Number(o) ? (100 * Number(d.protocols[p].succeeded[i])) / Number(o) : null)))],
     yFormat: (v) => (v == null ? "—" : Number(v).toFixed(0) + "%"),
+    yRange: [0, 100],
   });
   chart(notifyBox, {
     height: 180,

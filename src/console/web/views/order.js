@@ -191,7 +191,7 @@ function notifications(list) {
       badge(n.state),
       h("span", { class: "mono url" }, n.url),
       h("span", { class: "sub" }, t("order.attempts_made", { made: n.attempts_made, max: n.attempts_max })),
-      n.next_attempt_at_ms ? h("span", { class: "sub" }, t("order.next_attempt", { at: time(n.next_attempt_at_ms) })) : null),
+      n.next_attempt_at_ms && n.state === "pending" ? h("span", { class: "sub" }, t("order.next_attempt", { at: time(n.next_attempt_at_ms) })) : null),
     table([
       { label: "#", render: (a) => String(a.attempt_no) },
       { label: t("order.attempt_time"), render: (a) => time(a.started_at_ms) },
