@@ -175,6 +175,8 @@ int serve(const Config& config, const ServeOptions& options) {
   console_config.session_idle_ms = config.console.session_idle_ms;
   console_config.public_url_is_https = config.server.public_url.starts_with("https://");
   console_config.utc_offset_minutes = config.console.utc_offset_minutes;
+  console_config.payout_delay_ms = config.sandbox.payout_delay_ms;
+  console_config.cashier_utc_offset_minutes = config.cashier.utc_offset_minutes;
   console::ApiDeps console_deps{*store,
                                 *box,
                                 clock,

@@ -5,12 +5,6 @@
 // Reads use a snapshot; every change goes through async_write, so an answer follows the durable commit.
 #include <cstdio>
 
-#include "http/http.h"
-// api_support.h names bhttp unqualified; the alias may be declared again there, to the same namespace.
-namespace paygate::console {
-namespace bhttp = boost::beast::http;
-}
-
 #include "base/limits.h"
 #include "base/money.h"
 #include "base/text.h"

@@ -3,6 +3,8 @@
 #include <future>
 #include <sstream>
 
+#include "storage/portable_sql.h"
+
 namespace paygate::storage {
 
 std::string_view notification_state_name(NotificationState s) {
@@ -68,6 +70,63 @@ std::string order_aad(const SysOrderId& id, const char* field) { return "consign
 std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
 
 std::string cashier_aad(const CashierId& id, const char* field) { return "cashier:" + id.value() + ":" + field; }
+
+int64_t sql_int(const SqlValue& v) {
+  if (std::holds_alternative<std::monostate>(v)) return 0;
+  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+  throw StorageFailure("portable SQL: expected an integer column, got text");
+}
+
+std::string sql_text(const SqlValue& v) {
+  if (std::holds_alternative<std::monostate>(v)) return {};
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  throw StorageFailure("portable SQL: expected a text column, got an integer");
+}
+
+bool sql_is_null(const SqlValue& v) { return std::holds_alternative<std::monostate>(v); }
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+}  // namespace
+
+void check_portable_sql(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size() && is_space(sql[i])) ++i;
+  size_t start = i;
+  while (i < sql.size() && ((sql[i] >= 'a' && sql[i] <= 'z') || (sql[i] >= 'A' && sql[i] <= 'Z'))) ++i;
+  std::string word;
+  for (size_t k = start; k < i; ++k) word += ascii_upper(sql[k]);
+  static constexpr std::string_view kAllowed[] = {"SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE"};
+  for (auto allowed : kAllowed) {
+    if (word == allowed) return;
+  }
+  throw StorageFailure("portable SQL must be one SELECT, WITH, VALUES, INSERT, UPDATE or DELETE statement: " +
+                       sql_excerpt(sql));
+}
+
+std::string sql_excerpt(std::string_view sql) {
+  constexpr size_t kExcerptBytesMax = 80;
+  std::string out;
+  bool space = false;
+  for (char c : sql) {
+    if (out.size() >= kExcerptBytesMax) {
+      out += "...";
+      break;
+    }
+    if (is_space(c)) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
 
 Status Store::write_sync(WriteFn fn) {
   std::promise<Status> promise;

@@ -179,6 +179,52 @@ struct PostingRow {
 // $1..$n (SQLite binds them by name); the SQL must be portable (no engine-specific functions; integer arithmetic
 // on *_ms columns for dates; CAST(SUM(x) AS BIGINT) since PostgreSQL sums BIGINT as NUMERIC).
 // Values: NULL, a 64-bit integer (INTEGER/BIGINT/SMALLINT/boolean columns), or text (TEXT or BLOB bytes).
+//
+// Rules, found by running each form on both engines (store_conformance_test.cpp, PortableSql, tests most):
+// - One SELECT, WITH, VALUES, INSERT, UPDATE or DELETE per call; every $1..$n used (both engines refuse a value
+//   without a placeholder or a placeholder without a value). A placeholder may repeat. On PostgreSQL each call is
+//   two round trips (parse and describe, then run), on SQLite a fresh prepare: not for hot paths.
+// - Parameter types: PostgreSQL types each placeholder from where it stands; SQLite has no types. Where the SQL
+//   does not fix one, CAST it: `SELECT $1` reads back as text on PostgreSQL, `$1 IS NULL` and `$1 - $2` fail there,
+//   and `$1 + 1` or `$1 - 86400000` make $1 a 32-bit INTEGER (a *_ms value overflows). Write
+//   `CAST($1 AS BIGINT) - 86400000`, or better compute in C++ and pass the result; an optional filter is
+//   `(CAST($1 AS BIGINT) IS NULL OR merchant_id = $1)` (and CAST($1 AS TEXT) for text). Pass int64 for integer
+//   and flag columns and strings for text; never compare two placeholders with each other.
+// - BOOLEAN columns of the older tables (merchants.enabled, payout_manual_approval, bound_card_allowed,
+//   merchant_channels.enabled, merchant_products.enabled, ...; INTEGER 0/1 on SQLite): `enabled = 1` FAILS on
+//   PostgreSQL (no BOOLEAN = INTEGER). Test with `WHERE enabled`, `WHERE NOT enabled`, `enabled = TRUE`, or
+//   `enabled = $n` with an int64 0 or 1 (any other integer fails on PostgreSQL). Set with `SET enabled = $n`
+//   (0 or 1), TRUE/FALSE or NOT enabled. Read them plainly: query_sql returns 0 or 1 on both engines, as for
+//   EXISTS (...) and comparisons in a select list; CASE WHEN enabled THEN 1 ELSE 0 END also works (for SUM).
+// - SMALLINT 0/1 flags of the console tables (console_users.enabled): compare and set with integers
+//   (`enabled = 1`, `= $n`, `SET enabled = 1 - enabled`); `WHERE enabled` and TRUE/FALSE fail on PostgreSQL.
+// - Numbers are integers only: query_sql refuses NUMERIC and floating-point columns (a StorageFailure says "cast
+//   it to BIGINT"). SUM of a BIGINT is NUMERIC on PostgreSQL: CAST(SUM(x) AS BIGINT), and COALESCE after the
+//   CAST: COALESCE(CAST(SUM(x) AS BIGINT), 0). No AVG (PostgreSQL rounds where SQLite truncates): write
+//   CAST(SUM(x) AS BIGINT) / COUNT(*). `/` on integers truncates toward zero on both; `x / 0` is NULL on SQLite
+//   and an error on PostgreSQL: divide by NULLIF(d, 0). An overflow is an error on PostgreSQL and a (refused)
+//   float on SQLite. CAST('12x' AS BIGINT) is 12 on SQLite and an error on PostgreSQL: validate input in C++.
+// - Text compares bytewise on both (PostgreSQL columns are COLLATE "C"): 'B' < 'a'. LIKE is case-insensitive
+//   (ASCII) on SQLite and case-sensitive on PostgreSQL: for a search write `LOWER(col) LIKE LOWER($1) ESCAPE '\'`
+//   (LOWER is ASCII-only on SQLite), and always say ESCAPE '\' (SQLite has no default escape character).
+// - Functions on both: COALESCE, NULLIF, ABS, LOWER, UPPER, TRIM, SUBSTR, LENGTH, COUNT, MIN, MAX, SUM, `||`
+//   (also text || integer), CAST(x AS BIGINT / TEXT). Not portable: IFNULL, IIF, strftime, now(), GREATEST; and
+//   LENGTH of bytes (consign_orders.card_number and .custom are BYTEA on PostgreSQL, TEXT on SQLite, and may hold
+//   NUL bytes: read and compare them whole; a string parameter for them may hold any bytes, one for TEXT no NUL).
+// - Shapes that work on both: JOINs, GROUP BY an alias or a position, WITH RECURSIVE, LIMIT $n OFFSET $m, IN ($1,
+//   $2), CASE, EXISTS. A subquery in FROM needs an alias (`FROM (...) AS t`, PostgreSQL). UNION ALL takes one
+//   ORDER BY and LIMIT at the end, naming columns of the result (`ORDER BY created_at_ms DESC, id DESC`, with the
+//   first SELECT's aliases); to filter or page the union, wrap it: SELECT ... FROM (... UNION ALL ...) AS u WHERE.
+//   Dates are integer arithmetic on *_ms, e.g. UTC days: created_at_ms / 86400000.
+// - Writes (write transactions only; exec_sql and any write through query_sql fail in a read snapshot). New ids:
+//   `INSERT ... RETURNING user_id` through query_sql; never give an id of the console tables (PostgreSQL's are
+//   GENERATED ALWAYS). A violated constraint (unique, check, foreign key) is a StorageFailure that fails the whole
+//   request (kUnavailable; on PostgreSQL the request's savepoint is rolled back and the closure cannot go on): for
+//   an expected duplicate write `INSERT ... ON CONFLICT (name) DO NOTHING` and treat 0 changed rows as the conflict
+//   (ON CONFLICT (k) DO UPDATE SET x = excluded.x works on both too; after INSERT ... SELECT the SELECT needs a
+//   WHERE, even `WHERE TRUE`, for SQLite's parser). No FOR UPDATE (SQLite has none): change a row in one statement
+//   (`UPDATE ... SET n = n + 1 WHERE ...`, or `UPDATE ... WHERE state = $old` and check the count).
+// - At most limits::kSqlRowsMax rows (PostgreSQL receives the whole result before counting): carry a LIMIT.
 using SqlValue = std::variant<std::monostate, int64_t, std::string>;
 using SqlRow = std::vector<SqlValue>;
 // Readers for a column that must hold the given type (StorageFailure otherwise); NULL reads as 0 or "".

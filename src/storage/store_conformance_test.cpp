@@ -3007,6 +3007,340 @@ TEST_P(CashierLedger, CashierRowsSurviveCloseAndReopen) {
                       in_state(kA, "QOKA7", CashierState::kHeld, CashierState::kPending));
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// Portable SQL (Tx::query_sql, Tx::exec_sql): one text, the same answer on every engine.
+
+class PortableSql : public StoreConformance {
+ protected:
+  void SetUp() override {
+    StoreConformance::SetUp();
+    if (IsSkipped()) return;
+    seed();
+  }
+  bool on_postgres() const { return store_->engine() == "postgresql"; }
+  std::vector<SqlRow> query(std::string_view sql, const std::vector<SqlValue>& params = {}) {
+    return store_->read()->query_sql(sql, params);
+  }
+  // A console user, by SQL as the console creates one; returns its id.
+  int64_t add_user(const std::string& name, const std::string& role, std::optional<int64_t> merchant) {
+    return written([&](Tx& tx) {
+      auto rows = tx.query_sql(
+          "INSERT INTO console_users (name, role, merchant_id, password_hash, enabled, created_at_ms, updated_at_ms) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING user_id",
+          {name, role, merchant ? SqlValue(*merchant) : SqlValue(), std::string("$argon2id$hash-of-") + name,
+           int64_t{1}, int64_t{1'700'000'000'000}});
+      EXPECT_EQ(rows.size(), 1u);
+      return rows.empty() ? int64_t{0} : sql_int(rows[0][0]);
+    });
+  }
+};
+
+TEST_P(PortableSql, ReadsIntegersTextAndNull) {
+  auto rows = query("SELECT merchant_id, name, NULL, COUNT(*) OVER (), 42 FROM merchants ORDER BY merchant_id");
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows[0].size(), 5u);
+  EXPECT_EQ(sql_int(rows[0][0]), 10001);
+  EXPECT_EQ(sql_text(rows[0][1]), "Merchant a");
+  EXPECT_TRUE(sql_is_null(rows[0][2]));
+  EXPECT_EQ(sql_int(rows[0][2]), 0) << "NULL reads as 0";
+  EXPECT_EQ(sql_text(rows[0][2]), "") << "and as empty text";
+  EXPECT_EQ(sql_int(rows[0][3]), 2);
+  EXPECT_EQ(sql_int(rows[0][4]), 42);
+  EXPECT_EQ(sql_int(rows[1][0]), 10002);
+  EXPECT_FALSE(sql_is_null(rows[1][1]));
+  EXPECT_THROW(sql_int(rows[0][1]), StorageFailure) << "text is not an integer";
+  EXPECT_THROW(sql_text(rows[0][0]), StorageFailure) << "an integer is not text";
+
+  EXPECT_TRUE(query("SELECT merchant_id FROM merchants WHERE merchant_id = $1", {int64_t{1}}).empty());
+  // A parameter whose type the SQL does not fix is text on PostgreSQL: CAST fixes it on both.
+  rows = query("SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT)", {int64_t{-9'000'000'000'000}, std::string("t")});
+  EXPECT_EQ(sql_int(rows.at(0).at(0)), -9'000'000'000'000);
+  EXPECT_EQ(sql_text(rows.at(0).at(1)), "t");
+}
+
+TEST_P(PortableSql, RepeatedPlaceholdersTakeOneValue) {
+  auto rows = query("SELECT COUNT(*) FROM merchants WHERE merchant_id = $1 OR merchant_id + 1 = $1", {int64_t{10002}});
+  EXPECT_EQ(sql_int(rows.at(0).at(0)), 2);
+  rows = query("SELECT merchant_id FROM merchants WHERE name = $2 OR app_key = $2 OR merchant_id = $1",
+               {int64_t{0}, std::string("app-b")});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(sql_int(rows[0][0]), 10002);
+}
+
+TEST_P(PortableSql, BooleanColumnsReadAsZeroOrOneAndCompareWithoutIntegerLiterals) {
+  write([](Tx& tx) {
+    EXPECT_EQ(tx.exec_sql("UPDATE merchants SET enabled = $1, updated_at_ms = $2 WHERE merchant_id = $3",
+                          {int64_t{0}, int64_t{1'700'000'000'500}, int64_t{10002}}),
+              1);
+  });
+  EXPECT_FALSE(store_->read()->merchant(kB)->enabled) << "an integer parameter sets a BOOLEAN column";
+  auto ids = [&](std::string_view sql, const std::vector<SqlValue>& params = {}) {
+    std::vector<int64_t> out;
+    for (const auto& row : query(sql, params)) out.push_back(sql_int(row.at(0)));
+    return out;
+  };
+  EXPECT_EQ(ids("SELECT merchant_id FROM merchants WHERE enabled ORDER BY merchant_id"), std::vector<int64_t>{10001});
+  EXPECT_EQ(ids("SELECT merchant_id FROM merchants WHERE NOT enabled"), std::vector<int64_t>{10002});
+  EXPECT_EQ(ids("SELECT merchant_id FROM merchants WHERE enabled = TRUE"), std::vector<int64_t>{10001});
+  EXPECT_EQ(ids("SELECT merchant_id FROM merchants WHERE enabled = $1", {int64_t{0}}), std::vector<int64_t>{10002});
+  auto rows = query("SELECT enabled, CASE WHEN enabled THEN 1 ELSE 0 END, payout_manual_approval, "
+                    "CAST(SUM(CASE WHEN enabled THEN 1 ELSE 0 END) OVER () AS BIGINT) "
+                    "FROM merchants ORDER BY merchant_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(sql_int(rows[0][0]), 1);
+  EXPECT_EQ(sql_int(rows[0][1]), 1);
+  EXPECT_EQ(sql_int(rows[0][2]), 0);
+  EXPECT_EQ(sql_int(rows[0][3]), 1);
+  EXPECT_EQ(sql_int(rows[1][0]), 0);
+  EXPECT_EQ(sql_int(rows[1][1]), 0);
+  // A comparison is a boolean on PostgreSQL, an integer on SQLite: both read as 0 or 1.
+  rows = query("SELECT EXISTS (SELECT 1 FROM merchants WHERE merchant_id = $1), 1 = 2", {int64_t{10001}});
+  EXPECT_EQ(sql_int(rows.at(0).at(0)), 1);
+  EXPECT_EQ(sql_int(rows.at(0).at(1)), 0);
+  if (on_postgres()) {
+    // Not portable: PostgreSQL has no BOOLEAN = INTEGER operator.
+    EXPECT_THROW(query("SELECT merchant_id FROM merchants WHERE enabled = 1"), StorageFailure);
+  }
+}
+
+TEST_P(PortableSql, BytesWithNulInsideRoundTrip) {
+  std::string card("62\0" "22\xff-1", 7);
+  std::string custom("a\0b", 3);
+  auto o = sample_order(kA, "m1", "S1", 1'000);
+  o.card_number = card;
+  o.custom = custom;
+  ASSERT_TRUE(insert(o).ok());
+  auto rows = query("SELECT card_number, custom FROM consign_orders WHERE card_number = $1", {card});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(sql_text(rows[0][0]), card);
+  EXPECT_EQ(sql_text(rows[0][1]), custom);
+}
+
+TEST_P(PortableSql, SumsAreCastToBigint) {
+  write([](Tx& tx) {
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a1", "PA1", 1'000)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a2", "PA2", 2'000)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kB, "b1", "PB1", 3'000)).ok());
+  });
+  auto rows = query(
+      "SELECT merchant_id, CAST(SUM(amount_fen) AS BIGINT), COUNT(*), MAX(created_at_ms), "
+      "CAST(SUM(amount_fen) AS BIGINT) / COUNT(*), MIN(created_at_ms) / 1000 "
+      "FROM gateway_payins GROUP BY merchant_id ORDER BY merchant_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(sql_int(rows[0][0]), 10001);
+  EXPECT_EQ(sql_int(rows[0][1]), 20'100);
+  EXPECT_EQ(sql_int(rows[0][2]), 2);
+  EXPECT_EQ(sql_int(rows[0][3]), 2'000);
+  EXPECT_EQ(sql_int(rows[0][4]), 10'050);
+  EXPECT_EQ(sql_int(rows[0][5]), 1);
+  EXPECT_EQ(sql_int(rows[1][1]), 10'050);
+  // Over no rows SUM is NULL; COALESCE after the CAST (before it, PostgreSQL's sum is still NUMERIC).
+  rows = query("SELECT CAST(SUM(amount_fen) AS BIGINT), COALESCE(CAST(SUM(amount_fen) AS BIGINT), 0) "
+               "FROM gateway_payins WHERE merchant_id = $1",
+               {int64_t{1}});
+  EXPECT_TRUE(sql_is_null(rows.at(0).at(0)));
+  EXPECT_EQ(sql_int(rows.at(0).at(1)), 0);
+  if (on_postgres()) {
+    try {
+      query("SELECT SUM(amount_fen) FROM gateway_payins");
+      ADD_FAILURE() << "PostgreSQL's SUM of BIGINT is NUMERIC, which query_sql refuses";
+    } catch (const StorageFailure& e) {
+      EXPECT_NE(std::string(e.what()).find("CAST(SUM(x) AS BIGINT)"), std::string::npos) << e.what();
+    }
+  }
+  // Fractions are not read on any engine.
+  EXPECT_THROW(query("SELECT 1.5"), StorageFailure);
+}
+
+TEST_P(PortableSql, UnionAllOfTwoOrderTablesOrderedAndLimited) {
+  write([](Tx& tx) {
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a1", "PA1", 1'000)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kA, "a2", "PA2", 3'000)).ok());
+    EXPECT_TRUE(tx.insert_payin(sample_payin(kB, "b1", "PB1", 5'000)).ok());
+    EXPECT_TRUE(tx.insert_cashier_order(sample_cashier(kA, "ORDERa1", "QA1", 2'000)).ok());
+    EXPECT_TRUE(tx.insert_cashier_order(sample_cashier(kA, "ORDERa2", "QA2", 3'000)).ok());
+  });
+  const char* sql =
+      "SELECT payment_id AS id, 'payin' AS kind, amount_fen, created_at_ms FROM gateway_payins WHERE merchant_id = $1 "
+      "UNION ALL "
+      "SELECT cashier_id, 'cashier', amount_fen, created_at_ms FROM cashier_orders WHERE merchant_id = $1 "
+      "ORDER BY created_at_ms DESC, id DESC LIMIT $2";
+  auto rows = query(sql, {int64_t{10001}, int64_t{3}});
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(sql_text(r.at(0)) + "/" + sql_text(r.at(1)));
+  EXPECT_EQ(ids, (std::vector<std::string>{"QA2/cashier", "PA2/payin", "QA1/cashier"}));
+  EXPECT_EQ(sql_int(rows.at(0).at(3)), 3'000);
+  EXPECT_GT(sql_int(rows.at(0).at(2)), 0);
+  // A page after (created_at_ms, id) = (3000, PA2), as a keyset: every engine compares text bytewise.
+  rows = query(
+      "SELECT id, created_at_ms FROM ("
+      "SELECT payment_id AS id, created_at_ms FROM gateway_payins WHERE merchant_id = $1 "
+      "UNION ALL SELECT cashier_id, created_at_ms FROM cashier_orders WHERE merchant_id = $1) AS u "
+      "WHERE created_at_ms < $2 OR (created_at_ms = $2 AND id < $3) "
+      "ORDER BY created_at_ms DESC, id DESC LIMIT $4",
+      {int64_t{10001}, int64_t{3'000}, std::string("PA2"), int64_t{10}});
+  ids.clear();
+  for (const auto& r : rows) ids.push_back(sql_text(r.at(0)));
+  EXPECT_EQ(ids, (std::vector<std::string>{"QA1", "PA1"}));
+}
+
+TEST_P(PortableSql, ConsoleTablesWrittenInAWriteAndReadInASnapshot) {
+  const int64_t admin = add_user("root", "admin", std::nullopt);
+  const int64_t shop = add_user("shop-a", "merchant", int64_t{10001});
+  EXPECT_GT(admin, 0);
+  EXPECT_NE(shop, admin);
+  write([&](Tx& tx) {
+    EXPECT_EQ(tx.exec_sql("INSERT INTO console_sessions (token_hash, user_id, csrf_token, remote_ip, user_agent, "
+                          "created_at_ms, last_seen_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                          {std::string("hash-1"), admin, std::string("csrf-1"), std::string("192.0.2.1"),
+                           std::string("curl/8"), int64_t{1'000}, int64_t{9'000}}),
+              1);
+    EXPECT_EQ(tx.exec_sql("UPDATE console_users SET last_login_at_ms = $1 WHERE user_id = $2", {int64_t{1'000}, admin}),
+              1);
+    EXPECT_EQ(tx.exec_sql("UPDATE console_users SET enabled = 0 WHERE user_id = $1", {shop}), 1);
+    EXPECT_EQ(tx.exec_sql("INSERT INTO audit_log (at_ms, actor_user_id, actor_name, actor_role, action, target_type, "
+                          "target_id, before_json, after_json, remote_ip, request_id) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                          {int64_t{1'000}, admin, std::string("root"), std::string("admin"),
+                           std::string("user.disable"), std::string("user"), std::to_string(shop),
+                           std::string("{\"enabled\":true}"), std::string("{\"enabled\":false}"),
+                           std::string("192.0.2.1"), std::string("req-1")}),
+              1);
+    EXPECT_EQ(tx.exec_sql("INSERT INTO audit_log (at_ms, actor_user_id, actor_name, actor_role, action, target_type, "
+                          "target_id, before_json, after_json, remote_ip, request_id) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9)",
+                          {int64_t{2'000}, SqlValue(), std::string("cli:ops"), std::string("cli"),
+                           std::string("merchant.update"), std::string("merchant"), std::string("10001"),
+                           std::string("{}"), std::string("")}),
+              1);
+    // Visible in the same transaction.
+    EXPECT_EQ(sql_int(tx.query_sql("SELECT COUNT(*) FROM audit_log", {}).at(0).at(0)), 2);
+    EXPECT_EQ(tx.exec_sql("DELETE FROM console_sessions WHERE expires_at_ms <= $1", {int64_t{5'000}}), 0);
+  });
+  auto tx = store_->read();
+  auto rows = tx->query_sql(
+      "SELECT u.user_id, u.name, u.role, u.merchant_id, u.enabled, u.last_login_at_ms, s.csrf_token "
+      "FROM console_sessions s JOIN console_users u ON u.user_id = s.user_id "
+      "WHERE s.token_hash = $1 AND s.expires_at_ms > $2 AND u.enabled = 1",
+      {std::string("hash-1"), int64_t{5'000}});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(sql_int(rows[0][0]), admin);
+  EXPECT_EQ(sql_text(rows[0][1]), "root");
+  EXPECT_EQ(sql_text(rows[0][2]), "admin");
+  EXPECT_TRUE(sql_is_null(rows[0][3]));
+  EXPECT_EQ(sql_int(rows[0][4]), 1);
+  EXPECT_EQ(sql_int(rows[0][5]), 1'000);
+  EXPECT_EQ(sql_text(rows[0][6]), "csrf-1");
+  rows = tx->query_sql("SELECT user_id, merchant_id, enabled FROM console_users WHERE enabled = $1", {int64_t{0}});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(sql_int(rows[0][0]), shop);
+  EXPECT_EQ(sql_int(rows[0][1]), 10001);
+  rows = tx->query_sql(
+      "SELECT audit_id, actor_user_id, actor_name, action, target_id, before_json, after_json, request_id "
+      "FROM audit_log ORDER BY at_ms DESC, audit_id DESC LIMIT $1",
+      {int64_t{10}});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(sql_is_null(rows[0][1]));
+  EXPECT_EQ(sql_text(rows[0][2]), "cli:ops");
+  EXPECT_EQ(sql_text(rows[0][7]), "");
+  EXPECT_GT(sql_int(rows[0][0]), sql_int(rows[1][0]));
+  EXPECT_EQ(sql_int(rows[1][1]), admin);
+  EXPECT_EQ(sql_text(rows[1][3]), "user.disable");
+  EXPECT_EQ(sql_text(rows[1][4]), std::to_string(shop));
+  EXPECT_EQ(sql_text(rows[1][5]), "{\"enabled\":true}");
+}
+
+TEST_P(PortableSql, UniqueConflictsAreCountedWithOnConflictDoNothing) {
+  add_user("root", "admin", std::nullopt);
+  const char* insert_sql =
+      "INSERT INTO console_users (name, role, password_hash, created_at_ms, updated_at_ms) "
+      "VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING";
+  EXPECT_EQ(written([&](Tx& tx) {
+              return tx.exec_sql(insert_sql, {std::string("root"), std::string("support"), std::string("h"),
+                                              int64_t{1}});
+            }),
+            0);
+  EXPECT_EQ(written([&](Tx& tx) {
+              return tx.exec_sql(insert_sql, {std::string("ops"), std::string("support"), std::string("h"),
+                                              int64_t{1}});
+            }),
+            1);
+  // Without ON CONFLICT the violation fails the request (a StorageFailure: kUnavailable) and undoes all of it.
+  auto st = store_->write_sync([](Tx& tx) {
+    tx.exec_sql("UPDATE console_users SET last_login_at_ms = 5 WHERE name = $1", {std::string("ops")});
+    tx.exec_sql("INSERT INTO console_users (name, role, password_hash, created_at_ms, updated_at_ms) "
+                "VALUES ($1, $2, $3, $4, $4)",
+                {std::string("root"), std::string("support"), std::string("h"), int64_t{1}});
+    return ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  auto rows = query("SELECT name, role, last_login_at_ms FROM console_users ORDER BY name");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(sql_text(rows[0][0]), "ops");
+  EXPECT_EQ(sql_int(rows[0][2]), 0) << "the failed request's update was rolled back";
+  EXPECT_EQ(sql_text(rows[1][1]), "admin");
+  // The store goes on.
+  EXPECT_EQ(written([](Tx& tx) { return tx.exec_sql("DELETE FROM console_users WHERE name = $1", {std::string("ops")}); }),
+            1);
+}
+
+TEST_P(PortableSql, ReadSnapshotsRefuseWrites) {
+  {
+    auto tx = store_->read();
+    EXPECT_THROW(tx->exec_sql("UPDATE merchants SET name = $1", {std::string("x")}), StorageFailure);
+  }
+  {
+    auto tx = store_->read();
+    EXPECT_THROW(tx->query_sql("UPDATE merchants SET name = $1 RETURNING merchant_id", {std::string("x")}),
+                 StorageFailure);
+  }
+  {
+    auto tx = store_->read();
+    EXPECT_THROW(tx->query_sql("INSERT INTO audit_log (at_ms, actor_name, actor_role, action, target_type, target_id, "
+                               "before_json, after_json, remote_ip, request_id) "
+                               "VALUES (1, 'a', 'a', 'a', 'a', 'a', '{}', '{}', '', '')",
+                               {}),
+                 StorageFailure);
+  }
+  auto rows = query("SELECT name FROM merchants ORDER BY merchant_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(sql_text(rows[0][0]), "Merchant a") << "nothing changed, and snapshots still work";
+  EXPECT_EQ(sql_int(query("SELECT COUNT(*) FROM audit_log").at(0).at(0)), 0);
+}
+
+TEST_P(PortableSql, MisuseIsAStorageFailure) {
+  auto tx = store_->read();
+  EXPECT_THROW(tx->query_sql("PRAGMA user_version", {}), StorageFailure);
+  EXPECT_THROW(tx->query_sql("COMMIT", {}), StorageFailure);
+  EXPECT_THROW(tx->query_sql("  begin", {}), StorageFailure);
+  // exec_sql is for statements without rows.
+  auto wst = store_->write_sync([](Tx& w) {
+    w.exec_sql("SELECT 1", {});
+    return ok_status();
+  });
+  EXPECT_FALSE(wst.ok());
+  auto fresh = [&] { return store_->read(); };
+  EXPECT_THROW(fresh()->query_sql("SELECT 1; SELECT 2", {}), StorageFailure);
+  EXPECT_THROW(fresh()->query_sql("SELECT name FROM merchants WHERE merchant_id = $2", {int64_t{1}}), StorageFailure)
+      << "no $2";
+  EXPECT_THROW(fresh()->query_sql("SELECT name FROM merchants WHERE merchant_id = $1", {int64_t{1}, int64_t{2}}),
+               StorageFailure)
+      << "$2 unused";
+  EXPECT_THROW(fresh()->query_sql("SELECT nope FROM merchants", {}), StorageFailure);
+  EXPECT_EQ(sql_int(fresh()->query_sql("SELECT COUNT(*) FROM merchants", {}).at(0).at(0)), 2);
+}
+
+TEST_P(PortableSql, RowsBeyondTheLimitFail) {
+  const char* sql =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) SELECT i FROM n";
+  auto rows = query(sql, {static_cast<int64_t>(limits::kSqlRowsMax)});
+  ASSERT_EQ(rows.size(), limits::kSqlRowsMax);
+  EXPECT_EQ(sql_int(rows.back().at(0)), static_cast<int64_t>(limits::kSqlRowsMax));
+  EXPECT_THROW(query(sql, {static_cast<int64_t>(limits::kSqlRowsMax) + 1}), StorageFailure);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreConformance, ::testing::ValuesIn(testing::conformance_backends()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Engines, ConsignOrderListing, ::testing::ValuesIn(testing::conformance_backends()),
@@ -3018,6 +3352,8 @@ INSTANTIATE_TEST_SUITE_P(Engines, GatewayLedger, ::testing::ValuesIn(testing::co
 INSTANTIATE_TEST_SUITE_P(Engines, CashierListing, ::testing::ValuesIn(testing::conformance_backends()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Engines, CashierLedger, ::testing::ValuesIn(testing::conformance_backends()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Engines, PortableSql, ::testing::ValuesIn(testing::conformance_backends()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
 
 }  // namespace

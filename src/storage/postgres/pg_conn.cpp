@@ -3,8 +3,11 @@
 #include <endian.h>
 #include <spdlog/spdlog.h>
 
+#include <climits>
 #include <cstring>
 #include <regex>
+
+#include "storage/portable_sql.h"
 
 namespace paygate::storage::pg {
 namespace {
@@ -14,6 +17,12 @@ constexpr Oid kBoolOid = 16;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kInt2Oid = 21;
 constexpr Oid kInt4Oid = 23;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kNameOid = 19;
+constexpr Oid kTextOid = 25;
+constexpr Oid kUnknownOid = 705;
+constexpr Oid kBpcharOid = 1042;
+constexpr Oid kVarcharOid = 1043;
 
 // A dead server or network is noticed after about idle + interval * count seconds instead of the OS default
 // (two hours), and a send that cannot complete fails after kTcpUserTimeoutMs.
@@ -297,6 +306,85 @@ Rows Conn::query_sync(int stmt, const Params& params) {
   return out;
 }
 
+Rows Conn::query_sql(std::string_view sql, const std::vector<SqlValue>& params, bool rows_expected) {
+  throw_if_failed();
+  unnamed_sql_.assign(sql);  // NUL-terminated for libpq; kept for error messages until the results are read
+  // Round trip 1: parse and describe.
+  if (PQsendPrepare(conn_, "", unnamed_sql_.c_str(), 0, nullptr) != 1) {
+    mark_lost("sending portable SQL");
+    throw_if_failed();
+  }
+  pending_.push_back(Pending{false, tag_, -1, kUnnamedStmt, false});
+  if (PQsendDescribePrepared(conn_, "") != 1) {
+    mark_lost("describing portable SQL");
+    throw_if_failed();
+  }
+  pending_.push_back(Pending{false, tag_, -1, kUnnamedStmt, true});
+  if (PQsendFlushRequest(conn_) != 1) mark_lost("flush request");
+  flush();
+  ++round_trips_;
+  Rows described = drain();
+  throw_if_failed();
+  const std::string what = statement_label(kUnnamedStmt);
+  if (described.param_count() != static_cast<int>(params.size())) {
+    throw StorageFailure(what + ": the SQL has " + std::to_string(described.param_count()) + " placeholders, " +
+                         std::to_string(params.size()) + " values given");
+  }
+  if (!rows_expected && described.columns() > 0) {
+    throw StorageFailure(what + ": returns rows; use query_sql");
+  }
+
+  // Round trip 2: bind and run.
+  std::vector<std::string> text;  // integers as text, owned here until sent
+  text.reserve(params.size());
+  values_.clear();
+  lengths_.clear();
+  formats_.clear();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const SqlValue& v = params[i];
+    if (std::holds_alternative<std::monostate>(v)) {
+      values_.push_back(nullptr);
+      lengths_.push_back(0);
+      formats_.push_back(0);
+    } else if (const auto* n = std::get_if<int64_t>(&v)) {
+      text.push_back(std::to_string(*n));
+      values_.push_back(text.back().c_str());
+      lengths_.push_back(static_cast<int>(text.back().size()));
+      formats_.push_back(0);
+    } else {
+      const auto& s = std::get<std::string>(v);
+      if (s.size() > static_cast<size_t>(INT_MAX)) throw StorageFailure(what + ": a parameter is too long");
+      Oid type = described.param_type(static_cast<int>(i));
+      bool binary = type == kTextOid || type == kByteaOid || type == kVarcharOid || type == kBpcharOid ||
+                    type == kNameOid || type == kUnknownOid;
+      if (!binary && s.find('\0') != std::string::npos) {
+        throw StorageFailure(what + ": parameter $" + std::to_string(i + 1) + " holds a NUL byte but is not text");
+      }
+      values_.push_back(s.data());
+      lengths_.push_back(static_cast<int>(s.size()));
+      formats_.push_back(binary ? 1 : 0);
+    }
+  }
+  if (PQsendQueryPrepared(conn_, "", static_cast<int>(params.size()), values_.data(), lengths_.data(),
+                          formats_.data(), 1) != 1) {
+    mark_lost("sending portable SQL");
+    throw_if_failed();
+  }
+  pending_.push_back(Pending{false, tag_, -1, kUnnamedStmt, true});
+  if (PQsendFlushRequest(conn_) != 1) mark_lost("flush request");
+  flush();
+  ++round_trips_;
+  Rows out = drain();
+  throw_if_failed();
+  return out;
+}
+
+std::string Conn::statement_label(int stmt) const {
+  if (stmt >= 0) return statements_[static_cast<size_t>(stmt)].name;
+  if (stmt == kUnnamedStmt) return "portable SQL (" + sql_excerpt(unnamed_sql_) + ")";
+  return "statement";
+}
+
 void Conn::wait() {
   throw_if_failed();
   if (pending_.empty()) return;
@@ -387,25 +475,24 @@ Rows Conn::drain() {
       mark_lost("protocol: more than one result for one statement");
       continue;
     }
-    const char* name = p.stmt >= 0 ? statements_[static_cast<size_t>(p.stmt)].name : "statement";
     switch (status) {
       case PGRES_COMMAND_OK:
       case PGRES_TUPLES_OK:
         if (p.expect_rows >= 0 && rows.affected() != p.expect_rows) {
           fail(Failure{"",
-                       std::string(name) + " changed " + std::to_string(rows.affected()) + " rows, expected " +
+                       statement_label(p.stmt) + " changed " + std::to_string(rows.affected()) + " rows, expected " +
                            std::to_string(p.expect_rows),
                        p.tag, false, false});
         }
         break;
       case PGRES_PIPELINE_ABORTED:
         // Skipped by the server because an earlier statement failed; that failure is already recorded.
-        if (!failure_) fail(Failure{"", std::string(name) + " skipped in an aborted pipeline", p.tag, false, true});
+        if (!failure_) fail(Failure{"", statement_label(p.stmt) + " skipped in an aborted pipeline", p.tag, false, true});
         break;
       default: {
         const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         std::string sqlstate = state ? state : "";
-        std::string msg = std::string(name) + ": " + trimmed(PQresultErrorMessage(r));
+        std::string msg = statement_label(p.stmt) + ": " + trimmed(PQresultErrorMessage(r));
         if (PQstatus(conn_) == CONNECTION_BAD || is_connection_sqlstate(sqlstate)) {
           if (!failure_) failure_ = Failure{sqlstate, msg, p.tag, true, true};
           mark_lost(msg);

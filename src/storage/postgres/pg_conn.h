@@ -94,6 +94,14 @@ class Rows {
   bool boolean(int row, int col) const;
   std::string text(int row, int col) const;  // TEXT or BYTEA: the bytes
   int64_t affected() const;                  // rows inserted/updated/deleted by the statement
+  int columns() const { return r_ ? PQnfields(r_.get()) : 0; }
+  Oid type(int col) const { return PQftype(r_.get(), col); }
+  std::string column_name(int col) const { return PQfname(r_.get(), col); }
+  // Whether the statement returns rows (a SELECT, or ... RETURNING), even none.
+  bool has_rows() const { return r_ && PQresultStatus(r_.get()) == PGRES_TUPLES_OK; }
+  // A described statement's parameters.
+  int param_count() const { return r_ ? PQnparams(r_.get()) : 0; }
+  Oid param_type(int i) const { return PQparamtype(r_.get(), i); }
   std::string command() const { return r_ ? PQcmdStatus(r_.get()) : ""; }  // e.g. "COMMIT"
 
  private:
@@ -125,6 +133,15 @@ class Conn {
   void send(int stmt, const Params& params = {}, int64_t expect_rows = -1);
   // Sends a statement and waits for its result (and everything sent before it).
   Rows query(int stmt, const Params& params = {});
+  // Portable SQL (Tx::query_sql, store.h) as the unnamed statement, in two round trips: first parsed with every
+  // parameter's type left to the server (OID 0) and described, then run. The description says what type the
+  // server inferred for each placeholder, and so how to send each value: a string in binary where a TEXT, BYTEA or
+  // other string type is expected (its exact bytes; a NUL is refused for TEXT, kept for BYTEA), otherwise as text
+  // for the type's own parser (so "12345678" meant for a BIGINT is parsed, never taken as 8 binary bytes);
+  // integers always as text. Throws StorageFailure, before running anything, when the number of values is not the
+  // number of placeholders, or when `rows_expected` is false and the statement returns rows. Waits for everything
+  // sent before it, as `query`.
+  Rows query_sql(std::string_view sql, const std::vector<SqlValue>& params, bool rows_expected);
   // Sends a Sync and waits for everything sent so far.
   void sync();
   // Sends a statement and a Sync, waits, and returns the statement's result (one round trip for COMMIT).
@@ -176,8 +193,13 @@ class Conn {
   void fail(Failure f);
   void mark_lost(const std::string& what);
 
+  // Pending::stmt of the unnamed statement of query_sql, whose text is `unnamed_sql_`.
+  static constexpr int kUnnamedStmt = -2;
+  std::string statement_label(int stmt) const;
+
   Options options_;
   std::span<const StatementDef> statements_;
+  std::string unnamed_sql_;
   std::string redacted_url_;
   std::shared_ptr<PGconn> owned_;  // PQfinish on destruction
   PGconn* conn_ = nullptr;

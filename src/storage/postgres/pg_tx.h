@@ -24,6 +24,10 @@ class PgTx : public Tx {
   void request_rolled_back();
   void write_counters();
 
+  // Portable SQL (pg_sql.cpp): the unnamed statement, carrying the current request's tag like every statement.
+  std::vector<SqlRow> query_sql(std::string_view sql, const std::vector<SqlValue>& params) override;
+  int64_t exec_sql(std::string_view sql, const std::vector<SqlValue>& params) override;
+
   MerchantId insert_merchant(const Merchant& merchant) override;
   void update_merchant(const Merchant& merchant) override;
   std::optional<Merchant> merchant(MerchantId id) override;

@@ -1,7 +1,8 @@
 // SQLite-specific schema properties: the hot write statements build no temporary b-tree, migration 2 (which
 // rebuilds two tables to get there) keeps every row, id and reference of a version-1 database, migration 3 (the
-// gateway) keeps the merchants of a version-2 database with the new settings at their defaults, and migration 4 (the
-// cashier) keeps the merchants and gateway rows of a version-3 database.
+// gateway) keeps the merchants of a version-2 database with the new settings at their defaults, migration 4 (the
+// cashier) keeps the merchants and gateway rows of a version-3 database, and migration 5 (the console) adds its
+// tables, with their rules, to a version-4 database.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -429,6 +430,79 @@ TEST_F(SqliteSchemaTest, Migration4KeepsTheMerchantsAndGatewayRowsOfAVersion3Dat
   taken.bind(1, int64_t{10002}).bind(2, "Q1").bind(3, "ORDER0002");
   taken.exec();
   EXPECT_EQ(taken.last_error(), SQLITE_CONSTRAINT);
+}
+
+TEST_F(SqliteSchemaTest, Migration5AddsTheConsoleTablesToAVersion4Database) {
+  const auto& migrations = embedded_migrations(Engine::kSqlite);
+  ASSERT_GE(migrations.size(), 5u);
+  ASSERT_EQ(migrations[4].number, 5);
+  ASSERT_STREQ(migrations[4].name, "0005_console");
+  auto box = storage::testing::test_secret_box();
+  {
+    // A database as version 4 left it, with one merchant.
+    Connection c(path(), false, 1000);
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    for (size_t i = 0; i < 4; ++i) {
+      c.exec(migrations[i].sql);
+      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
+      rec.exec();
+    }
+    auto ins = c.prepare(
+        "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
+        "created_at_ms, updated_at_ms) VALUES (10001, 'Merchant', 1, 'app', ?1, ?2, 1, 7, 8)");
+    ins.bind_blob(1, box->seal("sign", merchant_aad(MerchantId{10001}, "sign_key")))
+        .bind_blob(2, box->seal("aes-key-16-bytes", merchant_aad(MerchantId{10001}, "aes_key")));
+    ins.exec();
+  }
+  auto store = open_store();
+  EXPECT_EQ(store->read()->merchant(MerchantId{10001})->sign_key, "sign") << "the merchant is kept";
+  auto rows = store->read()->query_sql("SELECT api_ip_allowlist FROM merchants", {});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(sql_text(rows[0][0]), "") << "no allowlist: any address";
+  store->close();
+  store.reset();
+
+  Connection c(path(), false, 1000);
+  auto count = c.prepare("SELECT COUNT(*), MAX(number) FROM schema_migrations");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.int64(0), static_cast<int64_t>(migrations.size()));
+  EXPECT_EQ(count.int64(1), migrations.back().number);
+  count.reset();
+  constexpr const char* kUser =
+      "INSERT INTO console_users (name, role, merchant_id, password_hash, created_at_ms, updated_at_ms) ";
+  c.exec((std::string(kUser) + "VALUES ('root', 'admin', NULL, 'h', 1, 1)").c_str());
+  c.exec((std::string(kUser) + "VALUES ('shop', 'merchant', 10001, 'h', 1, 1)").c_str());
+  EXPECT_EQ(c.last_insert_rowid(), 2);
+  // The rules the console relies on.
+  EXPECT_THROW(c.exec((std::string(kUser) + "VALUES ('root', 'support', NULL, 'h', 1, 1)").c_str()), std::exception)
+      << "names are unique";
+  EXPECT_THROW(c.exec((std::string(kUser) + "VALUES ('x', 'owner', NULL, 'h', 1, 1)").c_str()), std::exception);
+  EXPECT_THROW(c.exec((std::string(kUser) + "VALUES ('x', 'merchant', NULL, 'h', 1, 1)").c_str()), std::exception)
+      << "a merchant login belongs to a merchant";
+  EXPECT_THROW(c.exec((std::string(kUser) + "VALUES ('x', 'support', 10001, 'h', 1, 1)").c_str()), std::exception)
+      << "an operator belongs to none";
+  EXPECT_THROW(c.exec((std::string(kUser) + "VALUES ('x', 'merchant', 99, 'h', 1, 1)").c_str()), std::exception)
+      << "an unknown merchant";
+  EXPECT_THROW(c.exec("UPDATE console_users SET enabled = 2"), std::exception);
+  EXPECT_THROW(c.exec("INSERT INTO console_sessions VALUES ('t', 99, 'c', '', '', 1, 1, 2)"), std::exception)
+      << "a session of an unknown user";
+  c.exec("INSERT INTO console_sessions VALUES ('t', 1, 'c', '', '', 1, 1, 2)");
+  c.exec("INSERT INTO console_login_failures (name, remote_ip, at_ms) VALUES ('root', '192.0.2.1', 5)");
+  c.exec(
+      "INSERT INTO audit_log (at_ms, actor_user_id, actor_name, actor_role, action, target_type, target_id, "
+      "before_json, after_json, remote_ip, request_id) VALUES (1, NULL, 'cli:ops', 'cli', 'user.create', 'user', "
+      "'1', '{}', '{}', '', '')");
+  auto fk = c.prepare("PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
+  // The console's frequent look-ups use an index.
+  EXPECT_EQ(ephemeral_tables(c, "SELECT user_id FROM console_sessions WHERE token_hash = 't' AND expires_at_ms > 1"),
+            0);
+  EXPECT_EQ(ephemeral_tables(c, "SELECT COUNT(*) FROM console_login_failures WHERE name = 'root' AND at_ms > 1"), 0);
+  EXPECT_EQ(ephemeral_tables(c, "SELECT audit_id FROM audit_log ORDER BY at_ms DESC LIMIT 50"), 0);
 }
 
 // Commits must not pay for checkpoints: a background thread copies the WAL into the database as it grows, so the

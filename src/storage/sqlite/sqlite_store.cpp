@@ -279,7 +279,7 @@ struct PooledConnection {
 class ReadTx final : private PooledConnection, public sqlite::SqliteTx {
  public:
   ReadTx(SqliteStore& store, std::unique_ptr<Connection> c)
-      : PooledConnection{std::move(c)}, sqlite::SqliteTx(*conn, store.box()), store_(store) {
+      : PooledConnection{std::move(c)}, sqlite::SqliteTx(*conn, store.box(), true), store_(store) {
     conn->exec("BEGIN");
   }
   ~ReadTx() override {

@@ -7,12 +7,17 @@
 
 namespace paygate::storage::sqlite {
 
-// Tx over one connection. The caller owns the transaction boundaries.
+// Tx over one connection. The caller owns the transaction boundaries. A read snapshot (`read_only`) refuses
+// exec_sql; its connection (PRAGMA query_only) refuses any other write.
 class SqliteTx : public Tx {
  public:
-  SqliteTx(Connection& conn, const crypto::SecretBox& box) : c_(conn), box_(box) {}
+  SqliteTx(Connection& conn, const crypto::SecretBox& box, bool read_only = false)
+      : c_(conn), box_(box), read_only_(read_only) {}
   // The connection under this transaction, for engine-specific tests and tools.
   Connection& connection() { return c_; }
+
+  std::vector<SqlRow> query_sql(std::string_view sql, const std::vector<SqlValue>& params) override;
+  int64_t exec_sql(std::string_view sql, const std::vector<SqlValue>& params) override;
 
   MerchantId insert_merchant(const Merchant& merchant) override;
   void update_merchant(const Merchant& merchant) override;
@@ -95,6 +100,7 @@ class SqliteTx : public Tx {
 
   Connection& c_;
   const crypto::SecretBox& box_;
+  bool read_only_;
 };
 
 }  // namespace paygate::storage::sqlite

@@ -12,7 +12,10 @@ const MAIN_FIELDS = ["id", "merchant_order_id", "merchant_id", "merchant_name", 
 function fieldValue(key, value) {
   if (value === null || value === undefined || value === "") return "—";
   if (key.endsWith("_fen")) return yuan(value);
+  if (key.endsWith("_yuan")) return yuan(Math.round(Number(value) * 100));
   if (key.endsWith("_ms")) return time(value);
+  if (key.endsWith("_s") && typeof value === "number") return value > 0 ? time(value * 1000) : "—";
+  if (key === "held_from") return badge(value);
   if (key.endsWith("_permille")) return (Number(value) / 10).toFixed(1) + "%";
   if (key === "status") return badge(value);
   if (key === "protocol") return t("protocol." + value);
@@ -163,13 +166,21 @@ function actionButtons(ctx, order, actions) {
     h("button", { class: "btn " + kinds[a], type: "button", id: "action-" + a, onclick: handlers[a] }, t("order.action." + a)));
 }
 
+// The timeline's events: "created", a state name, "ledger <entry kind>", "notify.queued", "notify.attempt", or an
+// operator's audited action ("order.resolve", "payout.approve", ...).
+function eventLabel(event) {
+  const e = String(event || "");
+  if (e.startsWith("ledger ")) return t("event.ledger") + " · " + tx("entry." + e.slice(7), e.slice(7));
+  return tx("event." + e, "") || tx("status." + e, "") || tx("audit_action." + e, "") || e;
+}
+
 function timeline(items) {
   if (!items || !items.length) return h("div", { class: "empty" }, t("common.empty"));
   return h("ol", { class: "timeline", id: "timeline" }, items.map((e) =>
     h("li", { class: "timeline-item" },
       h("span", { class: "timeline-dot" }),
       h("div", { class: "timeline-body" },
-        h("div", { class: "timeline-head" }, h("strong", null, tx("event." + e.event, e.event)), h("time", null, time(e.at_ms))),
+        h("div", { class: "timeline-head" }, h("strong", null, eventLabel(e.event)), h("time", null, time(e.at_ms))),
         e.detail ? h("div", { class: "timeline-detail" }, typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail)) : null))));
 }
 
