@@ -486,7 +486,9 @@ Result<storage::MerchantChannel> set_channel(storage::Tx& tx, const Principal& w
   tx.set_merchant_channel(after);
   write_audit(tx, who,
               AuditEntry{"channel.set", "channel", std::to_string(id.value()) + ":" + std::to_string(channel_id),
-                         before ? stored_channel_json(*before).dump() : "{}", stored_channel_json(after).dump()},
+                         before ? stored_channel_json(*before).dump()
+                                : json{{"merchant_id", id.value()}, {"channel_id", channel_id}, {"enabled", false}}.dump(),
+                         stored_channel_json(after).dump()},
               now_ms);
   return after;
 }

@@ -306,7 +306,7 @@ TEST_P(MerchantsTest, ChannelsAreSetWithTheirRatesAndAudited) {
   EXPECT_EQ(rows[1].action, "channel.set");
   EXPECT_EQ(rows[1].target_type, "channel");
   EXPECT_EQ(rows[1].target_id, "10001:2");
-  EXPECT_EQ(rows[1].before, json::object());
+  EXPECT_EQ(rows[1].before, json({{"merchant_id", 10001}, {"channel_id", 2}, {"enabled", false}}));  // never set
   EXPECT_EQ(rows[1].after["fee_rate_permille"], 25);
   EXPECT_EQ(rows[2].before["enabled"], true);
   EXPECT_EQ(rows[2].after["enabled"], false);

@@ -236,13 +236,17 @@ Result<std::string> statement_csv(storage::Tx& tx, const Principal& who, Stateme
 Result<std::pair<int64_t, int64_t>> local_day(std::string_view date, int utc_offset_minutes) {
   auto bad = [&] { return invalid("date must be YYYY-MM-DD"); };
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') return bad();
-  auto y = parse_int64_strict(date.substr(0, 4));
-  auto m = parse_int64_strict(date.substr(5, 2));
-  auto d = parse_int64_strict(date.substr(8, 2));
-  if (!y || !m || !d || !all_ascii_digits(date.substr(0, 4)) || !all_ascii_digits(date.substr(5, 2)) ||
-      !all_ascii_digits(date.substr(8, 2))) {
-    return bad();
-  }
+  auto digits = [&](size_t pos, size_t n) -> std::optional<int64_t> {
+    auto part = date.substr(pos, n);
+    if (!all_ascii_digits(part)) return std::nullopt;
+    int64_t v = 0;
+    for (char c : part) v = v * 10 + (c - '0');
+    return v;
+  };
+  auto y = digits(0, 4);
+  auto m = digits(5, 2);
+  auto d = digits(8, 2);
+  if (!y || !m || !d) return bad();
   if (*y < 1970 || *y > 9999 || *m < 1 || *m > 12 || *d < 1) return bad();
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;

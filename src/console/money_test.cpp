@@ -132,7 +132,7 @@ class MoneyTest : public ::testing::TestWithParam<storage::testing::StoreBackend
       p.request_fingerprint = "rf-" + mrn;
       p.processor = "sandbox";
       p.fee_rate = RatePermille{25};
-      p.expires_at_ms = created_ms + 900'000;
+      p.expires_at_ms = created_ms + 2 * 86'400'000;  // paid whenever the test says
       p.created_at_ms = p.updated_at_ms = created_ms;
       auto answer = gateway::Service::commit_pay_in(tx, gateway::PreparedPayIn{p}, random_);
       if (!answer.ok()) return answer.error();
