@@ -254,7 +254,8 @@ TEST_P(ConsoleApi, LoginMeUsersAuditLogout) {
   auto audit = call(with_session(make_request(bhttp::verb::get, "/admin/api/audit?target_type=user"), token));
   ASSERT_EQ(audit.result(), bhttp::status::ok);
   std::vector<std::string> actions;
-  for (const auto& item : json::parse(audit.body())["items"]) actions.push_back(item["action"]);
+  const json audit_page = json::parse(audit.body());  // named: a temporary's member would dangle in the loop
+  for (const auto& item : audit_page["items"]) actions.push_back(item["action"]);
   EXPECT_EQ(actions, (std::vector<std::string>{"user.disable", "session.login", "user.create", "session.login",
                                                "session.login", "user.create"}));
   auto created_entry = json::parse(

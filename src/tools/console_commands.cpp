@@ -79,7 +79,7 @@ Result<console::User> create_console_user(Ctx& ctx, const std::string& name, con
 }
 
 int print_created(const console::User& u, const std::string& password, bool generated, Output out) {
-  json j = {{"user", console::user_json(u)}};
+  json j = console::user_json(u);  // the User object, plus "password" when generated
   std::string text = "created " + std::string(console::role_name(u.role)) + " user " + u.name + " (id " +
                      std::to_string(u.id) + ")\n";
   if (generated) {
@@ -185,7 +185,7 @@ int operator_password(const app::Config& c, const std::string& name, bool passwo
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
-  json j = {{"user", console::user_json(*changed)}};
+  json j = console::user_json(*changed);
   std::string text = "password of " + changed->name + " changed (its sessions ended)\n";
   if (generated) {
     j["password"] = *password;
