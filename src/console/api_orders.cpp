@@ -11,6 +11,7 @@
 #include "console/actions.h"
 #include "console/api.h"
 #include "console/api_support.h"
+#include "console/csv.h"
 #include "console/dashboard.h"
 #include "console/orders.h"
 #include "storage/async_write.h"
@@ -57,23 +58,6 @@ std::string local_time(int64_t at_ms, int utc_offset_minutes) {
                 static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
                 static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   return buf;
-}
-
-// One CSV field: quoted when it holds a comma, quote or line break; text a spreadsheet would run as a formula
-// (= + - @ first) gets a leading apostrophe.
-std::string csv_text(std::string_view v) {
-  std::string s;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
-    s = "'";
-  }
-  s += v;
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string yuan(int64_t fen) { return format_yuan(Money::from_fen(fen)); }

@@ -1,11 +1,13 @@
 #include "console/money.h"
 
+
 #include <algorithm>
 #include <map>
 #include <tuple>
 
 #include "base/limits.h"
 #include "base/text.h"
+#include "console/csv.h"
 #include "console/merchants.h"
 #include "ledger/ledger.h"
 
@@ -58,22 +60,6 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-std::string text_cell(std::string_view s) {
-  // A cell a spreadsheet would take for a formula is kept as text.
-  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) return "'" + std::string(s);
-  return std::string(s);
-}
-
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -220,7 +206,7 @@ Result<std::string> statement_csv(storage::Tx& tx, const Principal& who, Stateme
         truncated = true;
         break;
       }
-      rows.push_back({std::to_string(l.entry_id), std::to_string(l.at_ms), text_cell(l.kind), text_cell(l.reference),
+      rows.push_back({std::to_string(l.entry_id), std::to_string(l.at_ms), csv_guard(l.kind), csv_guard(l.reference),
                       csv_yuan(l.amount), csv_yuan(l.balance)});
     }
     if (truncated || !page->next_cursor) break;
@@ -448,8 +434,8 @@ json reconciliation_json(const Reconciliation& r) {
 std::string reconciliation_csv(const Reconciliation& r) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& row : r.rows) {
-    rows.push_back({r.date, std::to_string(row.merchant_id.value()), text_cell(row.merchant_name), row.protocol,
-                    text_cell(row.channel), std::to_string(row.orders), csv_yuan(row.gross), csv_yuan(row.fee),
+    rows.push_back({r.date, std::to_string(row.merchant_id.value()), csv_guard(row.merchant_name), row.protocol,
+                    csv_guard(row.channel), std::to_string(row.orders), csv_yuan(row.gross), csv_yuan(row.fee),
                     csv_yuan(row.net), std::to_string(row.payouts), csv_yuan(row.payouts_amount),
                     csv_yuan(row.payout_fees)});
   }
@@ -459,7 +445,7 @@ std::string reconciliation_csv(const Reconciliation& r) {
   rows.push_back({r.date, "", "ledger", "", "", "", "", "", csv_yuan(r.ledger_credited), "",
                   csv_yuan(r.ledger_payouts), ""});
   rows.push_back({r.date, "", r.matches ? "matches" : "DIFFERS", "", "", "", "", "", "", "", "", ""});
-  for (const auto& d : r.differences) rows.push_back({r.date, "", text_cell(d), "", "", "", "", "", "", "", "", ""});
+  for (const auto& d : r.differences) rows.push_back({r.date, "", csv_guard(d), "", "", "", "", "", "", "", "", ""});
   return csv_document({"date", "merchant_id", "merchant_name", "protocol", "channel", "orders", "gross_yuan",
                        "fee_yuan", "net_yuan", "payouts", "payouts_yuan", "payout_fees_yuan"},
                       rows, false);
@@ -473,7 +459,7 @@ std::string csv_document(const std::vector<std::string>& header, const std::vect
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
       if (i > 0) out += ',';
-      out += csv_escape(cells[i]);
+      out += csv_quote(cells[i]);
     }
     out += "\r\n";
   };

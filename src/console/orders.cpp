@@ -441,8 +441,9 @@ std::optional<Detail> load(storage::Tx& tx, OrderKind kind, const std::string& i
       if (o->state == orders::ConsignState::kReview) {
         d.events.push_back({o->updated_at_ms, "review", o->message.empty() ? "waiting for manual review" : o->message});
       } else if (orders::is_final(o->state)) {
-        int64_t at = o->success_time_s > 0 ? o->success_time_s * 1000 : o->updated_at_ms;
-        d.events.push_back({at, std::string(orders::state_name(o->state)),
+        // updated_at_ms, not success_time_s: the protocol's success time is whole seconds and would sort the
+        // outcome before the creation it follows within the same second.
+        d.events.push_back({o->updated_at_ms, std::string(orders::state_name(o->state)),
                             success ? "real value " + std::to_string(o->real_money_yuan) + " yuan, credited " +
                                           format_yuan(o->amount)
                                     : o->message});
