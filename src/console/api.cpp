@@ -7,6 +7,7 @@ void register_routes(http::Router& router, ApiDeps& deps) {
   register_order_routes(router, deps);
   register_merchant_routes(router, deps);
   register_money_routes(router, deps);
+  register_notification_routes(router, deps);
   // Anything else under the API's prefix answers in the API's own error format, not the server's plain text.
   router.add_fallback("/admin/api/", "console.unmatched",
                       [&router](http::Request& req) -> boost::asio::awaitable<http::Response> {

@@ -17,5 +17,7 @@ void register_order_routes(http::Router& router, ApiDeps& deps);
 void register_merchant_routes(http::Router& router, ApiDeps& deps);
 // Balances, statements, reconciliation (api_money.cpp).
 void register_money_routes(http::Router& router, ApiDeps& deps);
+// The notification log (api_notifications.cpp).
+void register_notification_routes(http::Router& router, ApiDeps& deps);
 
 }  // namespace paygate::console

@@ -15,7 +15,8 @@
 // As support: logs in, finds the notify order by its merchant order id, opens it, resends its notification and
 // waits for the new attempt to appear; resolves the review as a success; sees no approve button on the payout and
 // no admin menus. As admin: approves the payout; exports the order list as CSV (the file is read back); visits
-// creates a merchant (its keys shown once); visits every page; switches to English and back. As merchant A: its own pages only; B's order is neither found by
+// creates a merchant (its keys shown once); visits every page; switches to English and back. As merchant A: its own pages only (its notification log lists its own
+// notifications, and a resend there shows a notice); B's order is neither found by
 // search nor shown by its URL. Then the same pages on a phone-sized screen, with the menu opened, checking that no
 // page scrolls sideways. Every page is saved as DIR/<device>-NN-<page>.png. Prints one JSON line:
 // {"ok": true, "csv": "...", "screenshots": [...], "attempts_before": n, "attempts_after": m} (exit 0), or
@@ -153,6 +154,7 @@ const PAGES_ADMIN = [
   ["balances", "#/money?tab=balances"],
   ["statement", () => "#/money?tab=statement&merchant_id=" + spec.merchant_a.merchant_id],
   ["reconciliation", "#/money?tab=reconciliation"],
+  ["notifications", "#/notifications"],
   ["users", "#/users"],
   ["audit", "#/audit"],
   ["account", "#/account"],
@@ -339,6 +341,17 @@ async function desktop() {
   step = "merchant A sees its own";
   const own = await search(page, spec.notify.merchant_order_id);
   check(own.length === 1, "merchant A finds its own order");
+  step = "merchant A's notification log";
+  await go(page, "#/notifications");
+  await page.waitForSelector("#notifications-list tbody tr");
+  const logText = await page.textContent("#notifications-list");
+  check(logText.includes(spec.notify.id), `the notification log lacks ${spec.notify.id}`);
+  check(!logText.includes(spec.other.id), "B's notification leaks into A's notification log");
+  check((await page.$$eval("#notifications-list .badge", (b) => b.length)) > 0, "the log shows state badges");
+  await page.click(`#notifications-list button.resend[data-order="${spec.notify.id}"]`);
+  await page.waitForSelector("#banner.notice:not([hidden])");
+  await page.waitForSelector("#notifications-list tbody tr");
+  await shot("desktop", "merchant-notification-resent");
   await visitAll(page, "desktop", PAGES_MERCHANT);
   const consoleCsp = browser.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e));
   check(consoleCsp.length === 0, `CSP violations: ${consoleCsp.join(" | ")}`);

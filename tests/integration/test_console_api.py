@@ -306,7 +306,8 @@ class AuthTests(ConsoleCase):
     def test_without_a_session_every_endpoint_answers_401(self):
         anon = Api(self.srv)
         for path in ("/me", "/orders", "/users", "/audit", "/merchants", "/balances", "/dashboard", "/catalogue",
-                     "/orders.csv", "/statement?merchant_id=1", "/reconciliation?date=" + today_local()):
+                     "/orders.csv", "/notifications", "/statement?merchant_id=1",
+                     "/reconciliation?date=" + today_local()):
             self.assertError(anon.request("GET", path), "unauthenticated")
         self.assertError(anon.post("/merchants", {"name": "nobody"}), "unauthenticated")
         gone = anon.post("/logout")      # without a live session: 204 and the cookie cleared
@@ -732,6 +733,51 @@ class RoleTests(ConsoleCase):
         self.rx.wait_count(o["payin_key"], before + 1)
         e = self.audit_entry(self.admin, "order.resend", o["payin"], actor="merchant-a")
         self.assertEqual(e["actor_role"], "merchant")
+
+    def test_notification_log_is_the_merchants_own_and_filters_by_state(self):
+        a, b = self.orders["a"], self.orders["b"]
+        for oid in (a["payin"], b["payin"]):
+            wait_delivered(self.admin, oid)
+        m = self.mera
+        mine = m.all_items("/notifications")
+        self.assertTrue(mine)
+        self.assertEqual({n["merchant_id"] for n in mine}, {self.a_id})
+        self.assertIn(a["payin"], [n["order_id"] for n in mine])
+        self.assertNotIn(b["payin"], [n["order_id"] for n in mine])
+        # Another merchant's id or order: nothing of it.
+        self.assertEqual(self.assertList(m.ok(m.get("/notifications", merchant_id=self.b_id))), [])
+        self.assertEqual(self.assertList(m.ok(m.get("/notifications", order=b["payin"]))), [])
+        # An admin sees both merchants' and filters by state, protocol, merchant and order.
+        delivered = self.admin.all_items("/notifications", state="delivered")
+        self.assertEqual({n["state"] for n in delivered}, {"delivered"})
+        ids = [n["id"] for n in delivered]
+        self.assertEqual(ids, sorted(ids, reverse=True), "newest first")
+        self.assertTrue({a["payin"], b["payin"]} <= {n["order_id"] for n in delivered})
+        row = next(n for n in delivered if n["order_id"] == a["payin"])
+        self.assertEqual(set(row.keys()), {"id", "merchant_id", "protocol", "order_id", "url", "state",
+                                           "attempts_made", "attempts_max", "next_attempt_at_ms", "created_at_ms",
+                                           "updated_at_ms", "last_attempt"})
+        self.assertEqual((row["protocol"], row["merchant_id"]), ("gateway", self.a_id))
+        self.assertEqual(set(row["last_attempt"].keys()), {"attempt_no", "started_at_ms", "latency_ms",
+                                                           "http_status", "error", "body_excerpt", "delivered"})
+        self.assertTrue(row["last_attempt"]["delivered"])
+        self.assertEqual(row["last_attempt"]["http_status"], 200)
+        for n in self.admin.all_items("/notifications", state="pending"):
+            self.assertEqual(n["state"], "pending")
+            self.assertNotIn(n["id"], ids)
+        only_b = self.admin.all_items("/notifications", merchant_id=self.b_id, protocol="gateway")
+        self.assertEqual({(n["merchant_id"], n["protocol"]) for n in only_b}, {(self.b_id, "gateway")})
+        by_order = self.admin.all_items("/notifications", order=a["payin"])
+        self.assertEqual({n["order_id"] for n in by_order}, {a["payin"]})
+        # Pages of one, through the cursor.
+        first = self.admin.ok(self.admin.get("/notifications", limit=1))
+        self.assertEqual(len(first["items"]), 1)
+        self.assertTrue(first["next_cursor"])
+        second = self.admin.ok(self.admin.get("/notifications", limit=1, cursor=first["next_cursor"]))
+        self.assertLess(second["items"][0]["id"], first["items"][0]["id"])
+        for q in ({"cursor": "not-a-cursor"}, {"state": "sent"}, {"protocol": "payout"}, {"limit": 0},
+                  {"limit": 201}):
+            self.assertError(self.admin.get("/notifications", **q), "bad_request")
 
 
 # ===================================================================================== actions and their audit
@@ -1587,6 +1633,7 @@ CONTRACT_OPERATIONS = {
     "POST /login", "POST /logout", "GET /me", "POST /me/password",
     "GET /users", "POST /users", "POST /users/{id}/disable", "POST /users/{id}/enable", "POST /users/{id}/password",
     "GET /audit", "GET /dashboard",
+    "GET /notifications",
     "GET /orders", "GET /orders.csv", "GET /orders/{id}", "POST /orders/{id}/resend", "POST /orders/{id}/resolve",
     "POST /orders/{id}/hold", "POST /orders/{id}/release", "POST /orders/{id}/approve", "POST /orders/{id}/reject",
     "GET /merchants", "POST /merchants", "GET /merchants/{id}", "PATCH /merchants/{id}",

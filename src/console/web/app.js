@@ -5,7 +5,8 @@ import { t, lang, setLang, applyDocumentLang } from "./i18n.js";
 import { h, clear, hideBanner, showError } from "./ui.js";
 import { renderLogin } from "./views/login.js";
 import { renderDashboard } from "./views/dashboard.js";
-import { renderOrders, renderNotifications } from "./views/orders.js";
+import { renderOrders } from "./views/orders.js";
+import { renderNotifications } from "./views/notifications.js";
 import { renderOrder } from "./views/order.js";
 import { renderMerchants } from "./views/merchants.js";
 import { renderMerchant } from "./views/merchant.js";
@@ -20,7 +21,7 @@ const state = { user: null, renderToken: 0 };
 const ROUTES = [
   { path: "dashboard", nav: "nav.dashboard", icon: "chart", roles: ["admin", "support", "merchant"], render: renderDashboard },
   { path: "orders", nav: "nav.orders", icon: "list", roles: ["admin", "support", "merchant"], render: renderOrders },
-  { path: "notifications", nav: "nav.notifications", icon: "bell", roles: ["merchant"], render: renderNotifications },
+  { path: "notifications", nav: "nav.notifications", icon: "bell", roles: ["admin", "support", "merchant"], render: renderNotifications },
   { path: "merchants", nav: "nav.merchants", icon: "store", roles: ["admin", "support"], render: renderMerchants },
   { path: "money", nav: "nav.money", icon: "wallet", roles: ["admin", "support", "merchant"], render: renderMoney },
   { path: "users", nav: "nav.users", icon: "users", roles: ["admin"], render: renderUsers },

@@ -86,8 +86,12 @@ const zh = {
   "order.release_merchant": "结算给商户", "order.release_payer": "退回付款人", "order.note_optional": "备注（可选）",
   "order.resent": "订单 {id} 的通知已重新发送",
 
-  "notifications.help": "最近的订单及其异步通知；点击“发送记录”查看每次发送的响应，或直接重发。",
-  "notifications.attempts": "发送记录",
+  "notifications.help": "发往您服务器的异步通知，最新的在前：状态、发送次数、最近一次的 HTTP 状态和响应；点击“发送记录”查看每次发送，或直接重发。",
+  "notifications.help_operator": "发往各商户服务器的异步通知，最新的在前：状态、发送次数、最近一次的 HTTP 状态和响应；点击“发送记录”查看每次发送，或直接重发。",
+  "notifications.attempts": "发送记录", "notifications.id": "通知编号", "notifications.state": "通知状态",
+  "notifications.attempts_made": "已发送/上限", "notifications.last_activity": "最近发送",
+  "notifications.order_placeholder": "平台订单号", "notifications.none": "没有符合条件的通知",
+  "notify_state.pending": "待发送", "notify_state.delivered": "已送达", "notify_state.failed": "发送失败",
 
   "merchants.create": "新建商户", "merchants.created": "商户已创建", "merchants.name": "商户名称", "merchants.id": "商户号",
   "merchants.state": "状态", "merchants.app_key": "AppKey", "merchants.none": "没有商户",
@@ -270,8 +274,12 @@ const en = {
   "order.release_merchant": "Settle to the merchant", "order.release_payer": "Refund the payer", "order.note_optional": "Note (optional)",
   "order.resent": "Notification of {id} sent again",
 
-  "notifications.help": "Your latest orders and their notifications: open “Attempts” for every response received, or resend.",
-  "notifications.attempts": "Attempts",
+  "notifications.help": "Notifications to your server, newest first: state, attempts, the last HTTP status and response. Open “Attempts” for every response received, or resend.",
+  "notifications.help_operator": "Notifications to merchants' servers, newest first: state, attempts, the last HTTP status and response. Open “Attempts” for every response received, or resend.",
+  "notifications.attempts": "Attempts", "notifications.id": "Notification", "notifications.state": "State",
+  "notifications.attempts_made": "Attempts / max", "notifications.last_activity": "Last sent",
+  "notifications.order_placeholder": "Platform order id", "notifications.none": "No notifications match",
+  "notify_state.pending": "Pending", "notify_state.delivered": "Delivered", "notify_state.failed": "Failed",
 
   "merchants.create": "New merchant", "merchants.created": "Merchant created", "merchants.name": "Name", "merchants.id": "Merchant id",
   "merchants.state": "State", "merchants.app_key": "AppKey", "merchants.none": "No merchants",

@@ -1,10 +1,9 @@
 // Orders across the three protocols: a search box matching any id, filters, pages of 50 through the API's cursor,
-// and a CSV export with the same filters. Also the merchants' notification log (their latest orders, each with
-// its notification's resend).
+// and a CSV export with the same filters.
 import { api, csvUrl } from "../api.js";
 import { t } from "../i18n.js";
 import { h, clear, yuan, time, badge, table, labelled, select, pageHead, loading, pager, dateToMs, msToDate, mono,
-  showNotice, showError } from "../ui.js";
+  showError } from "../ui.js";
 import { can, navigate } from "../app.js";
 
 const PAGE_SIZE = 50;
@@ -90,36 +89,4 @@ export async function renderOrders(ctx) {
     const empty = values.q ? t("orders.none_for", { q: values.q }) : t("orders.none");
     return table(orderColumns(), page.items, { empty, onRow: (o) => navigate("#/orders/" + encodeURIComponent(o.id)) });
   });
-}
-
-// The merchants' notification log: their latest orders with a resend button each (the detail shows attempts).
-export async function renderNotifications(ctx) {
-  const { main } = ctx;
-  main.append(pageHead(t("nav.notifications")), h("p", { class: "page-sub" }, t("notifications.help")));
-  const list = h("div", { class: "card list-card", id: "notifications-list" });
-  main.append(list);
-  const resend = async (o, btn) => {
-    btn.disabled = true;
-    try {
-      await api.post("/orders/" + encodeURIComponent(o.id) + "/resend");
-      showNotice(t("order.resent", { id: o.id }));
-    } catch (e) {
-      showError(e);
-    } finally {
-      btn.disabled = false;
-    }
-  };
-  await pagedList(list, (cursor) => api.get("/orders", { limit: PAGE_SIZE, cursor }), (page) => table([
-    { label: t("orders.id"), render: orderLink },
-    { label: t("orders.merchant_order_id"), render: (o) => mono(o.merchant_order_id) },
-    { label: t("orders.kind"), render: (o) => t("kind." + o.kind) },
-    { label: t("orders.amount"), class: "num", render: (o) => yuan(o.amount_fen) },
-    { label: t("orders.status"), render: (o) => badge(o.status) },
-    { label: t("orders.updated"), render: (o) => time(o.updated_at_ms) },
-    {
-      label: t("common.actions"), render: (o) => h("div", { class: "row-actions" },
-        h("a", { class: "btn ghost small", href: "#/orders/" + encodeURIComponent(o.id) }, t("notifications.attempts")),
-        h("button", { class: "btn secondary small", type: "button", onclick: (e) => resend(o, e.currentTarget) }, t("order.action.resend"))),
-    },
-  ], page.items, { empty: t("orders.none") }));
 }
