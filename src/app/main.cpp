@@ -280,6 +280,19 @@ int main(int argc, char** argv) {
   a_list->add_option("--target-id", afilter.target_id, "only this target id");
   a_list->add_option("--limit", afilter.limit, "at most this many (max 200)")->check(CLI::Range(1, 200));
   add_json(a_list);
+  auto* notify_cmd = app.add_subcommand("notify", "notifications to merchants' servers");
+  notify_cmd->require_subcommand(1);
+  tools::NotifyListFilter nfilter;
+  int64_t nfilter_merchant = 0;
+  auto* n_list = notify_cmd->add_subcommand("list", "the notification log, newest first, with each one's last attempt");
+  n_list->add_option("--merchant", nfilter_merchant, "only this merchant's");
+  n_list->add_option("--state", nfilter.state, "pending, delivered or failed")
+      ->check(CLI::IsMember({"pending", "delivered", "failed"}));
+  n_list->add_option("--protocol", nfilter.protocol, "consign, gateway or cashier")
+      ->check(CLI::IsMember({"consign", "gateway", "cashier"}));
+  n_list->add_option("--order", nfilter.order, "only this order's (the platform's id)");
+  n_list->add_option("--limit", nfilter.limit, "at most this many (max 200)")->check(CLI::Range(1, 200));
+  add_json(n_list);
   // Merchants' IP allowlists and the money reports (console/merchants.h, console/money.h).
   std::string allow_ips;
   auto* m_set_ips = merchant->add_subcommand("set-ips", "accept the merchant's API calls only from these addresses");
@@ -313,7 +326,7 @@ int main(int argc, char** argv) {
                     p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
                     c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
                     o_hold, o_release, ca_list, ca_show, op_create, op_list, op_disable, op_enable, op_password,
-                    ml_create, ml_list, a_list, o_resend}) {
+                    ml_create, ml_list, a_list, o_resend, n_list}) {
     add_database(cmd);
   }
 
@@ -399,6 +412,10 @@ int main(int argc, char** argv) {
                                                                     : std::nullopt, out);
     }
     if (a_list->parsed()) return tools::audit_list(config, afilter, out);
+    if (n_list->parsed()) {
+      if (nfilter_merchant > 0) nfilter.merchant = nfilter_merchant;
+      return tools::notify_list(config, nfilter, out);
+    }
   } catch (const std::exception& e) {
     std::cerr << "paygate: " << e.what() << "\n";
     return 1;

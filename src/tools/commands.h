@@ -125,5 +125,14 @@ struct AuditListFilter {
   size_t limit = 50;
 };
 int audit_list(const app::Config& c, const AuditListFilter& f, Output out);
+struct NotifyListFilter {
+  std::optional<int64_t> merchant;
+  std::string state;     // pending, delivered, failed
+  std::string protocol;  // consign, gateway, cashier
+  std::string order;     // the platform's order id
+  size_t limit = 50;
+};
+// The notification log, newest first, each with its latest attempt (console/notifications.h).
+int notify_list(const app::Config& c, const NotifyListFilter& f, Output out);
 
 }  // namespace paygate::tools

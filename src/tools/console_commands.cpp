@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "console/audit.h"
+#include "console/notifications.h"
 #include "console/auth.h"
 #include "console/console.h"
 #include "tools/cli_support.h"
@@ -215,6 +216,33 @@ int audit_list(const app::Config& c, const AuditListFilter& f, Output out) {
     text += "\n";
   }
   if (text.empty()) text = "no audit entries\n";
+  print(arr, out, text);
+  return 0;
+}
+
+int notify_list(const app::Config& c, const NotifyListFilter& f, Output out) {
+  auto ctx = open(c);
+  console::NotificationQuery q;
+  if (f.merchant) q.merchant_id = MerchantId{*f.merchant};
+  q.state = f.state;
+  q.protocol = f.protocol;
+  q.order_id = f.order;
+  q.limit = f.limit;
+  auto page = console::search_notifications(*ctx->store->read(), console::cli_principal(), q);
+  json arr = json::array();
+  std::string text;
+  for (const auto& r : page.items) {
+    arr.push_back(console::notification_row_json(r));
+    text += std::to_string(r.id) + "  " + format_local_datetime(r.created_at_ms / 1000, c.console.utc_offset_minutes) +
+            "  " + std::to_string(r.merchant_id.value()) + "  " + r.protocol + "  " + r.order_id + "  " + r.state +
+            "  " + std::to_string(r.attempts_made) + "/" + std::to_string(r.attempts_max);
+    if (r.last_attempt) {
+      text += "  last: HTTP " + std::to_string(r.last_attempt->http_status);
+      if (!r.last_attempt->error.empty()) text += " (" + r.last_attempt->error + ")";
+    }
+    text += "\n";
+  }
+  if (text.empty()) text = "no notifications\n";
   print(arr, out, text);
   return 0;
 }

@@ -1753,6 +1753,7 @@ class CliTests(ConsoleCase):
         admin = logged_in(self.srv, "cli-admin", ADMIN_PW)
         create_operator(self.srv, "cli-support", "support", SUPPORT_PW)
         ops = self.srv.cli("operator", "list")
+        self.assertIsInstance(self.srv.cli("notify", "list", "--state", "delivered", "--limit", "5"), list)
         self.assertEqual({(o["name"], o["role"]) for o in ops} >= {("cli-admin", "admin"),
                                                                     ("cli-support", "support")}, True, ops)
         m = self.srv.new_merchant()
