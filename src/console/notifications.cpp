@@ -3,6 +3,7 @@
 #include "base/limits.h"
 #include "base/money.h"
 #include "base/text.h"
+#include "console/list_params.h"
 #include "crypto/crypto.h"
 
 namespace paygate::console {
@@ -26,14 +27,6 @@ bool one_of(const std::string& v, const char* const (&names)[N]) {
     if (v == n) return true;
   }
   return false;
-}
-
-Result<std::optional<int64_t>> non_negative_field(const http::FormFields& f, std::string_view name) {
-  const std::string* v = f.find(name);
-  if (v == nullptr || v->empty()) return std::optional<int64_t>();
-  auto n = parse_int64_strict(*v);
-  if (!n) return bad(std::string(name) + " must be a non-negative integer, got '" + *v + "'");
-  return std::optional<int64_t>(*n);
 }
 
 }  // namespace
@@ -93,20 +86,13 @@ Result<NotificationQuery> parse_notification_query(const http::FormFields& f, si
     if (!is_utf8(*v) || has_control_chars(*v)) return bad("order must be text without control characters");
     q.order_id = *v;
   }
-  auto from = non_negative_field(f, "from_ms");
-  if (!from.ok()) return from.error();
-  q.from_ms = *from;
-  auto to = non_negative_field(f, "to_ms");
-  if (!to.ok()) return to.error();
-  q.to_ms = *to;
-  if (q.from_ms && q.to_ms && *q.from_ms >= *q.to_ms) return bad("from_ms must be before to_ms");
-  if (const auto* v = f.find("limit"); v && !v->empty()) {
-    auto n = parse_int64_strict(*v);
-    if (!n || *n < 1 || static_cast<size_t>(*n) > limit_max) {
-      return bad("limit must be 1 to " + std::to_string(limit_max) + ", got '" + *v + "'");
-    }
-    q.limit = static_cast<size_t>(*n);
-  }
+  auto range = time_range_fields(f);
+  if (!range.ok()) return range.error();
+  q.from_ms = range->from_ms;
+  q.to_ms = range->to_ms;
+  auto limit = limit_field(f, q.limit, limit_max);
+  if (!limit.ok()) return limit.error();
+  q.limit = *limit;
   if (const auto* v = f.find("cursor"); v && !v->empty()) {
     q.after_id = decode_notification_cursor(*v);
     if (!q.after_id) return bad("bad cursor");

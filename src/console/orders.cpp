@@ -6,6 +6,7 @@
 #include "base/limits.h"
 #include "base/money.h"
 #include "console/actions.h"
+#include "console/list_params.h"
 #include "crypto/crypto.h"
 #include "orders/cashier_order.h"
 #include "orders/consign_order.h"
@@ -127,14 +128,6 @@ std::string join_states(OrderKind kind) {
   return out;
 }
 
-Result<std::optional<int64_t>> non_negative_field(const http::FormFields& f, std::string_view name) {
-  const std::string* v = f.find(name);
-  if (v == nullptr || v->empty()) return std::optional<int64_t>();
-  auto n = parse_int64_strict(*v);
-  if (!n) return bad(std::string(name) + " must be a non-negative integer, got '" + *v + "'");
-  return std::optional<int64_t>(*n);
-}
-
 }  // namespace
 
 Result<OrderQuery> parse_order_query(const http::FormFields& f, size_t limit_default, size_t limit_max) {
@@ -172,20 +165,13 @@ Result<OrderQuery> parse_order_query(const http::FormFields& f, size_t limit_def
     q.channel = *v;
     if (q.channel.size() > limits::kProductCodeLengthMax) return bad("channel is too long");
   }
-  auto from = non_negative_field(f, "from_ms");
-  if (!from.ok()) return from.error();
-  q.from_ms = *from;
-  auto to = non_negative_field(f, "to_ms");
-  if (!to.ok()) return to.error();
-  q.to_ms = *to;
-  if (q.from_ms && q.to_ms && *q.from_ms >= *q.to_ms) return bad("from_ms must be before to_ms");
-  if (const auto* v = f.find("limit"); v && !v->empty()) {
-    auto n = parse_int64_strict(*v);
-    if (!n || *n < 1 || static_cast<size_t>(*n) > limit_max) {
-      return bad("limit must be 1 to " + std::to_string(limit_max) + ", got '" + *v + "'");
-    }
-    q.limit = static_cast<size_t>(*n);
-  }
+  auto range = time_range_fields(f);
+  if (!range.ok()) return range.error();
+  q.from_ms = range->from_ms;
+  q.to_ms = range->to_ms;
+  auto limit = limit_field(f, q.limit, limit_max);
+  if (!limit.ok()) return limit.error();
+  q.limit = *limit;
   if (const auto* v = f.find("cursor"); v && !v->empty()) {
     q.after = decode_cursor(*v);
     if (!q.after) return bad("bad cursor");
