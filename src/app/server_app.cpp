@@ -213,6 +213,9 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& inline_checkpoints_gauge = registry.gauge(
       "paygate_storage_inline_checkpoints",
       "Checkpoints a commit had to run itself because the WAL passed its hard limit, since start (SQLite).");
+  auto& scans_avoided_gauge = registry.gauge(
+      "paygate_storage_page_cache_scans_avoided",
+      "Commits that skipped SQLite's scan of the whole page cache for pages to drop, since start (SQLite).");
   auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
                                         "Writes refused since start because the write queue was full (server busy).");
   auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
@@ -226,6 +229,7 @@ int serve(const Config& config, const ServeOptions& options) {
     rejected_gauge.set(static_cast<int64_t>(stats.rejected_queue_full));
     checkpoints_gauge.set(static_cast<int64_t>(stats.checkpoints));
     inline_checkpoints_gauge.set(static_cast<int64_t>(stats.inline_checkpoints));
+    scans_avoided_gauge.set(static_cast<int64_t>(stats.page_cache_scans_avoided));
     round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
     retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());

@@ -1,5 +1,6 @@
 #include "storage/sqlite/sqlite_db.h"
 
+#include "storage/sqlite/page_cache.h"
 #include "storage/store.h"
 
 namespace paygate::storage::sqlite {
@@ -62,6 +63,7 @@ void Stmt::reset() {
 Connection::Connection(const std::string& path, bool read_only, int busy_timeout_ms) {
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
+  install_page_cache();          // before SQLite initializes, which the first open does
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include "storage/sqlite/page_cache.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/migrations.h"
+#include "storage/sqlite/page_cache.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_tx.h"
 #include "storage/write_queue.h"
@@ -89,7 +92,11 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<Tx> read() override;
 
-  StoreStats stats() const override { return queue_.stats(); }
+  StoreStats stats() const override {
+    StoreStats s = queue_.stats();
+    s.page_cache_scans_avoided = sqlite::page_cache_stats().scans_avoided;
+    return s;
+  }
 
   void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
 
