@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -73,7 +74,20 @@ int serve(const Config& config, const ServeOptions& options) {
     commit_hist.observe(static_cast<double>(commit_us) / 1e6);
   });
 
-  asio::io_context io(config.server.threads);
+  // One event loop per I/O thread: `io` (the first thread: accepting, timers, the processor and the notifier,
+  // and a share of the connections) and one more per further thread, for connections only. A single io_context
+  // run by several threads left one thread doing most of the work (measured 2026-11-22: 100 % against 26 %).
+  asio::io_context io(1);
+  std::vector<std::unique_ptr<asio::io_context>> connection_ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_io_guards;
+  for (int i = 1; i < config.server.threads; ++i) {
+    connection_ios.push_back(std::make_unique<asio::io_context>(1));
+    connection_io_guards.push_back(asio::make_work_guard(*connection_ios.back()));
+  }
+  auto stop_io = [&] {
+    io.stop();
+    for (auto& c : connection_ios) c->stop();
+  };
 
   notify::DispatcherConfig dc;
   dc.allow_private_targets = config.notify.allow_private_targets;
@@ -238,6 +252,8 @@ int serve(const Config& config, const ServeOptions& options) {
   http::ServerConfig sc;
   sc.body_bytes_max = config.server.body_bytes_max;
   sc.connections_max = config.server.connections_max;
+  sc.session_contexts.push_back(&io);
+  for (auto& c : connection_ios) sc.session_contexts.push_back(c.get());
   bool access_log = config.log.access_log;
   http::Server server(io, sc, router, [&registry, access_log](const http::RequestRecord& r) {
     std::string route(r.route_name);
@@ -308,20 +324,21 @@ int serve(const Config& config, const ServeOptions& options) {
             t.expires_after(std::chrono::milliseconds(10));
             co_await t.async_wait(asio::use_awaitable);
           }
-          io.stop();
+          stop_io();
         },
         asio::detached);
   });
 
   std::vector<std::thread> threads;
-  for (int i = 1; i < config.server.threads; ++i) {
-    threads.emplace_back([&] {
+  for (auto& c : connection_ios) {
+    threads.emplace_back([&c] {
       pthread_setname_np(pthread_self(), "pg-io");
-      io.run();
+      c->run();
     });
   }
   pthread_setname_np(pthread_self(), "pg-io");
   io.run();
+  stop_io();  // whatever ended the main loop ends the others too
   for (auto& t : threads) t.join();
   store->close();
   spdlog::info("event=stopped");

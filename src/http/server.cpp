@@ -140,6 +140,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   }
 
   asio::io_context& io;
+  size_t next_session_context = 0;  // used by the accept loop only
   const ServerConfig config;
   const Router& router;
   const RequestObserver observer;
@@ -366,7 +367,10 @@ asio::awaitable<void> ServerCore::accept_loop(std::shared_ptr<ServerCore> self) 
   for (;;) {
     boost::system::error_code ec;
     // Each connection gets its own strand; any_io_executor keeps the socket type plain tcp::socket.
-    tcp::socket socket = co_await acceptor.async_accept(asio::any_io_executor(asio::make_strand(self->io)),
+    const auto& contexts = self->config.session_contexts;
+    asio::io_context& session_io =
+        contexts.empty() ? self->io : *contexts[self->next_session_context++ % contexts.size()];
+    tcp::socket socket = co_await acceptor.async_accept(asio::any_io_executor(asio::make_strand(session_io)),
                                                         asio::redirect_error(asio::use_awaitable, ec));
     if (self->stopping.load() || !acceptor.is_open()) co_return;
     if (ec) {

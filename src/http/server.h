@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/limits.h"
 #include "http/router.h"
@@ -20,6 +21,9 @@ struct ServerConfig {
   size_t connections_max = limits::kConnectionsMax;
   int64_t read_timeout_ms = limits::kRequestReadTimeoutMs;
   int64_t idle_timeout_ms = limits::kKeepAliveIdleTimeoutMs;
+  // Connections are spread over these, round-robin; each is run by one thread of its own, so that every thread
+  // has its own event loop. Empty: connections run on the acceptor's io_context.
+  std::vector<asio::io_context*> session_contexts;
 };
 
 // Called once per answered request (for metrics and the access log).

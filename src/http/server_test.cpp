@@ -195,6 +195,39 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(server_->active_connections(), 1u);
 }
 
+// Each I/O thread runs an event loop of its own; connections are dealt to them in turn, and a connection's
+// requests run on its loop.
+TEST_F(ServerTest, ConnectionsAreDealtToTheSessionContextsInTurn) {
+  IoThreads first(1);
+  IoThreads second(1);
+  router_.add(bhttp::verb::get, "/where", "test.where", [&](Request& req) -> asio::awaitable<Response> {
+    auto ex = co_await asio::this_coro::executor;
+    auto& ctx = asio::query(ex, asio::execution::context);
+    std::string where = &ctx == &first.io ? "first" : &ctx == &second.io ? "second" : "other";
+    co_return make_response(req, bhttp::status::ok, "text/plain", where);
+  });
+  ServerConfig config;
+  config.session_contexts = {&first.io, &second.io};
+  start(config);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    Conn c(threads_.io);
+    auto [a, b] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
+      co_await connect(c, endpoint_);
+      co_await send(c, get_request("/where"));
+      Response r1 = co_await receive(c);
+      co_await send(c, get_request("/where"));
+      Response r2 = co_await receive(c);
+      co_return std::pair{std::move(r1), std::move(r2)};
+    });
+    EXPECT_EQ(a.body(), b.body()) << "one connection, one loop";
+    seen.push_back(a.body());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"first", "second", "first", "second"}));
+  server_->stop_accepting();
+  server_.reset();
+}
+
 TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
   start();
   Response missing = roundtrip(get_request("/nope"));
