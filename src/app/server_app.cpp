@@ -75,8 +75,8 @@ int serve(const Config& config, const ServeOptions& options) {
   });
 
   // One event loop per I/O thread: `io` (the first thread: accepting, timers, the processor and the notifier,
-  // and a share of the connections) and one more per further thread, for connections only. A single io_context
-  // run by several threads left one thread doing most of the work (measured 2026-11-22: 100 % against 26 %).
+  // and a share of the connections) and one more per further thread, for connections only. Threads then share
+  // no scheduler queue or lock, and a connection's handlers stay on one thread's caches.
   asio::io_context io(1);
   std::vector<std::unique_ptr<asio::io_context>> connection_ios;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_io_guards;
