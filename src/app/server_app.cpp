@@ -230,6 +230,11 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& scans_avoided_gauge = registry.gauge(
       "paygate_storage_page_cache_scans_avoided",
       "Commits that skipped SQLite's scan of the whole page cache for pages to drop, since start (SQLite).");
+  auto& wal_writes_in_gauge = registry.gauge(
+      "paygate_storage_wal_write_calls", "Writes SQLite made to the write-ahead log since start (SQLite).");
+  auto& wal_writes_out_gauge = registry.gauge(
+      "paygate_storage_wal_write_syscalls",
+      "The write system calls those became after paygate's WAL VFS gathered them, since start (SQLite).");
   auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
                                         "Writes refused since start because the write queue was full (server busy).");
   auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
@@ -244,6 +249,8 @@ int serve(const Config& config, const ServeOptions& options) {
     checkpoints_gauge.set(static_cast<int64_t>(stats.checkpoints));
     inline_checkpoints_gauge.set(static_cast<int64_t>(stats.inline_checkpoints));
     scans_avoided_gauge.set(static_cast<int64_t>(stats.page_cache_scans_avoided));
+    wal_writes_in_gauge.set(static_cast<int64_t>(stats.wal_writes_in));
+    wal_writes_out_gauge.set(static_cast<int64_t>(stats.wal_writes_out));
     round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
     retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());

@@ -60,11 +60,11 @@ void Stmt::reset() {
   sqlite3_clear_bindings(s_);
 }
 
-Connection::Connection(const std::string& path, bool read_only, int busy_timeout_ms) {
+Connection::Connection(const std::string& path, bool read_only, int busy_timeout_ms, const char* vfs) {
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
   install_page_cache();          // before SQLite initializes, which the first open does
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);

@@ -49,7 +49,8 @@ class Stmt {
 
 class Connection {
  public:
-  Connection(const std::string& path, bool read_only, int busy_timeout_ms);
+  // `vfs`: a registered VFS name (sqlite/wal_vfs.h), or null for SQLite's default.
+  Connection(const std::string& path, bool read_only, int busy_timeout_ms, const char* vfs = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
