@@ -129,6 +129,19 @@ class ServerTest : public ::testing::Test {
     });
   }
 
+  // Two requests, one after the other, on one fresh keep-alive connection.
+  std::pair<Response, Response> two_on_one_connection(std::string first, std::string second) {
+    Conn c(threads_.io);
+    return run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
+      co_await connect(c, endpoint_);
+      co_await send(c, first);
+      Response a = co_await receive(c);
+      co_await send(c, second);
+      Response b = co_await receive(c);
+      co_return std::pair{std::move(a), std::move(b)};
+    });
+  }
+
   // The observer runs after the response is written, so the client may see the answer first.
   std::vector<Recorded> wait_for_records(size_t count) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -211,15 +224,7 @@ TEST_F(ServerTest, ConnectionsAreDealtToTheSessionContextsInTurn) {
   start(config);
   std::vector<std::string> seen;
   for (int i = 0; i < 4; ++i) {
-    Conn c(threads_.io);
-    auto [a, b] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
-      co_await connect(c, endpoint_);
-      co_await send(c, get_request("/where"));
-      Response r1 = co_await receive(c);
-      co_await send(c, get_request("/where"));
-      Response r2 = co_await receive(c);
-      co_return std::pair{std::move(r1), std::move(r2)};
-    });
+    auto [a, b] = two_on_one_connection(get_request("/where"), get_request("/where"));
     EXPECT_EQ(a.body(), b.body()) << "one connection, one loop";
     seen.push_back(a.body());
   }
@@ -310,16 +315,8 @@ TEST_F(ServerTest, GarbageIs400AndCloses) {
 
 TEST_F(ServerTest, HandlerExceptionIs500WithoutDetails) {
   start();
-  Conn c(threads_.io);
-  auto [res, after] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
-    co_await connect(c, endpoint_);
-    co_await send(c, get_request("/boom"));
-    Response r = co_await receive(c);
-    // The connection survives a failed handler.
-    co_await send(c, get_request("/hello"));
-    Response next = co_await receive(c);
-    co_return std::pair{std::move(r), std::move(next)};
-  });
+  // The connection survives a failed handler.
+  auto [res, after] = two_on_one_connection(get_request("/boom"), get_request("/hello"));
   EXPECT_EQ(res.result(), bhttp::status::internal_server_error);
   EXPECT_EQ(res.body(), "internal error\n");
   EXPECT_EQ(res.body().find("secret"), std::string::npos);
