@@ -106,5 +106,27 @@ TEST_F(WalVfsTest, CheckpointsRollbacksAndReopenKeepTheDatabaseIntact) {
   EXPECT_EQ(rolled.int64(0), 0);
 }
 
+// A transaction larger than the buffer (kWalWriteBufferBytesMax) and than one write of the unix VFS (128 KiB):
+// its frames go out in several writes, and all of them arrive.
+TEST_F(WalVfsTest, ATransactionLargerThanTheBufferIsWrittenWhole) {
+  auto w = open_writer("PRAGMA synchronous=FULL");
+  w->exec("PRAGMA cache_size=-131072");  // keep the pages in the transaction, so the commit writes them all
+  auto before = wal_vfs_stats();
+  w->exec("BEGIN IMMEDIATE");
+  for (int i = 0; i < 3000; ++i) {
+    auto st = w->prepare("INSERT INTO t (k, v) VALUES (?1, zeroblob(4000))");
+    st.bind(1, "big-" + std::to_string(i));
+    st.exec();
+  }
+  w->exec("COMMIT");
+  auto after = wal_vfs_stats();
+  EXPECT_GT(after.writes_out - before.writes_out, kWalWriteBufferBytesMax / (128 * 1024));
+  Connection reader(path_, true, 1000);
+  EXPECT_EQ(count(reader), 3000);
+  auto check = reader.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+}
+
 }  // namespace
 }  // namespace paygate::storage::sqlite
