@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string_view>
 
+#include "storage/sqlite/memory.h"
+
 
 namespace paygate::storage::sqlite {
 namespace {
@@ -141,6 +143,7 @@ std::once_flag g_once;
 }  // namespace
 
 bool install_page_cache() {
+  install_memory();  // also configured before SQLite initializes
   std::call_once(g_once, [] {
     // A diagnostic switch, for A/B measurements against SQLite's cache alone (docs/configuration.md).
     if (const char* plain = std::getenv("PAYGATE_SQLITE_PLAIN_PAGE_CACHE"); plain && std::string_view(plain) == "1") {
