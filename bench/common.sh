@@ -171,6 +171,13 @@ loadgen() {  # $1 timeout seconds, then paygate_loadgen arguments
   ((status == 0)) || die "paygate_loadgen failed (exit $status: 1 nothing succeeded, 3 the server stopped answering): $*"
 }
 
+save_metrics() {  # $1 name: the running paygate's /metrics after a step, for looking into a slow or odd step
+  "$PYTHON" -c 'import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+open(sys.argv[2], "wb").write(opener.open(sys.argv[1], timeout=5).read())' \
+    "http://127.0.0.1:$PAYGATE_PORT/metrics" "$OUT/$1.metrics" || log "could not save /metrics after $1"
+}
+
 server_alive() {  # $1 pid, $2 name
   kill -0 "$1" 2>/dev/null || die "$2 exited during the run"
 }

@@ -99,6 +99,7 @@ log "paygate (group commit): consign submit on 127.0.0.1:$PAYGATE_PORT, closed l
 loadgen $RUN_SECONDS_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-s "$WARMUP_S" \
   --duration-s "$DURATION_S" --prebuild "$PREBUILD" --label paygate_consign_max --json-out "$OUT/paygate_consign_max.json"
 server_alive "$PAYGATE_PID" paygate
+save_metrics paygate_consign_max
 PAYGATE_RPS=$(json_field "$OUT/paygate_consign_max.json" throughput_rps)
 
 # 3. paygate at half its maximum rate, open loop
@@ -109,6 +110,7 @@ log "paygate (group commit): open loop at $HALF_RATE rps (half of $PAYGATE_RPS),
 loadgen $RUN_SECONDS_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-s "$WARMUP_S" \
   --duration-s "$DURATION_S" --rate "$HALF_RATE" --label paygate_consign_half --json-out "$OUT/paygate_consign_half.json"
 server_alive "$PAYGATE_PID" paygate
+save_metrics paygate_consign_half
 stop_pid "$PAYGATE_PID"
 
 # 4. paygate with one commit per request, on a fresh data dir
@@ -123,6 +125,7 @@ loadgen $PERCOMMIT_NEEDED $(consign_args) --connections "$CONNECTIONS" --warmup-
   --duration-s "$PERCOMMIT_DURATION_S" --prebuild "$PREBUILD" --label paygate_consign_per_request_commit \
   --json-out "$OUT/paygate_consign_per_request_commit.json"
 server_alive "$PAYGATE_PID" paygate
+save_metrics paygate_consign_per_request_commit
 stop_pid "$PAYGATE_PID"
 
 # --------------------------------------------------------------------------------------------------------------
@@ -145,6 +148,7 @@ gateway_max_and_half() {  # $1 payin | payout; sets GW_MAX_RPS
     --duration-s "$GW_DURATION_S" --prebuild "$prebuild" --label "paygate_${mode}_max" \
     --json-out "$OUT/paygate_${mode}_max.json"
   server_alive "$PAYGATE_PID" paygate
+  save_metrics "paygate_${mode}_max"
   GW_MAX_RPS=$(json_field "$OUT/paygate_${mode}_max.json" throughput_rps)
 
   half=$("$PYTHON" -c 'import sys; print(max(1.0, round(float(sys.argv[1]) / 2, 1)))' "$GW_MAX_RPS")
@@ -154,6 +158,7 @@ gateway_max_and_half() {  # $1 payin | payout; sets GW_MAX_RPS
   loadgen $GW_RUN_SECONDS_NEEDED $(gateway_args "$mode") --connections "$CONNECTIONS" --warmup-s "$GW_WARMUP_S" \
     --duration-s "$GW_DURATION_S" --rate "$half" --label "paygate_${mode}_half" --json-out "$OUT/paygate_${mode}_half.json"
   server_alive "$PAYGATE_PID" paygate
+  save_metrics "paygate_${mode}_half"
   stop_pid "$PAYGATE_PID"
 }
 
@@ -178,6 +183,7 @@ for mode in payin payout; do
     --duration-s "$PERCOMMIT_DURATION_S" --prebuild "$PREBUILD" --label "paygate_${mode}_per_request_commit" \
     --json-out "$OUT/paygate_${mode}_per_request_commit.json"
   server_alive "$PAYGATE_PID" paygate
+  save_metrics "paygate_${mode}_per_request_commit"
 done
 stop_pid "$PAYGATE_PID"
 

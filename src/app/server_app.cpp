@@ -230,6 +230,9 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& scans_avoided_gauge = registry.gauge(
       "paygate_storage_page_cache_scans_avoided",
       "Commits that skipped SQLite's scan of the whole page cache for pages to drop, since start (SQLite).");
+  auto& tail_checkpoints_gauge = registry.gauge(
+      "paygate_storage_wal_tail_checkpoints",
+      "Times the writer copied the WAL's last frames so that the WAL could start over, since start (SQLite).");
   auto& wal_writes_in_gauge = registry.gauge(
       "paygate_storage_wal_write_calls", "Writes SQLite made to the write-ahead log since start (SQLite).");
   auto& wal_writes_out_gauge = registry.gauge(
@@ -249,6 +252,7 @@ int serve(const Config& config, const ServeOptions& options) {
     checkpoints_gauge.set(static_cast<int64_t>(stats.checkpoints));
     inline_checkpoints_gauge.set(static_cast<int64_t>(stats.inline_checkpoints));
     scans_avoided_gauge.set(static_cast<int64_t>(stats.page_cache_scans_avoided));
+    tail_checkpoints_gauge.set(static_cast<int64_t>(stats.wal_tail_checkpoints));
     wal_writes_in_gauge.set(static_cast<int64_t>(stats.wal_writes_in));
     wal_writes_out_gauge.set(static_cast<int64_t>(stats.wal_writes_out));
     round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));

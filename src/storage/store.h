@@ -366,6 +366,7 @@ struct StoreStats {
   uint64_t checkpoints = 0;          // background checkpoints that copied WAL pages into the database
   uint64_t checkpointed_pages = 0;   // WAL pages those checkpoints copied
   uint64_t inline_checkpoints = 0;   // checkpoints the writer had to run itself (the WAL passed its hard limit)
+  uint64_t wal_tail_checkpoints = 0;  // the writer copied the WAL's last frames so that the WAL could start over
   uint64_t page_cache_scans_avoided = 0;  // commits that skipped SQLite's page cache scan (sqlite/page_cache.h)
   uint64_t wal_writes_in = 0;             // WAL write calls SQLite made (sqlite/wal_vfs.h)
   uint64_t wal_writes_out = 0;            // the write system calls they became

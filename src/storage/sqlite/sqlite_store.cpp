@@ -2,6 +2,7 @@
 
 #include "storage/sqlite/page_cache.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -155,7 +156,13 @@ class SqliteStore final : public Store {
   using Item = WriteQueue::Item;
 
   static constexpr int kWalPagesSoftMax = 1'000;   // ask the checkpointer
-  static constexpr int kWalPagesHardMax = 20'000;  // ~80 MiB: the writer checkpoints itself
+  // SQLite starts the WAL over only when a write transaction begins with every frame copied. Under writes without
+  // pause the background checkpointer never sees that moment (the writer appends while it copies), so once a pass
+  // finds the WAL this long it leaves the last frames to the writer, which copies them before its next
+  // transaction (maybe_start_wal_over): a short pause of the writer instead of a WAL that grows to the hard limit.
+  static constexpr int kWalPagesStartOver = 4'000;
+  static constexpr int kWalTailPagesMax = 512;  // the writer copies a tail only after a pass this short
+  static constexpr int kWalPagesHardMax = 20'000;  // ~80 MiB: the writer checkpoints itself in the commit
 
   static int on_wal_commit(void* self_ptr, sqlite3* db, const char*, int wal_pages) {
     auto* self = static_cast<SqliteStore*>(self_ptr);
@@ -193,7 +200,13 @@ class SqliteStore final : public Store {
       }
       int wal_pages = 0;
       int copied_pages = 0;
-      int rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied_pages);
+      if (tail_for_writer_.load(std::memory_order_acquire)) continue;  // the writer copies the rest first
+      int rc = SQLITE_OK;
+      {
+        std::lock_guard run(checkpoint_run_mu_);
+        rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied_pages);
+      }
+      int added = 0;  // frames this pass copied
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         spdlog::warn("event=checkpoint_failed rc={}", rc);
       } else if (rc == SQLITE_OK && wal_pages < 0) {
@@ -201,12 +214,22 @@ class SqliteStore final : public Store {
       } else if (copied_pages > 0) {
         // copied_pages counts the frames of the current WAL backfilled so far (it starts again when the WAL
         // restarts from its beginning): this round added the growth, or all of it after a restart.
-        int added = copied_pages >= last_copied_pages ? copied_pages - last_copied_pages : copied_pages;
+        added = copied_pages >= last_copied_pages ? copied_pages - last_copied_pages : copied_pages;
         last_copied_pages = copied_pages;
         queue_.update_stats([added](StoreStats& s) {
           ++s.checkpoints;
           s.checkpointed_pages += static_cast<uint64_t>(added);
         });
+      }
+      if (rc == SQLITE_OK && wal_pages >= kWalPagesStartOver) {
+        // The frames appended while this pass ran are left. A short pass leaves a short tail: the writer's to
+        // copy. After a long one, copy again at once, without stopping the writer.
+        if (added <= kWalTailPagesMax) {
+          tail_for_writer_.store(true, std::memory_order_release);
+        } else {
+          std::lock_guard lock(checkpoint_mu_);
+          checkpoint_wanted_ = true;
+        }
       }
     }
   }
@@ -220,6 +243,7 @@ class SqliteStore final : public Store {
   void run_batch(std::vector<Item>& batch, std::vector<Status>& results) {
     results.clear();
     auto& c = *writer_conn_;
+    maybe_start_wal_over();
     sqlite::SqliteTx tx(c, *box_);
     auto started = std::chrono::steady_clock::now();
     bool committed = false;
@@ -266,8 +290,23 @@ class SqliteStore final : public Store {
     }
   }
 
+  // When the background checkpointer left the tail to the writer (kWalPagesStartOver): copies the frames appended
+  // since its pass, so that the transaction about to begin finds every frame copied and SQLite starts the WAL over
+  // (unless a reader still uses it; the checkpointer then asks again after its next pass).
+  void maybe_start_wal_over() {
+    if (!tail_for_writer_.load(std::memory_order_acquire)) return;
+    {
+      std::lock_guard run(checkpoint_run_mu_);  // free: the checkpointer starts no pass while the tail is ours
+      sqlite3_wal_checkpoint_v2(writer_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    tail_for_writer_.store(false, std::memory_order_release);
+    queue_.update_stats([](StoreStats& s) { ++s.wal_tail_checkpoints; });
+  }
+
   SqliteOptions options_;
   std::shared_ptr<const crypto::SecretBox> box_;
+  std::mutex checkpoint_run_mu_;  // one checkpoint at a time: the background one, or the writer's
+  std::atomic<bool> tail_for_writer_{false};  // the checkpointer left the WAL's last frames to the writer
   std::unique_ptr<Connection> writer_conn_;
   std::thread writer_;
 
