@@ -1,7 +1,5 @@
 #include "storage/sqlite/sqlite_store.h"
 
-#include "storage/sqlite/page_cache.h"
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
