@@ -67,9 +67,7 @@ void register_merchant_routes(http::Router& router, ApiDeps& deps) {
                  j["balances"] = balances_json(merchant_balances(*tx, m.id));
                  items.push_back(std::move(j));
                }
-               co_return json_response(
-                   req, {{"items", items},
-                         {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json(nullptr)}});
+               co_return page_response(req, std::move(items), page->next_cursor);
              });
 
   router.add(bhttp::verb::post, "/admin/api/merchants", "admin.merchants.create",

@@ -23,7 +23,7 @@ asio::awaitable<Response> list_notifications(ApiDeps& deps, Request& req) {
   auto page = search_notifications(*deps.store.read(), std::get<Principal>(who), *query);
   json items = json::array();
   for (const auto& row : page.items) items.push_back(notification_row_json(row));
-  co_return json_response(req, {{"items", items}, {"next_cursor", page.next_cursor ? json(*page.next_cursor) : json()}});
+  co_return page_response(req, std::move(items), page.next_cursor);
 }
 
 }  // namespace

@@ -390,10 +390,10 @@ asio::awaitable<http::Response> list_users_route(ApiDeps& deps, http::Request& r
     co_return storage_unavailable(req, e);
   }
   json items = json::array();
-  json next = nullptr;
+  std::optional<std::string> next;
   for (size_t i = 0; i < users.size() && i < page->limit; ++i) items.push_back(user_json(users[i]));
   if (users.size() > page->limit) next = encode_cursor('u', users[page->limit - 1].id);
-  co_return json_response(req, json{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+  co_return page_response(req, std::move(items), next);
 }
 
 asio::awaitable<http::Response> create_user_route(ApiDeps& deps, http::Request& req) {
@@ -510,10 +510,10 @@ asio::awaitable<http::Response> audit_route(ApiDeps& deps, http::Request& req) {
     co_return storage_unavailable(req, e);
   }
   json items = json::array();
-  json next = nullptr;
+  std::optional<std::string> next;
   for (size_t i = 0; i < rows.size() && i < page->limit; ++i) items.push_back(audit_row_json(rows[i]));
   if (rows.size() > page->limit) next = encode_cursor('a', rows[page->limit - 1].id);
-  co_return json_response(req, json{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+  co_return page_response(req, std::move(items), next);
 }
 
 }  // namespace

@@ -106,6 +106,12 @@ http::Response json_response(const http::Request& req, const nlohmann::json& bod
   return res;
 }
 
+http::Response page_response(const http::Request& req, nlohmann::json items,
+                             const std::optional<std::string>& next_cursor) {
+  return json_response(req, {{"items", std::move(items)},
+                             {"next_cursor", next_cursor ? nlohmann::json(*next_cursor) : nlohmann::json(nullptr)}});
+}
+
 http::Response json_error(const http::Request& req, bhttp::status status, std::string_view code,
                           std::string_view message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};

@@ -55,6 +55,9 @@ std::variant<Principal, http::Response> authorize(ApiDeps& deps, const http::Req
 
 http::Response json_response(const http::Request& req, const nlohmann::json& body,
                              bhttp::status status = bhttp::status::ok);
+// One page of a list: {"items": [...], "next_cursor": "..." or null when it is the last page} (docs/console.md).
+http::Response page_response(const http::Request& req, nlohmann::json items,
+                             const std::optional<std::string>& next_cursor);
 // {"error": {"code": code, "message": message}}. Codes: bad_request, unauthenticated, bad_credentials, csrf,
 // forbidden, not_found, conflict, rate_limited, unavailable, internal.
 http::Response json_error(const http::Request& req, bhttp::status status, std::string_view code,

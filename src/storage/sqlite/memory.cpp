@@ -1,5 +1,7 @@
 #include "storage/sqlite/memory.h"
 
+#include "storage/sqlite/plain_switch.h"
+
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -8,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <string_view>
 
 namespace paygate::storage::sqlite {
 namespace {
@@ -120,11 +121,7 @@ std::once_flag g_once;
 
 bool install_memory() {
   std::call_once(g_once, [] {
-    // A diagnostic switch, for A/B measurements against the C library's malloc alone (docs/configuration.md).
-    if (const char* plain = std::getenv("PAYGATE_SQLITE_PLAIN_MALLOC"); plain && std::string_view(plain) == "1") {
-      spdlog::info("event=sqlite_memory_default reason=PAYGATE_SQLITE_PLAIN_MALLOC");
-      return;
-    }
+    if (plain_switch_on("PAYGATE_SQLITE_PLAIN_MALLOC")) return;
     if (pthread_key_create(&g_cache_key, free_thread_cache) != 0) return;
     // Memory statistics would take a global mutex around every allocation; paygate reads none of them.
     if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK ||

@@ -5,11 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
-#include <string_view>
 
 #include "storage/sqlite/memory.h"
+#include "storage/sqlite/plain_switch.h"
 
 
 namespace paygate::storage::sqlite {
@@ -72,8 +71,10 @@ sqlite3_pcache_page* x_fetch(sqlite3_pcache* p, unsigned key, int create) {
   Cache* c = cache_of(p);
   sqlite3_pcache_page* page = g_inner.xFetch(c->inner, key, create);
   // A fetch that may create raises the bound even when the page existed: conservative, and cheap.
-  if (page != nullptr && create != 0 && key > c->fetched_max) c->fetched_max = key;
-  if (page != nullptr && create != 0) c->inner_max = std::max(c->inner_max, key);
+  if (page != nullptr && create != 0) {
+    c->fetched_max = std::max(c->fetched_max, key);
+    c->inner_max = std::max(c->inner_max, key);
+  }
   return page;
 }
 
@@ -145,11 +146,7 @@ std::once_flag g_once;
 bool install_page_cache() {
   install_memory();  // also configured before SQLite initializes
   std::call_once(g_once, [] {
-    // A diagnostic switch, for A/B measurements against SQLite's cache alone (docs/configuration.md).
-    if (const char* plain = std::getenv("PAYGATE_SQLITE_PLAIN_PAGE_CACHE"); plain && std::string_view(plain) == "1") {
-      spdlog::info("event=sqlite_page_cache_default reason=PAYGATE_SQLITE_PLAIN_PAGE_CACHE");
-      return;
-    }
+    if (plain_switch_on("PAYGATE_SQLITE_PLAIN_PAGE_CACHE")) return;
     sqlite3_pcache_methods2 inner{};
     if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &inner) != SQLITE_OK || inner.xCreate == nullptr) {
       spdlog::warn("event=sqlite_page_cache_default reason=\"SQLite already initialized\"");

@@ -1,20 +1,17 @@
 #include "storage/sqlite/wal_vfs.h"
 
 #include "storage/sqlite/page_cache.h"
+#include "storage/sqlite/plain_switch.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string>
-#include <string_view>
-
-#include <spdlog/spdlog.h>
 
 namespace paygate::storage::sqlite {
 namespace {
@@ -224,11 +221,7 @@ std::once_flag g_once;
 bool register_wal_vfs() {
   std::call_once(g_once, [] {
     install_page_cache();  // finding a VFS initializes SQLite, after which the page cache cannot be configured
-    // A diagnostic switch, for A/B measurements against SQLite's own WAL writes (docs/configuration.md).
-    if (const char* plain = std::getenv("PAYGATE_SQLITE_PLAIN_WAL_WRITES"); plain && std::string_view(plain) == "1") {
-      spdlog::info("event=sqlite_wal_vfs_off reason=PAYGATE_SQLITE_PLAIN_WAL_WRITES");
-      return;
-    }
+    if (plain_switch_on("PAYGATE_SQLITE_PLAIN_WAL_WRITES")) return;
     g_real = sqlite3_vfs_find(nullptr);
     if (g_real == nullptr) return;
     g_vfs.iVersion = g_real->iVersion < 3 ? g_real->iVersion : 3;
