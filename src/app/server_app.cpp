@@ -73,6 +73,10 @@ int serve(const Config& config, const ServeOptions& options) {
     batch_hist.observe(static_cast<double>(batch));
     commit_hist.observe(static_cast<double>(commit_us) / 1e6);
   });
+  auto& sync_hist = registry.histogram("paygate_storage_wal_sync_duration_seconds",
+                                       "Time the writer waited for the disk to make one commit's WAL durable (SQLite).",
+                                       metrics::latency_buckets_s());
+  store->set_sync_observer([&](int64_t sync_us) { sync_hist.observe(static_cast<double>(sync_us) / 1e6); });
 
   // One event loop per I/O thread: `io` (the first thread: accepting, timers, the processor and the notifier,
   // and a share of the connections) and one more per further thread, for connections only. Threads then share
@@ -238,6 +242,9 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& wal_writes_out_gauge = registry.gauge(
       "paygate_storage_wal_write_syscalls",
       "The write system calls those became after paygate's WAL VFS gathered them, since start (SQLite).");
+  auto& wal_syncs_skipped_gauge = registry.gauge(
+      "paygate_storage_wal_syncs_skipped",
+      "WAL syncs the checkpointer left out, every frame it copies being durable already, since start (SQLite).");
   auto& rejected_gauge = registry.gauge("paygate_storage_writes_rejected",
                                         "Writes refused since start because the write queue was full (server busy).");
   auto& round_trips_gauge = registry.gauge("paygate_storage_round_trips",
@@ -255,6 +262,7 @@ int serve(const Config& config, const ServeOptions& options) {
     tail_checkpoints_gauge.set(static_cast<int64_t>(stats.wal_tail_checkpoints));
     wal_writes_in_gauge.set(static_cast<int64_t>(stats.wal_writes_in));
     wal_writes_out_gauge.set(static_cast<int64_t>(stats.wal_writes_out));
+    wal_syncs_skipped_gauge.set(static_cast<int64_t>(stats.wal_syncs_skipped));
     round_trips_gauge.set(static_cast<int64_t>(stats.round_trips));
     retries_gauge.set(static_cast<int64_t>(stats.batch_retries));
     co_return http::make_response(req, bhttp::status::ok, "text/plain; version=0.0.4", registry.render());

@@ -370,10 +370,13 @@ struct StoreStats {
   uint64_t page_cache_scans_avoided = 0;  // commits that skipped SQLite's page cache scan (sqlite/page_cache.h)
   uint64_t wal_writes_in = 0;             // WAL write calls SQLite made (sqlite/wal_vfs.h)
   uint64_t wal_writes_out = 0;            // the write system calls they became
+  uint64_t wal_syncs_skipped = 0;         // WAL syncs the checkpointer left out (sqlite/wal_vfs.h)
 };
 
 // Observes each commit (batch size and fsync latency), for metrics.
 using CommitObserver = std::function<void(size_t batch_size, int64_t commit_us)>;
+// Observes each sync of a log the engine writes itself (SQLite's WAL, once per commit), for metrics.
+using SyncObserver = std::function<void(int64_t sync_us)>;
 
 class Store {
  public:
@@ -389,6 +392,8 @@ class Store {
   virtual std::unique_ptr<Tx> read() = 0;
   virtual StoreStats stats() const = 0;
   virtual void set_commit_observer(CommitObserver observer) = 0;
+  // Engines whose database server syncs its own log (PostgreSQL) never call it.
+  virtual void set_sync_observer(SyncObserver observer) { (void)observer; }
   // Whether a write transaction can be committed now (for /healthz).
   virtual Status probe_writable() = 0;
   // Drains the queue (every queued write is committed and answered) and stops the writer.

@@ -14,6 +14,7 @@
 
 #include "storage/migrations.h"
 #include "storage/sqlite/page_cache.h"
+#include "storage/sqlite/plain_switch.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_tx.h"
 #include "storage/sqlite/wal_vfs.h"
@@ -64,8 +65,10 @@ class SqliteStore final : public Store {
     std::filesystem::path p(options_.path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
     // The writer's WAL writes go out in one system call per commit (sqlite/wal_vfs.h).
+    wal_vfs_ = sqlite::register_wal_vfs();
+    plain_checkpoints_ = sqlite::plain_switch_on("PAYGATE_SQLITE_PLAIN_CHECKPOINTS");
     writer_conn_ = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms,
-                                                sqlite::register_wal_vfs() ? sqlite::kWalVfsName : nullptr);
+                                                wal_vfs_ ? sqlite::kWalVfsName : nullptr);
     writer_conn_->exec("PRAGMA journal_mode=WAL");
     writer_conn_->exec("PRAGMA synchronous=FULL");
     // The writer touches index pages all over (card fingerprints are random): keep them in memory.
@@ -100,10 +103,17 @@ class SqliteStore final : public Store {
     auto wal = sqlite::wal_vfs_stats();
     s.wal_writes_in = wal.writes_in;
     s.wal_writes_out = wal.writes_out;
+    s.wal_syncs_skipped = wal.syncs_skipped;
     return s;
   }
 
   void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
+  // The WAL VFS is the process's: the observer sees the syncs of every SQLite store open in it (one in a server),
+  // until this store closes.
+  void set_sync_observer(SyncObserver observer) override {
+    sets_sync_observer_ = static_cast<bool>(observer);
+    sqlite::set_wal_sync_observer(std::move(observer));
+  }
 
   Status probe_writable() override {
     // A no-op write through the real path proves the writer is alive and the disk accepts commits.
@@ -125,6 +135,7 @@ class SqliteStore final : public Store {
     } catch (const std::exception& e) {
       spdlog::warn("event=final_checkpoint_failed error=\"{}\"", e.what());
     }
+    if (sets_sync_observer_) sqlite::set_wal_sync_observer({});  // what it refers to may not outlive the store
     std::lock_guard lock(readers_mu_);
     readers_.clear();
   }
@@ -153,7 +164,12 @@ class SqliteStore final : public Store {
  private:
   using Item = WriteQueue::Item;
 
-  static constexpr int kWalPagesSoftMax = 1'000;   // ask the checkpointer
+  static constexpr int kWalPagesSoftMax = 1'000;   // the checkpointer leaves a WAL shorter than this alone
+  // ... and starts a pass once this many frames (1 MiB) were appended since its last one. A pass has a fixed cost
+  // (locks, the WAL index, a sync of the database file): one after every commit cost the checkpointer a quarter
+  // of a core at the consign benchmark's half rate, one every ~3 commits costs an eighth. Much larger passes
+  // (1 000 frames) saved little more CPU, and their bursts of database writes slowed the writer's own syncs.
+  static constexpr int kCheckpointStepPages = 256;
   // SQLite starts the WAL over only when a write transaction begins with every frame copied. Under writes without
   // pause the background checkpointer never sees that moment (the writer appends while it copies), so once a pass
   // finds the WAL this long it leaves the last frames to the writer, which copies them before its next
@@ -168,6 +184,9 @@ class SqliteStore final : public Store {
       self->queue_.update_stats([](StoreStats& s) { ++s.inline_checkpoints; });
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (wal_pages >= kWalPagesSoftMax) {
+      const int last = self->pass_wal_pages_.load(std::memory_order_relaxed);
+      const int appended = wal_pages >= last ? wal_pages - last : wal_pages;  // smaller: the WAL started over
+      if (!self->plain_checkpoints_ && appended < kCheckpointStepPages) return SQLITE_OK;
       {
         std::lock_guard lock(self->checkpoint_mu_);
         self->checkpoint_wanted_ = true;
@@ -180,7 +199,10 @@ class SqliteStore final : public Store {
   void checkpoint_loop() {
     std::unique_ptr<Connection> conn;
     try {
-      conn = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms);
+      // Through the VFS that leaves out SQLite's sync of the WAL before each pass: every frame a pass can copy
+      // was synced by the writer's commit (synchronous=FULL) before SQLite published it (sqlite/wal_vfs.h).
+      conn = std::make_unique<Connection>(options_.path, false, options_.busy_timeout_ms,
+                                          wal_vfs_ && !plain_checkpoints_ ? sqlite::kWalCheckpointVfsName : nullptr);
       // A connection learns that the database is in WAL mode only when it first reads it; until then
       // sqlite3_wal_checkpoint_v2 returns SQLITE_OK having done nothing (log and checkpoint counts -1).
       conn->exec("SELECT count(*) FROM sqlite_schema");
@@ -204,6 +226,7 @@ class SqliteStore final : public Store {
         std::lock_guard run(checkpoint_run_mu_);
         rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied_pages);
       }
+      if (rc == SQLITE_OK && wal_pages >= 0) pass_wal_pages_.store(wal_pages, std::memory_order_relaxed);
       int added = 0;  // frames this pass copied
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         spdlog::warn("event=checkpoint_failed rc={}", rc);
@@ -214,10 +237,12 @@ class SqliteStore final : public Store {
         // restarts from its beginning): this round added the growth, or all of it after a restart.
         added = copied_pages >= last_copied_pages ? copied_pages - last_copied_pages : copied_pages;
         last_copied_pages = copied_pages;
-        queue_.update_stats([added](StoreStats& s) {
-          ++s.checkpoints;
-          s.checkpointed_pages += static_cast<uint64_t>(added);
-        });
+        if (added > 0) {  // a reader's snapshot can hold a pass back to the frames copied already
+          queue_.update_stats([added](StoreStats& s) {
+            ++s.checkpoints;
+            s.checkpointed_pages += static_cast<uint64_t>(added);
+          });
+        }
       }
       if (rc == SQLITE_OK && wal_pages >= kWalPagesStartOver) {
         // The frames appended while this pass ran are left. A short pass leaves a short tail: the writer's to
@@ -305,6 +330,10 @@ class SqliteStore final : public Store {
   std::shared_ptr<const crypto::SecretBox> box_;
   std::mutex checkpoint_run_mu_;  // one checkpoint at a time: the background one, or the writer's
   std::atomic<bool> tail_for_writer_{false};  // the checkpointer left the WAL's last frames to the writer
+  std::atomic<int> pass_wal_pages_{0};        // the WAL's length in frames at the checkpointer's last pass
+  bool wal_vfs_ = false;                      // paygate's WAL VFSs are registered (sqlite/wal_vfs.h)
+  bool plain_checkpoints_ = false;            // PAYGATE_SQLITE_PLAIN_CHECKPOINTS: a pass after every commit
+  bool sets_sync_observer_ = false;
   std::unique_ptr<Connection> writer_conn_;
   std::thread writer_;
 

@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 namespace paygate::storage::sqlite {
 namespace {
@@ -25,8 +28,12 @@ constexpr size_t kWriteChunkBytesMax = 120 * 1024;
 
 sqlite3_vfs* g_real = nullptr;  // the default VFS this one forwards to
 sqlite3_vfs g_vfs{};
+sqlite3_vfs g_checkpoint_vfs{};  // the same, but its WAL files are never synced (kWalCheckpointVfsName)
 std::atomic<uint64_t> g_writes_in{0};   // xWrite calls on WAL files
 std::atomic<uint64_t> g_writes_out{0};  // pwrite calls they became
+std::atomic<uint64_t> g_syncs{0};           // WAL syncs made (the writer's commits)
+std::atomic<uint64_t> g_syncs_skipped{0};   // WAL syncs a checkpointer asked for and did not need
+std::shared_ptr<const WalSyncObserver> g_sync_observer;  // read and written with std::atomic_load/store
 
 struct WalFile {
   sqlite3_file base;     // first: what SQLite sees
@@ -34,6 +41,7 @@ struct WalFile {
   std::string* pending;  // contiguous bytes not written yet, starting at pending_offset
   sqlite3_int64 pending_offset;
   bool commit_frame_started;  // the last write was a commit frame's header: flush after its page
+  bool sync_skipped;          // opened through the checkpoint VFS
 };
 
 constexpr size_t kRealOffset = (sizeof(WalFile) + 15) & ~size_t{15};
@@ -106,7 +114,18 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 int x_sync(sqlite3_file* f, int flags) {
   WalFile* w = wal(f);
   if (int rc = flush(w); rc != SQLITE_OK) return rc;
-  return w->real->pMethods->xSync(w->real, flags);
+  if (w->sync_skipped) {
+    g_syncs_skipped.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+  g_syncs.fetch_add(1, std::memory_order_relaxed);
+  const auto started = std::chrono::steady_clock::now();
+  const int rc = w->real->pMethods->xSync(w->real, flags);
+  if (auto observer = std::atomic_load(&g_sync_observer)) {
+    (*observer)(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                    .count());
+  }
+  return rc;
 }
 
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -173,7 +192,7 @@ const sqlite3_io_methods kWalMethods{
     x_unfetch,
 };
 
-int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   // Everything but the WAL is the real VFS's own file, in the (larger) memory SQLite gave us.
   if ((flags & SQLITE_OPEN_WAL) == 0) return g_real->xOpen(g_real, name, file, flags, out_flags);
   WalFile* w = wal(file);
@@ -186,6 +205,7 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
     w->real->pMethods->xClose(w->real);
     return SQLITE_NOMEM;
   }
+  w->sync_skipped = vfs == &g_checkpoint_vfs;
   w->base.pMethods = &kWalMethods;
   return SQLITE_OK;
 }
@@ -246,13 +266,22 @@ bool register_wal_vfs() {
       g_vfs.xGetSystemCall = x_get_system_call;
       g_vfs.xNextSystemCall = x_next_system_call;
     }
-    g_registered = sqlite3_vfs_register(&g_vfs, 0) == SQLITE_OK;
+    g_checkpoint_vfs = g_vfs;
+    g_checkpoint_vfs.zName = kWalCheckpointVfsName;
+    g_registered = sqlite3_vfs_register(&g_vfs, 0) == SQLITE_OK &&
+                   sqlite3_vfs_register(&g_checkpoint_vfs, 0) == SQLITE_OK;
   });
   return g_registered;
 }
 
 WalVfsStats wal_vfs_stats() {
-  return WalVfsStats{g_writes_in.load(std::memory_order_relaxed), g_writes_out.load(std::memory_order_relaxed)};
+  return WalVfsStats{g_writes_in.load(std::memory_order_relaxed), g_writes_out.load(std::memory_order_relaxed),
+                     g_syncs.load(std::memory_order_relaxed), g_syncs_skipped.load(std::memory_order_relaxed)};
+}
+
+void set_wal_sync_observer(WalSyncObserver observer) {
+  std::atomic_store(&g_sync_observer, observer ? std::make_shared<const WalSyncObserver>(std::move(observer))
+                                               : std::shared_ptr<const WalSyncObserver>());
 }
 
 }  // namespace paygate::storage::sqlite

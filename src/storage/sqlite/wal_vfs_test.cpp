@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+
+#include <sqlite3.h>
 
 #include "storage/sqlite/sqlite_db.h"
 
@@ -124,6 +127,45 @@ TEST_F(WalVfsTest, ATransactionLargerThanTheBufferIsWrittenWhole) {
   Connection reader(path_, true, 1000);
   EXPECT_EQ(count(reader), 3000);
   auto check = reader.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+}
+
+// The checkpointer's VFS leaves out the WAL sync SQLite makes before each checkpoint: the writer's commits
+// (synchronous=FULL) synced every frame a checkpoint can copy. The checkpoint still copies everything, and the
+// database reads back whole through SQLite's own VFS.
+TEST_F(WalVfsTest, TheCheckpointVfsCopiesEverythingWithoutSyncingTheWal) {
+  std::atomic<int> observed{0};
+  set_wal_sync_observer([&](int64_t sync_us) {
+    EXPECT_GE(sync_us, 0);
+    observed.fetch_add(1);
+  });
+  {
+    auto w = open_writer("PRAGMA synchronous=FULL");
+    w->exec("PRAGMA wal_autocheckpoint=0");
+    const auto before = wal_vfs_stats();
+    for (int round = 0; round < 5; ++round) insert_batch(*w, round * 100, 100);
+    const auto committed = wal_vfs_stats();
+    EXPECT_GE(committed.syncs - before.syncs, 5u) << "one sync per commit";
+    EXPECT_GE(observed.load(), 5) << "the observer sees the commits' syncs";
+
+    Connection checkpointer(path_, false, 1000, kWalCheckpointVfsName);
+    (void)count(checkpointer);  // a connection learns that the database is in WAL mode when it first reads it
+    int wal_pages = -1;
+    int copied_pages = -1;
+    ASSERT_EQ(sqlite3_wal_checkpoint_v2(checkpointer.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                        &copied_pages),
+              SQLITE_OK);
+    EXPECT_GT(wal_pages, 0);
+    EXPECT_EQ(copied_pages, wal_pages) << "every frame was copied";
+    const auto checkpointed = wal_vfs_stats();
+    EXPECT_EQ(checkpointed.syncs, committed.syncs) << "the checkpoint did not sync the WAL";
+    EXPECT_GE(checkpointed.syncs_skipped - committed.syncs_skipped, 1u);
+  }
+  set_wal_sync_observer({});
+  Connection plain(path_, false, 1000);
+  EXPECT_EQ(count(plain), 500);
+  auto check = plain.prepare("PRAGMA integrity_check");
   ASSERT_TRUE(check.step());
   EXPECT_EQ(check.text(0), "ok");
 }
