@@ -12,7 +12,7 @@ namespace paygate::app {
 struct Config {
   struct Server {
     std::string listen = "127.0.0.1:8080";
-    int threads = 2;                    // I/O threads
+    int threads = 0;                    // I/O threads; 0: io_threads() decides
     int64_t drain_timeout_ms = 10'000;  // how long SIGTERM waits for requests in flight
     size_t body_bytes_max = 64 * 1024;
     size_t connections_max = 10'000;
@@ -79,6 +79,9 @@ struct Config {
   std::string sqlite_path() const;
   // Where the data lives, for messages: the SQLite file or the PostgreSQL URL without its password.
   std::string database_display() const;
+  // The I/O threads to run: server.threads, or when it is 0, one fewer than the machine's cores (at least one,
+  // at most 64): the SQLite writer needs a core of its own. `cores` is std::thread::hardware_concurrency().
+  int io_threads(unsigned cores) const;
 };
 
 // Loads `path` when non-empty (it must exist then), applies the environment, validates. Throws

@@ -71,10 +71,23 @@ TEST_F(ConfigTest, EnvironmentWinsOverTheFile) {
   EXPECT_FALSE(c.notify.allow_private_targets);
 }
 
+// 0 (the default) leaves the number of I/O threads to the machine: one core for the SQLite writer, the rest for I/O.
+TEST_F(ConfigTest, IoThreadsFollowTheCoresUnlessSet) {
+  Config c;
+  EXPECT_EQ(c.server.threads, 0);
+  EXPECT_EQ(c.io_threads(0), 1) << "hardware_concurrency() may not know";
+  EXPECT_EQ(c.io_threads(1), 1);
+  EXPECT_EQ(c.io_threads(2), 1);
+  EXPECT_EQ(c.io_threads(8), 7);
+  EXPECT_EQ(c.io_threads(256), 64);
+  c.server.threads = 3;
+  EXPECT_EQ(c.io_threads(2), 3);
+}
+
 TEST_F(ConfigTest, BadValuesNameTheKey) {
   EXPECT_NE(load_error("[sandbox]\nprocessing_delay_ms = \"2s\"\n").find("sandbox.processing_delay_ms"),
             std::string::npos);
-  EXPECT_NE(load_error("[server]\nthreads = 0\n").find("server.threads: must be between 1 and 64"),
+  EXPECT_NE(load_error("[server]\nthreads = -1\n").find("server.threads: must be between 0 and 64"),
             std::string::npos);
   EXPECT_NE(load_error("[notify]\nallow_private_targets = 1\n").find("must be true or false"), std::string::npos);
   EXPECT_NE(load_error("[storage]\ndata_dir = \"\"\n").find("storage.data_dir"), std::string::npos);

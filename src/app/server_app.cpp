@@ -84,7 +84,8 @@ int serve(const Config& config, const ServeOptions& options) {
   asio::io_context io(1);
   std::vector<std::unique_ptr<asio::io_context>> connection_ios;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_io_guards;
-  for (int i = 1; i < config.server.threads; ++i) {
+  const int io_threads = config.io_threads(std::thread::hardware_concurrency());
+  for (int i = 1; i < io_threads; ++i) {
     connection_ios.push_back(std::make_unique<asio::io_context>(1));
     connection_io_guards.push_back(asio::make_work_guard(*connection_ios.back()));
   }
@@ -303,10 +304,11 @@ int serve(const Config& config, const ServeOptions& options) {
     { std::ofstream(tmp) << bound->port() << "\n"; }
     std::filesystem::rename(tmp, options.port_file);
   }
-  spdlog::info("event=started listen={}:{} data_dir={} engine={} database={} group_commit={} processing_delay_ms={}",
-               bound->address().to_string(), bound->port(), config.storage.data_dir, store->engine(),
-               config.database_display(), config.storage.group_commit,
-               config.sandbox.processing_delay_ms);
+  spdlog::info(
+      "event=started listen={}:{} data_dir={} engine={} database={} group_commit={} processing_delay_ms={} "
+      "io_threads={}",
+      bound->address().to_string(), bound->port(), config.storage.data_dir, store->engine(), config.database_display(),
+      config.storage.group_commit, config.sandbox.processing_delay_ms, io_threads);
 
   // One node (SQLite): claims left by a previous process (killed mid-delivery) can be retried now instead of
   // after their lease.
