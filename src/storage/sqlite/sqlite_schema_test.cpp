@@ -69,6 +69,33 @@ class SqliteSchemaTest : public ::testing::Test {
     o.path = path();
     return open_sqlite_store(o, storage::testing::test_secret_box());
   }
+  // A store whose database has an empty `filler` table, for the tests that fill the WAL.
+  std::unique_ptr<Store> open_store_with_filler() {
+    auto store = open_store();
+    EXPECT_TRUE(store->write_sync([](Tx&) { return ok_status(); }).ok());
+    Connection c(path(), false, 1000);
+    c.exec("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, data BLOB)");
+    return store;
+  }
+  // `commits` transactions one at a time, each a row with a random blob of `blob_bytes`.
+  static void fill(Store& store, int commits, int blob_bytes) {
+    const std::string sql = "INSERT INTO filler (data) VALUES (randomblob(" + std::to_string(blob_bytes) + "))";
+    for (int i = 0; i < commits; ++i) {
+      auto st = store.write_sync([&sql](Tx& tx) {
+        dynamic_cast<sqlite::SqliteTx&>(tx).connection().exec(sql.c_str());
+        return ok_status();
+      });
+      ASSERT_TRUE(st.ok());
+    }
+  }
+  // The checkpointer runs on its own thread: waits (10 s at most) until it has copied `pages`.
+  static StoreStats wait_until_checkpointed(Store& store, uint64_t pages) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (store.stats().checkpointed_pages < pages && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return store.stats();
+  }
   storage::testing::TempDir dir_;
 };
 
@@ -510,26 +537,10 @@ TEST_F(SqliteSchemaTest, Migration5AddsTheConsoleTablesToAVersion4Database) {
 // Commits must not pay for checkpoints: a background thread copies the WAL into the database as it grows, so the
 // writer never reaches its own (hard) limit under a steady load.
 TEST_F(SqliteSchemaTest, BackgroundCheckpointerKeepsTheWalShort) {
-  auto store = open_store();
+  auto store = open_store_with_filler();
   // ~3 000 WAL pages: each commit writes a few KiB of random blob into a fresh table row.
-  ASSERT_TRUE(store->write_sync([](Tx&) { return ok_status(); }).ok());
-  {
-    Connection c(path(), false, 1000);
-    c.exec("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, data BLOB)");
-  }
-  for (int i = 0; i < 300; ++i) {
-    auto st = store->write_sync([](Tx& tx) {
-      auto& sql = dynamic_cast<sqlite::SqliteTx&>(tx);
-      sql.connection().exec("INSERT INTO filler (data) VALUES (randomblob(40000))");
-      return ok_status();
-    });
-    ASSERT_TRUE(st.ok());
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store->stats().checkpointed_pages == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  auto stats = store->stats();
+  fill(*store, 300, 40'000);
+  auto stats = wait_until_checkpointed(*store, 1);
   EXPECT_GT(stats.checkpoints, 0u);
   EXPECT_GT(stats.checkpointed_pages, 1000u) << "the background checkpointer copied the WAL into the database";
   EXPECT_EQ(stats.inline_checkpoints, 0u) << "the writer never had to checkpoint in a commit";
@@ -541,27 +552,11 @@ TEST_F(SqliteSchemaTest, BackgroundCheckpointerKeepsTheWalShort) {
 // benchmark); it now waits until kCheckpointStepPages (256) more frames were appended, and skips SQLite's sync of
 // the WAL, which the writer's commits made durable already. Before: 449 passes here.
 TEST_F(SqliteSchemaTest, CheckpointPassesEachCoverManyCommits) {
-  auto store = open_store();
-  ASSERT_TRUE(store->write_sync([](Tx&) { return ok_status(); }).ok());
-  {
-    Connection c(path(), false, 1000);
-    c.exec("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, data BLOB)");
-  }
+  auto store = open_store_with_filler();
   const auto skipped_before = store->stats().wal_syncs_skipped;
   // 600 commits of ~5 WAL pages each, one at a time: ~3 000 pages.
-  for (int i = 0; i < 600; ++i) {
-    auto st = store->write_sync([](Tx& tx) {
-      auto& sql = dynamic_cast<sqlite::SqliteTx&>(tx);
-      sql.connection().exec("INSERT INTO filler (data) VALUES (randomblob(16000))");
-      return ok_status();
-    });
-    ASSERT_TRUE(st.ok());
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store->stats().checkpointed_pages < 1'500 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  auto stats = store->stats();
+  fill(*store, 600, 16'000);
+  auto stats = wait_until_checkpointed(*store, 1'500);
   EXPECT_GE(stats.checkpointed_pages, 1'500u);
   EXPECT_LE(stats.checkpoints, 40u) << "a pass copies the frames of several commits, not of one";
   EXPECT_EQ(stats.inline_checkpoints, 0u);
@@ -575,12 +570,7 @@ TEST_F(SqliteSchemaTest, CheckpointPassesEachCoverManyCommits) {
 // where commits stalled on checkpoints of their own (1 s at the consign benchmark's half rate, 2026-11-22). The
 // writer now copies the last frames itself once the WAL passes a bound, so the next transaction starts it over.
 TEST_F(SqliteSchemaTest, TheWalStartsOverUnderWritesWithoutPause) {
-  auto store = open_store();
-  ASSERT_TRUE(store->write_sync([](Tx&) { return ok_status(); }).ok());
-  {
-    Connection c(path(), false, 1000);
-    c.exec("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, data BLOB)");
-  }
+  auto store = open_store_with_filler();
   // ~30 000 WAL pages, all queued at once: the writer never waits for work.
   constexpr int kWrites = 30'000;
   std::atomic<int> done{0};
