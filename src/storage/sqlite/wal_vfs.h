@@ -25,7 +25,8 @@
 namespace paygate::storage::sqlite {
 
 inline constexpr const char* kWalVfsName = "paygate-wal";
-// Only for a connection that never writes and checkpoints a database whose writer uses synchronous=FULL.
+// Only for a connection that never writes, checkpointing a database that every writer commits to with
+// synchronous=FULL (paygate's writers do; a writer with NORMAL would leave frames a checkpoint must sync first).
 inline constexpr const char* kWalCheckpointVfsName = "paygate-wal-checkpoint";
 // Bytes of WAL frames held at most before they are written (a batch of 1024 payouts is ~4 MiB of frames).
 inline constexpr size_t kWalWriteBufferBytesMax = 8 * 1024 * 1024;
