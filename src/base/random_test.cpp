@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/clock.h"
 
@@ -40,6 +43,25 @@ TEST(Random, AlnumIsLettersAndDigitsUniformlyFromFewDraws) {
   // Ten 6-bit chunks per draw, 62/64 of them kept: two draws per 12-character id (almost never three), not 12.
   EXPECT_LE(r.draws, kIds * 2 + 10);
   EXPECT_EQ(r.alnum(0), "");
+}
+
+// SecureRandom draws from OpenSSL in blocks of 32 words, one block per thread: every draw still differs, across
+// block boundaries and threads.
+TEST(Random, SecureDrawsDifferAcrossBlocksAndThreads) {
+  constexpr int kDraws = 1'000;  // ~31 blocks per thread
+  std::vector<uint64_t> a;
+  std::vector<uint64_t> b;
+  std::thread other([&] {
+    SecureRandom r;
+    for (int i = 0; i < kDraws; ++i) b.push_back(r.next_u64());
+  });
+  SecureRandom r;
+  for (int i = 0; i < kDraws; ++i) a.push_back(r.next_u64());
+  other.join();
+  std::set<uint64_t> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  EXPECT_EQ(all.size(), size_t{2 * kDraws});
+  EXPECT_EQ(all.count(0), 0u) << "a used word is cleared in the buffer and never handed out again";
 }
 
 }  // namespace

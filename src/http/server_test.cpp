@@ -337,6 +337,7 @@ TEST_F(ServerTest, RequestIdIsEchoedWhenSafeAndGeneratedOtherwise) {
   EXPECT_TRUE(is_hex16(too_long["X-Request-Id"]));
   Response missing = roundtrip(get_request("/nope"));
   EXPECT_TRUE(is_hex16(missing["X-Request-Id"]));
+  EXPECT_NE(missing["X-Request-Id"], too_long["X-Request-Id"]) << "each generated id is new";
 }
 
 TEST_F(ServerTest, IdleKeepAliveConnectionTimesOut) {
