@@ -547,6 +547,25 @@ TEST_F(SqliteSchemaTest, BackgroundCheckpointerKeepsTheWalShort) {
   store->close();
 }
 
+// The server times every WAL sync through the store (paygate_storage_wal_sync_duration_seconds); the store's own
+// wrapper, which logs the slow ones, must pass each on, and must let go of the observer when it closes.
+TEST_F(SqliteSchemaTest, TheSyncObserverSeesEveryCommitUntilTheStoreCloses) {
+  auto store = open_store_with_filler();
+  std::atomic<int> syncs{0};
+  store->set_sync_observer([&](int64_t sync_us) {
+    EXPECT_GE(sync_us, 0);
+    syncs.fetch_add(1);
+  });
+  fill(*store, 5, 1'000);
+  EXPECT_GE(syncs.load(), 5) << "one WAL sync per commit";
+  store->close();
+  const int after_close = syncs.load();
+  auto other = open_store_with_filler();
+  fill(*other, 3, 1'000);
+  EXPECT_EQ(syncs.load(), after_close) << "a closed store's observer is no longer called";
+  other->close();
+}
+
 // A checkpoint pass has a fixed cost: locks, the WAL index, a sync of the database file. The checkpointer used to
 // start a pass after every commit once the WAL was 1 000 pages long (a quarter of a core under the consign
 // benchmark); it now waits until kCheckpointStepPages (256) more frames were appended, and skips SQLite's sync of

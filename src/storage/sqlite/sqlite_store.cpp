@@ -110,9 +110,18 @@ class SqliteStore final : public Store {
   void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
   // The WAL VFS is the process's: the observer sees the syncs of every SQLite store open in it (one in a server),
   // until this store closes.
+  // A sync slower than kSlowWalSyncUs is also logged, with what the checkpointer was doing: such syncs set the
+  // p99 of a whole benchmark step, and the disk's side of them is not understood yet (docs/performance.md).
   void set_sync_observer(SyncObserver observer) override {
     sets_sync_observer_ = static_cast<bool>(observer);
-    sqlite::set_wal_sync_observer(std::move(observer));
+    if (!observer) {
+      sqlite::set_wal_sync_observer({});
+      return;
+    }
+    sqlite::set_wal_sync_observer([this, observer = std::move(observer)](int64_t sync_us) {
+      if (sync_us >= kSlowWalSyncUs) log_slow_sync(sync_us);
+      observer(sync_us);
+    });
   }
 
   Status probe_writable() override {
@@ -178,6 +187,24 @@ class SqliteStore final : public Store {
   static constexpr int kWalTailPagesMax = 512;  // the writer copies a tail only after a pass this short
   static constexpr int kWalPagesHardMax = 20'000;  // ~80 MiB: the writer checkpoints itself in the commit
 
+  static constexpr int64_t kSlowWalSyncUs = 100'000;
+
+  static int64_t steady_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void log_slow_sync(int64_t sync_us) const {
+    const int64_t pass_started_us = pass_started_us_.load(std::memory_order_relaxed);
+    const int64_t pass_ended_us = pass_ended_us_.load(std::memory_order_relaxed);
+    const int64_t now_us = steady_us();
+    spdlog::warn(
+        "event=slow_wal_sync sync_ms={} checkpoint_pass_running={} checkpoint_pass_ms={} "
+        "last_checkpoint_pass_ended_ms_ago={} wal_pages_at_last_pass={}",
+        sync_us / 1000, pass_started_us != 0, pass_started_us != 0 ? (now_us - pass_started_us) / 1000 : 0,
+        pass_ended_us != 0 ? (now_us - pass_ended_us) / 1000 : -1, pass_wal_pages_.load(std::memory_order_relaxed));
+  }
+
   static int on_wal_commit(void* self_ptr, sqlite3* db, const char*, int wal_pages) {
     auto* self = static_cast<SqliteStore*>(self_ptr);
     if (wal_pages >= kWalPagesHardMax) {
@@ -224,7 +251,10 @@ class SqliteStore final : public Store {
       int rc = SQLITE_OK;
       {
         std::lock_guard run(checkpoint_run_mu_);
+        pass_started_us_.store(steady_us(), std::memory_order_relaxed);
         rc = sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied_pages);
+        pass_started_us_.store(0, std::memory_order_relaxed);
+        pass_ended_us_.store(steady_us(), std::memory_order_relaxed);
       }
       if (rc == SQLITE_OK && wal_pages >= 0) pass_wal_pages_.store(wal_pages, std::memory_order_relaxed);
       int added = 0;  // frames this pass copied
@@ -331,6 +361,8 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_run_mu_;  // one checkpoint at a time: the background one, or the writer's
   std::atomic<bool> tail_for_writer_{false};  // the checkpointer left the WAL's last frames to the writer
   std::atomic<int> pass_wal_pages_{0};        // the WAL's length in frames at the checkpointer's last pass
+  std::atomic<int64_t> pass_started_us_{0};   // steady clock; 0 while no background pass runs
+  std::atomic<int64_t> pass_ended_us_{0};     // steady clock; 0 before the first pass
   bool wal_vfs_ = false;                      // paygate's WAL VFSs are registered (sqlite/wal_vfs.h)
   bool plain_checkpoints_ = false;            // PAYGATE_SQLITE_PLAIN_CHECKPOINTS: a pass after every commit
   bool sets_sync_observer_ = false;
