@@ -109,9 +109,9 @@ class SqliteStore final : public Store {
 
   void set_commit_observer(CommitObserver observer) override { queue_.set_observer(std::move(observer)); }
   // The WAL VFS is the process's: the observer sees the syncs of every SQLite store open in it (one in a server),
-  // until this store closes.
-  // A sync slower than kSlowWalSyncUs is also logged, with what the checkpointer was doing: such syncs set the
-  // p99 of a whole benchmark step, and the disk's side of them is not understood yet (docs/performance.md).
+  // until this store closes. A sync slower than kSlowWalSyncUs is also logged, with what the checkpointer was
+  // doing: such syncs set the p99 of a whole benchmark step, and the disk's side of them is not understood yet
+  // (docs/performance.md).
   void set_sync_observer(SyncObserver observer) override {
     sets_sync_observer_ = static_cast<bool>(observer);
     if (!observer) {

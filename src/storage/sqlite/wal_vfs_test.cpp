@@ -39,6 +39,11 @@ class WalVfsTest : public ::testing::Test {
     EXPECT_TRUE(st.step());
     return st.int64(0);
   }
+  static void expect_intact(Connection& c) {
+    auto check = c.prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.step());
+    EXPECT_EQ(check.text(0), "ok");
+  }
   static void insert_batch(Connection& c, int from, int n) {
     c.exec("BEGIN IMMEDIATE");
     for (int i = from; i < from + n; ++i) {
@@ -76,9 +81,7 @@ TEST_F(WalVfsTest, ACommitIsInTheFileBeforeOthersCanSeeItEvenWithoutASync) {
     insert_batch(*w, round * 50, 50);
     EXPECT_EQ(count(reader), (round + 1) * 50) << round;
   }
-  auto check = reader.prepare("PRAGMA integrity_check");
-  ASSERT_TRUE(check.step());
-  EXPECT_EQ(check.text(0), "ok");
+  expect_intact(reader);
 }
 
 // Reads, checkpoints (which read the WAL back) and a rolled-back transaction all see a consistent file; the
@@ -101,9 +104,7 @@ TEST_F(WalVfsTest, CheckpointsRollbacksAndReopenKeepTheDatabaseIntact) {
   }
   Connection plain(path_, false, 1000);
   EXPECT_EQ(count(plain), 1000);
-  auto check = plain.prepare("PRAGMA integrity_check");
-  ASSERT_TRUE(check.step());
-  EXPECT_EQ(check.text(0), "ok");
+  expect_intact(plain);
   auto rolled = plain.prepare("SELECT count(*) FROM t WHERE k = 'rolled back'");
   ASSERT_TRUE(rolled.step());
   EXPECT_EQ(rolled.int64(0), 0);
@@ -126,9 +127,7 @@ TEST_F(WalVfsTest, ATransactionLargerThanTheBufferIsWrittenWhole) {
   EXPECT_GT(after.writes_out - before.writes_out, kWalWriteBufferBytesMax / (128 * 1024));
   Connection reader(path_, true, 1000);
   EXPECT_EQ(count(reader), 3000);
-  auto check = reader.prepare("PRAGMA integrity_check");
-  ASSERT_TRUE(check.step());
-  EXPECT_EQ(check.text(0), "ok");
+  expect_intact(reader);
 }
 
 // The checkpointer's VFS leaves out the WAL sync SQLite makes before each checkpoint: the writer's commits
@@ -165,9 +164,7 @@ TEST_F(WalVfsTest, TheCheckpointVfsCopiesEverythingWithoutSyncingTheWal) {
   set_wal_sync_observer({});
   Connection plain(path_, false, 1000);
   EXPECT_EQ(count(plain), 500);
-  auto check = plain.prepare("PRAGMA integrity_check");
-  ASSERT_TRUE(check.step());
-  EXPECT_EQ(check.text(0), "ok");
+  expect_intact(plain);
 }
 
 }  // namespace
