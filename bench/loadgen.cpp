@@ -181,6 +181,7 @@ struct Config {
   std::string channel = "1";  // gateway pay-in channelId
   std::string callback_url = "http://127.0.0.1:9/cb";  // gateway: a refused loopback port, no DNS
   std::string run_id;     // prefix of orderId / batchno / card numbers / mrn; random by default
+  bool scattered_cards = false;  // consign: card numbers in no order instead of the submissions' order
   uint64_t prebuild = 0;  // pre-built modes, closed loop with a duration: how many requests to pre-build
   std::string label;
   std::string json_out;
@@ -275,7 +276,15 @@ void append_consign_request(const Config& cfg, const std::string& host_header, c
   const std::string n = std::to_string(index);
   const std::string order_id = cfg.run_id + "-" + n;
   const std::string batchno = cfg.run_id + "-b" + std::to_string(index / limits::kCardsPerBatch);
-  const std::string card_number = cfg.run_id + "N" + n;
+  // By default in submission order, as a merchant's batch of gift cards usually comes; scattered, each number is a
+  // bijective mix of the index (splitmix64's finaliser), so unique and in no order.
+  std::string card_number = cfg.run_id + "N" + n;
+  if (cfg.scattered_cards) {
+    uint64_t z = index + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    card_number = cfg.run_id + "N" + std::to_string(z ^ (z >> 31));
+  }
   const std::string card_plain = cfg.run_id + "P" + n + "x" + std::to_string((index * 2654435761u) % 1000003);
   const std::string card_password =
       card_password_string(paygate::crypto::encode_card_password(card_plain, cfg.aes_key));
@@ -1242,6 +1251,8 @@ int run_main(int argc, char** argv) {
   app.add_option("--channel", cfg.channel, "payin channelId (default 1)");
   app.add_option("--callback-url", cfg.callback_url, "gateway callbackUrl (default http://127.0.0.1:9/cb)");
   app.add_option("--run-id", cfg.run_id, "prefix of orderId, batchno, card numbers and mrn (default: random)");
+  app.add_flag("--scattered-card-numbers", cfg.scattered_cards,
+               "consign: card numbers in no order (default: in submission order, as a batch of gift cards comes)");
   app.add_option("--prebuild", cfg.prebuild,
                  "consign, payin, payout, closed loop with --duration-s: requests to pre-build (default 400000; the "
                  "run stops early if they run out)");

@@ -267,7 +267,10 @@ class Tx {
   // Processing orders due by now_ms, oldest first. In a write transaction the returned orders are locked until
   // it ends, and orders locked by another transaction (another node) are skipped, so no order is processed twice.
   virtual std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) = 0;
-  virtual bool consign_card_live(const std::string& card_fingerprint) = 0;
+  // The same card (product, number, password: the fingerprint covers all three) is processing, in review or
+  // succeeded. The live-card index leads with the product and the number (migration 0007), hence all three.
+  virtual bool consign_card_live(const std::string& product_code, const std::string& card_number,
+                                 const std::string& card_fingerprint) = 0;
   // The earliest process_after_ms among processing orders, if any.
   virtual std::optional<int64_t> next_consign_due_ms() = 0;
   // Adds one card to (merchant, batchno) and returns the new count.

@@ -515,18 +515,31 @@ TEST_P(StoreConformance, DuplicateSysOrderIdIsACollision) {
   EXPECT_FALSE(store_->read()->consign_order(kA, "O-2").has_value());
 }
 
+// One card: product, number and the fingerprint that covers both and the password.
+void make_the_card(ConsignOrder& o) {
+  o.product_code = "JD100";
+  o.card_number = "6222-card";
+  o.card_fingerprint = "fp-card";
+}
+
+bool card_live(Store& store, const std::string& fingerprint = "fp-card") {
+  return store.read()->consign_card_live("JD100", "6222-card", fingerprint);
+}
+
 TEST_P(StoreConformance, TheSameCardMayBeLiveOnlyOnce) {
   seed();
   auto first = sample_order(kA, "O-1", "C1", 1'000);
-  first.card_fingerprint = "fp-card";
+  make_the_card(first);
   ASSERT_TRUE(insert(first).ok());
-  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
-  EXPECT_FALSE(store_->read()->consign_card_live("fp-other"));
+  EXPECT_TRUE(card_live(*store_));
+  EXPECT_FALSE(card_live(*store_, "fp-other"));
+  EXPECT_FALSE(store_->read()->consign_card_live("JD50", "6222-card", "fp-card"));
+  EXPECT_FALSE(store_->read()->consign_card_live("JD100", "6222-other", "fp-card"));
 
   // Another merchant order id, even another merchant: the card is what counts.
   for (auto merchant : {kA, kB}) {
     auto second = sample_order(merchant, "O-2", "C2", 2'000);
-    second.card_fingerprint = "fp-card";
+    make_the_card(second);
     auto st = insert(second);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
@@ -540,28 +553,49 @@ TEST_P(StoreConformance, TheSameCardMayBeLiveOnlyOnce) {
   failed.success_time_s = 3;
   failed.updated_at_ms = 3'000;
   write([&](Tx& tx) { tx.update_consign_order(failed); });
-  EXPECT_FALSE(store_->read()->consign_card_live("fp-card"));
+  EXPECT_FALSE(card_live(*store_));
   auto second = sample_order(kA, "O-2", "C2", 4'000);
-  second.card_fingerprint = "fp-card";
+  make_the_card(second);
   ASSERT_TRUE(insert(second).ok());
-  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
+  EXPECT_TRUE(card_live(*store_));
 
   // A review or a success keeps it live.
   auto review = second;
   review.state = ConsignState::kReview;
   write([&](Tx& tx) { tx.update_consign_order(review); });
   auto third = sample_order(kA, "O-3", "C3", 5'000);
-  third.card_fingerprint = "fp-card";
+  make_the_card(third);
   EXPECT_EQ(insert(third).error().code, ErrorCode::kAlreadyExists);
   auto success = review;
   success.state = ConsignState::kSuccess;
   success.real_money_yuan = 100;
   success.amount = Money::from_fen(9650);
   write([&](Tx& tx) { tx.update_consign_order(success); });
-  EXPECT_TRUE(store_->read()->consign_card_live("fp-card"));
+  EXPECT_TRUE(card_live(*store_));
   auto st = insert(third);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("card already submitted"), std::string::npos);
+}
+
+// The same number with another password (another fingerprint), or the same number under another product, is
+// another card: the rule is on the fingerprint, which covers all three.
+TEST_P(StoreConformance, AnotherPasswordOrProductIsAnotherCard) {
+  seed();
+  auto first = sample_order(kA, "O-1", "C1", 1'000);
+  make_the_card(first);
+  ASSERT_TRUE(insert(first).ok());
+  auto other_password = sample_order(kA, "O-2", "C2", 2'000);
+  make_the_card(other_password);
+  other_password.card_fingerprint = "fp-card-other-password";
+  EXPECT_TRUE(insert(other_password).ok());
+  auto other_product = sample_order(kA, "O-3", "C3", 3'000);
+  make_the_card(other_product);
+  other_product.product_code = "JD50";
+  other_product.card_fingerprint = "fp-card-other-product";
+  EXPECT_TRUE(insert(other_product).ok());
+  EXPECT_TRUE(card_live(*store_, "fp-card-other-password"));
+  EXPECT_TRUE(store_->read()->consign_card_live("JD50", "6222-card", "fp-card-other-product"));
+  EXPECT_FALSE(store_->read()->consign_card_live("JD100", "6222-card", "fp-card-other-product"));
 }
 
 TEST_P(StoreConformance, UpdateConsignOrderChangesStateFields) {
@@ -1074,7 +1108,7 @@ TEST_P(StoreConformance, AFailingClosureRollsBackOnlyItsOwnChanges) {
   auto tx = store_->read();
   EXPECT_TRUE(tx->notifications_for_order("C-fail").empty());
   EXPECT_FALSE(tx->consign_order(kA, "O-fail").has_value());
-  EXPECT_FALSE(tx->consign_card_live("fp-10001-O-fail"));
+  EXPECT_FALSE(tx->consign_card_live("JD100", "6222-O-fail", "fp-10001-O-fail"));
   EXPECT_TRUE(tx->postings_for_reference("C-fail").empty());
   EXPECT_EQ(tx->balance("merchant:10001:available"), Money{});
   EXPECT_EQ(tx->check_ledger().entries, 0);
@@ -1241,7 +1275,7 @@ TEST_P(StoreConformance, DataSurvivesCloseAndReopen) {
     auto got = tx->consign_order(kA, "O-1");
     ASSERT_TRUE(got.has_value());
     expect_same_order(*got, order);
-    EXPECT_TRUE(tx->consign_card_live(order.card_fingerprint));
+    EXPECT_TRUE(tx->consign_card_live(order.product_code, order.card_number, order.card_fingerprint));
     EXPECT_EQ(tx->balance("merchant:10001:available"), Money::from_fen(9'650));
     EXPECT_TRUE(tx->check_ledger().ok);
     EXPECT_EQ(tx->notification(nid)->order_ref, "C1");

@@ -42,6 +42,8 @@ Merchant merchant_named(const std::string& tag) {
   return m;
 }
 
+// `card` names the card: its number, password and fingerprint (which covers the product, the number and the
+// password) all derive from it, so two orders with the same `card` are the same card.
 ConsignOrder order(MerchantId merchant, const std::string& moid, const std::string& sys, const std::string& card) {
   ConsignOrder o;
   o.merchant_id = merchant;
@@ -49,8 +51,8 @@ ConsignOrder order(MerchantId merchant, const std::string& moid, const std::stri
   o.merchant_order_id = moid;
   o.batchno = "B1";
   o.product_code = "JD100";
-  o.card_number = "6222-" + moid;
-  o.card_password = "password-" + moid;
+  o.card_number = "6222-" + card;
+  o.card_password = "password-" + card;
   o.card_fingerprint = card;
   o.face_money_yuan = 100;
   o.rate = RatePermille{965};

@@ -104,7 +104,8 @@ Table make_statements() {
       "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT DO NOTHING RETURNING 1");
   def(kOrderConflict, "order_conflict",
       "SELECT EXISTS (SELECT 1 FROM consign_orders WHERE merchant_id = $1 AND merchant_order_id = $2), "
-      "EXISTS (SELECT 1 FROM consign_orders WHERE card_fingerprint = $3 AND card_live), "
+      "EXISTS (SELECT 1 FROM consign_orders WHERE product_code = $5 AND card_number = $6 AND card_fingerprint = $3 "
+      "AND card_live), "
       "EXISTS (SELECT 1 FROM consign_orders WHERE sys_order_id = $4)");
   def(kOrderUpdate, "order_update",
       "UPDATE consign_orders SET state = $3, card_live = $4, message = $5, real_money_yuan = $6, amount_fen = $7, "
@@ -127,7 +128,10 @@ Table make_statements() {
       "SELECT " PG_ORDER_COLUMNS
       " FROM consign_orders WHERE state = 'processing' AND process_after_ms <= $1 "
       "ORDER BY process_after_ms, sys_order_id LIMIT $2");
-  def(kCardLive, "card_live", "SELECT 1 FROM consign_orders WHERE card_fingerprint = $1 AND card_live");
+  // The live-card index leads with the product and the number (migration 0007).
+  def(kCardLive, "card_live",
+      "SELECT 1 FROM consign_orders WHERE product_code = $1 AND card_number = $2 AND card_fingerprint = $3 "
+      "AND card_live");
   def(kNextConsignDue, "next_consign_due",
       "SELECT MIN(process_after_ms) FROM consign_orders WHERE state = 'processing'");
   // The batch counter (see PgTx::consign_batch_add): created at zero if new (a concurrent creator's row is waited
@@ -673,7 +677,9 @@ Status PgTx::insert_consign_order(const orders::ConsignOrder& o) {
                                             .i64(o.merchant_id.value())
                                             .text(o.merchant_order_id)
                                             .text(o.card_fingerprint)
-                                            .text(o.sys_order_id.value()));
+                                            .text(o.sys_order_id.value())
+                                            .text(o.product_code)
+                                            .bytes(o.card_number));
     if (why.boolean(0, 0)) return make_error(ErrorCode::kAlreadyExists, "duplicate orderId");
     if (live && why.boolean(0, 1)) return make_error(ErrorCode::kAlreadyExists, "card already submitted");
     if (why.boolean(0, 2)) return make_error(ErrorCode::kAlreadyExists, "sys order id collision");
@@ -745,8 +751,9 @@ std::vector<orders::ConsignOrder> PgTx::consign_orders_due(int64_t now_ms, size_
   return out;
 }
 
-bool PgTx::consign_card_live(const std::string& fp) {
-  return !c_.query(kCardLive, Params().text(fp)).empty();
+bool PgTx::consign_card_live(const std::string& product_code, const std::string& card_number,
+                             const std::string& fp) {
+  return !c_.query(kCardLive, Params().text(product_code).bytes(card_number).text(fp)).empty();
 }
 
 std::optional<int64_t> PgTx::next_consign_due_ms() {

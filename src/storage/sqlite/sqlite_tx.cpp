@@ -377,9 +377,11 @@ std::vector<orders::ConsignOrder> SqliteTx::consign_orders_due(int64_t now_ms, s
   return out;
 }
 
-bool SqliteTx::consign_card_live(const std::string& fp) {
-  auto st = c_.prepare("SELECT 1 FROM consign_orders WHERE card_fingerprint=?1 AND card_live=1");
-  st.bind(1, fp);
+bool SqliteTx::consign_card_live(const std::string& product_code, const std::string& card_number,
+                                 const std::string& fp) {
+  auto st = c_.prepare(
+      "SELECT 1 FROM consign_orders WHERE product_code=?1 AND card_number=?2 AND card_fingerprint=?3 AND card_live=1");
+  st.bind(1, product_code).bind(2, card_number).bind(3, fp);
   return st.step();
 }
 

@@ -38,7 +38,8 @@ class SqliteTx : public Tx {
   std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) override;
   std::vector<orders::ConsignOrder> consign_orders(const OrderFilter& filter) override;
   std::vector<orders::ConsignOrder> consign_orders_due(int64_t now_ms, size_t limit) override;
-  bool consign_card_live(const std::string& card_fingerprint) override;
+  bool consign_card_live(const std::string& product_code, const std::string& card_number,
+                         const std::string& card_fingerprint) override;
   std::optional<int64_t> next_consign_due_ms() override;
   int64_t consign_batch_add(MerchantId merchant, const std::string& batchno) override;
 
