@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -259,6 +260,22 @@ TEST(SecretBox, NonceIsFreshEachSeal) {
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) seen.insert(box.seal("same", "aad"));
   EXPECT_EQ(seen.size(), 50u);
+}
+
+// Nonces are drawn 32 at a time per thread: none repeats across many draws, nor between threads.
+TEST(SecretBox, NoncesNeverRepeatAcrossDrawsAndThreads) {
+  const SecretBox box(test_master_key());
+  constexpr int kSealsPerThread = 1000;
+  std::vector<std::string> nonces[2];
+  std::thread other([&] {
+    for (int i = 0; i < kSealsPerThread; ++i) nonces[1].push_back(box.seal("same", "aad").substr(1, 12));
+  });
+  for (int i = 0; i < kSealsPerThread; ++i) nonces[0].push_back(box.seal("same", "aad").substr(1, 12));
+  other.join();
+  std::set<std::string> seen(nonces[0].begin(), nonces[0].end());
+  seen.insert(nonces[1].begin(), nonces[1].end());
+  EXPECT_EQ(seen.size(), 2u * kSealsPerThread);
+  EXPECT_EQ(seen.count(std::string(12, '\0')), 0u) << "a used nonce was cleared before it was handed out";
 }
 
 TEST(SecretBox, OpensValueSealedByAnIndependentImplementation) {
