@@ -1236,6 +1236,62 @@ TEST_P(StoreConformance, ConcurrentSubmitsInOneBatchAreIsolated) {
   });
 }
 
+// A batch's card count is kept in memory for the transaction on both engines: within one group commit, each request
+// sees the count with every earlier surviving request's card, a request rolled back (an error or a storage
+// failure) takes its card back, and the commit stores the survivors' total.
+TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
+  reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
+  seed();
+  write([](Tx& tx) { EXPECT_EQ(tx.consign_batch_add(kA, "HOT"), 1); });
+  std::mutex batch_mu;
+  std::vector<size_t> batch_sizes;
+  store_->set_commit_observer([&](size_t batch_size, int64_t) {
+    std::lock_guard lock(batch_mu);
+    batch_sizes.push_back(batch_size);
+  });
+  testing::Latch writer_busy(1), release(1);
+  store_->submit(
+      [&](Tx&) {
+        writer_busy.count_down();
+        release.wait();
+        return ok_status();
+      },
+      [](Status) {});
+  writer_busy.wait();
+
+  constexpr int kRequests = 6;
+  std::vector<int64_t> seen(kRequests, 0);
+  std::vector<std::optional<Status>> results(kRequests);
+  testing::Latch all_done(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    store_->submit(
+        [i, &seen](Tx& tx) -> Status {
+          seen[static_cast<size_t>(i)] = tx.consign_batch_add(kA, "HOT");
+          if (i == 1) tx.consign_batch_add(kA, "COLD");  // rolled back with it: COLD never counts
+          if (i == 1 || i == 4) return make_error(ErrorCode::kFailedPrecondition, "rejected");
+          if (i == 2) throw StorageFailure("injected");
+          return ok_status();
+        },
+        [i, &results, &all_done](Status st) {
+          results[static_cast<size_t>(i)].emplace(std::move(st));
+          all_done.count_down();
+        });
+  }
+  release.count_down();
+  all_done.wait();
+  {
+    std::lock_guard lock(batch_mu);
+    ASSERT_FALSE(batch_sizes.empty());
+    EXPECT_EQ(batch_sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
+  }
+  // 1 stored; request 0 adds (2); 1 adds (3) and is rolled back; 2 adds (3) and fails; 3 adds (3); 4 adds (4) and
+  // is rolled back; 5 adds (4).
+  EXPECT_EQ(seen, (std::vector<int64_t>{2, 3, 3, 3, 4, 4}));
+  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(results[static_cast<size_t>(i)]->ok(), i == 0 || i == 3 || i == 5) << i;
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "HOT"); }), 5);
+  EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "COLD"); }), 1);
+}
+
 TEST_P(StoreConformance, ReadSnapshotsSeeCommittedDataAndStayStable) {
   seed();
   auto snapshot = store_->read();

@@ -303,8 +303,10 @@ class SqliteStore final : public Store {
     std::string failure;
     try {
       c.exec("BEGIN IMMEDIATE");
-      for (auto& item : batch) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& item = batch[i];
         // A savepoint per request: one request's failure leaves the others in the batch untouched.
+        tx.start_request(static_cast<int>(i));
         c.prepare("SAVEPOINT req").exec();
         Status st = ok_status();
         try {
@@ -317,10 +319,14 @@ class SqliteStore final : public Store {
           spdlog::error("event=write_closure_failed error=\"{}\"", e.what());
           st = make_error(ErrorCode::kInternal, "internal error");
         }
-        if (!st.ok()) c.prepare("ROLLBACK TO req").exec();
+        if (!st.ok()) {
+          c.prepare("ROLLBACK TO req").exec();
+          tx.request_rolled_back();
+        }
         c.prepare("RELEASE req").exec();
         results.push_back(std::move(st));
       }
+      tx.write_counters();
       c.exec("COMMIT");
       committed = true;
     } catch (const std::exception& e) {

@@ -392,17 +392,39 @@ std::optional<int64_t> SqliteTx::next_consign_due_ms() {
 }
 
 int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batchno) {
-  // Two statements rather than one with RETURNING: SQLite builds a temporary b-tree for every RETURNING
-  // statement, which costs more than the look-up of the row just written.
-  auto up = c_.prepare(
-      "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, 1) "
-      "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = cards + 1");
-  up.bind(1, merchant.value()).bind(2, batchno);
-  up.exec();
-  auto st = c_.prepare("SELECT cards FROM consign_batches WHERE merchant_id=?1 AND batchno=?2");
-  st.bind(1, merchant.value()).bind(2, batchno);
-  if (!st.step()) throw StorageFailure("batch counter update left no row");
-  return st.int64(0);
+  if (read_only_) throw StorageFailure("consign_batch_add in a read snapshot");
+  PG_ASSERT(request_ >= 0, "consign_batch_add outside a request of the writer's batch");
+  auto key = std::pair(merchant.value(), batchno);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    // Only this transaction writes (one writer), so the row read now stays valid until COMMIT.
+    auto st = c_.prepare("SELECT cards FROM consign_batches WHERE merchant_id=?1 AND batchno=?2");
+    st.bind(1, merchant.value()).bind(2, batchno);
+    const int64_t stored = st.step() ? st.int64(0) : 0;
+    it = counters_.emplace(std::move(key), BatchCounter{stored, {}}).first;
+  }
+  ++it->second.added[request_];
+  int64_t cards = it->second.cards_stored;
+  for (const auto& [request, n] : it->second.added) cards += n;
+  return cards;
+}
+
+void SqliteTx::request_rolled_back() {
+  for (auto& [key, counter] : counters_) counter.added.erase(request_);
+}
+
+void SqliteTx::write_counters() {
+  for (const auto& [key, counter] : counters_) {
+    int64_t cards = counter.cards_stored;
+    for (const auto& [request, n] : counter.added) cards += n;
+    if (cards == counter.cards_stored) continue;
+    auto up = c_.prepare(
+        "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = excluded.cards");
+    up.bind(1, key.first).bind(2, key.second).bind(3, cards);
+    up.exec();
+  }
+  counters_.clear();
 }
 
 // ---- gateway channels ----
