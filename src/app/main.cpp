@@ -3,8 +3,13 @@
 #include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
 
 #include "app/config.h"
+#include "app/log_sink.h"
 #include "app/server_app.h"
 #include "tools/commands.h"
 
@@ -12,8 +17,16 @@ using namespace paygate;
 
 namespace {
 
-void setup_logging(const std::string& level, bool quiet) {
-  auto logger = spdlog::stderr_color_mt("paygate");
+// `buffered`: the server's lines go out in large writes when stderr is not a terminal (app/log_sink.h).
+void setup_logging(const std::string& level, bool quiet, bool buffered) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (buffered && isatty(STDERR_FILENO) == 0) {
+    logger = std::make_shared<spdlog::logger>("paygate", std::make_shared<app::BufferedFdSink>(STDERR_FILENO));
+    spdlog::register_logger(logger);
+    spdlog::flush_every(std::chrono::seconds(1));
+  } else {
+    logger = spdlog::stderr_color_mt("paygate");
+  }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   spdlog::set_default_logger(logger);
   auto lvl = spdlog::level::from_str(level);
@@ -339,7 +352,7 @@ int main(int argc, char** argv) {
       app::check_database(database);
       config.storage.database = database;
     }
-    setup_logging(config.log.level, !serve->parsed());
+    setup_logging(config.log.level, !serve->parsed(), serve->parsed());
     if (serve->parsed()) {
       if (!listen.empty()) config.server.listen = listen;
       return app::serve(config, app::ServeOptions{port_file});

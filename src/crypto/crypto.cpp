@@ -298,6 +298,14 @@ SecretBox::SecretBox(std::string_view master_key) {
   // about the encryption key and the two uses can never be confused.
   enc_key_ = hmac_sha256(master_key, "paygate.secretbox.enc.v1");
   mac_key_ = hmac_sha256(master_key, "paygate.fingerprint.v1");
+  mac_keyed_ = std::shared_ptr<EVP_MAC_CTX>(EVP_MAC_CTX_new(mac_hmac()), EVP_MAC_CTX_free);
+  PG_ASSERT(mac_keyed_ != nullptr, "EVP_MAC_CTX_new failed");
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  PG_OSSL(EVP_MAC_init(mac_keyed_.get(), u8(mac_key_), mac_key_.size(), params));
 }
 
 std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) const {
@@ -363,7 +371,14 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view aa
 }
 
 std::string SecretBox::fingerprint(std::string_view data) const {
-  return hex_encode_lower(hmac_sha256(mac_key_, data));
+  // The keyed context is only read here (duplicated), never changed, so threads may share it.
+  MacCtx ctx(EVP_MAC_CTX_dup(mac_keyed_.get()));
+  PG_ASSERT(ctx != nullptr, "EVP_MAC_CTX_dup failed");
+  PG_OSSL(EVP_MAC_update(ctx.get(), u8(data), data.size()));
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  PG_OSSL(EVP_MAC_final(ctx.get(), out, &len, sizeof out));
+  return hex_encode_lower(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 std::string SecretBox::display_fingerprint(std::string_view secret) { return sha256_hex(secret).substr(0, 12); }

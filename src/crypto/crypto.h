@@ -1,7 +1,10 @@
 // Thin, tested wrappers over OpenSSL 3 EVP and libsodium. No I/O.
 #pragma once
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +60,9 @@ class SecretBox {
  private:
   std::string enc_key_;
   std::string mac_key_;
+  // HMAC-SHA256 keyed with mac_key_ once; each fingerprint works on a copy (EVP_MAC_CTX_dup), which skips the
+  // provider look-up and the key schedule: 1.4 us a fingerprint before, one per consign submission.
+  std::shared_ptr<EVP_MAC_CTX> mac_keyed_;
 };
 
 }  // namespace paygate::crypto

@@ -354,6 +354,23 @@ TEST(SecretBox, FingerprintIsDeterministicKeyedAndPinned) {
   EXPECT_NE(box.fingerprint("x"), hex_encode_lower(hmac_sha256(test_master_key(), "x")));
 }
 
+// Each fingerprint works on a copy of one keyed HMAC context: using it leaves it as it was, on any thread.
+TEST(SecretBox, FingerprintsRepeatAcrossCallsAndThreads) {
+  const SecretBox box(test_master_key());
+  const std::string pinned = "2221fbb3d9e25a7f7195fdc1db3aa5b44da56ce02da0bfb4791f571d9c92e258";
+  std::vector<std::string> from_other;
+  std::thread other([&] {
+    for (int i = 0; i < 500; ++i) from_other.push_back(box.fingerprint(i % 2 == 0 ? "6222020200112233" : "y"));
+  });
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(box.fingerprint("6222020200112233"), pinned) << i;
+    ASSERT_EQ(box.fingerprint(""), box.fingerprint("")) << i;
+  }
+  other.join();
+  for (size_t i = 0; i < from_other.size(); i += 2) EXPECT_EQ(from_other[i], pinned) << i;
+  for (size_t i = 1; i < from_other.size(); i += 2) EXPECT_EQ(from_other[i], box.fingerprint("y")) << i;
+}
+
 TEST(SecretBox, DisplayFingerprintIsSha256Prefix) {
   EXPECT_EQ(SecretBox::display_fingerprint("abc"), "ba7816bf8f01");
   EXPECT_EQ(SecretBox::display_fingerprint("").size(), 12u);
