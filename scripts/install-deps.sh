@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsqlite3-dev sqlite3 libsodium-dev libqrencode-dev
+  libtcmalloc-minimal4  # the server's allocator (docs/adr/0002-tcmalloc.md)
   postgresql libpq-dev
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
