@@ -229,8 +229,32 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
     return store_->write_sync([&](Tx& tx) { return tx.insert_consign_order(o); });
   }
 
+  // For the group-commit tests: records each commit's batch size, and holds the store's (single) writer with a
+  // request that waits for `release`, so that what is submitted next queues up into one batch. Returns once held.
+  void hold_writer(testing::Latch& release) {
+    store_->set_commit_observer([this](size_t batch_size, int64_t) {
+      std::lock_guard lock(batch_mu_);
+      batch_sizes_.push_back(batch_size);
+    });
+    testing::Latch writer_busy(1);
+    store_->submit(
+        [&writer_busy, &release](Tx&) {
+          writer_busy.count_down();
+          release.wait();
+          return ok_status();
+        },
+        [](Status) {});
+    writer_busy.wait();
+  }
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard lock(batch_mu_);
+    return batch_sizes_;
+  }
+
   std::unique_ptr<StoreHarness> harness_;
   std::unique_ptr<Store> store_;
+  std::mutex batch_mu_;
+  std::vector<size_t> batch_sizes_;
 };
 
 const MerchantId kA{10001};
@@ -1138,23 +1162,8 @@ TEST_P(StoreConformance, StorageFailureInAClosureIsUnavailableAndRollsBack) {
 TEST_P(StoreConformance, ConcurrentSubmitsInOneBatchAreIsolated) {
   reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
   seed();
-  std::mutex batch_mu;
-  std::vector<size_t> batch_sizes;
-  store_->set_commit_observer([&](size_t batch_size, int64_t) {
-    std::lock_guard lock(batch_mu);
-    batch_sizes.push_back(batch_size);
-  });
-
-  // Hold the writer so that everything below queues up behind this request.
-  testing::Latch writer_busy(1), release(1);
-  store_->submit(
-      [&](Tx&) {
-        writer_busy.count_down();
-        release.wait();
-        return ok_status();
-      },
-      [](Status) {});
-  writer_busy.wait();
+  testing::Latch release(1);
+  hold_writer(release);
 
   constexpr int kThreads = 8;
   constexpr int kPerThread = 30;
@@ -1214,12 +1223,9 @@ TEST_P(StoreConformance, ConcurrentSubmitsInOneBatchAreIsolated) {
         break;
     }
   }
-  {
-    std::lock_guard lock(batch_mu);
-    ASSERT_FALSE(batch_sizes.empty());
-    EXPECT_GT(*std::max_element(batch_sizes.begin(), batch_sizes.end()), 1u)
-        << "the queued requests should have shared a transaction";
-  }
+  const auto sizes = batch_sizes();
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 1u) << "the queued requests should have shared a transaction";
 
   reopen();
   auto tx = store_->read();
@@ -1243,21 +1249,8 @@ TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
   reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
   seed();
   write([](Tx& tx) { EXPECT_EQ(tx.consign_batch_add(kA, "HOT"), 1); });
-  std::mutex batch_mu;
-  std::vector<size_t> batch_sizes;
-  store_->set_commit_observer([&](size_t batch_size, int64_t) {
-    std::lock_guard lock(batch_mu);
-    batch_sizes.push_back(batch_size);
-  });
-  testing::Latch writer_busy(1), release(1);
-  store_->submit(
-      [&](Tx&) {
-        writer_busy.count_down();
-        release.wait();
-        return ok_status();
-      },
-      [](Status) {});
-  writer_busy.wait();
+  testing::Latch release(1);
+  hold_writer(release);
 
   constexpr int kRequests = 6;
   std::vector<int64_t> seen(kRequests, 0);
@@ -1279,11 +1272,9 @@ TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
   }
   release.count_down();
   all_done.wait();
-  {
-    std::lock_guard lock(batch_mu);
-    ASSERT_FALSE(batch_sizes.empty());
-    EXPECT_EQ(batch_sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
-  }
+  const auto sizes = batch_sizes();
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
   // 1 stored; request 0 adds (2); 1 adds (3) and is rolled back; 2 adds (3) and fails; 3 adds (3); 4 adds (4) and
   // is rolled back; 5 adds (4).
   EXPECT_EQ(seen, (std::vector<int64_t>{2, 3, 3, 3, 4, 4}));
