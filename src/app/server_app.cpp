@@ -17,6 +17,7 @@
 #include "app/open_store.h"
 #include "console/assets.h"
 #include "http/server.h"
+#include "metrics/http_metrics.h"
 #include "notify/dispatcher.h"
 #include "app/due_worker.h"
 #include "console/api.h"
@@ -275,16 +276,9 @@ int serve(const Config& config, const ServeOptions& options) {
   sc.session_contexts.push_back(&io);
   for (auto& c : connection_ios) sc.session_contexts.push_back(c.get());
   bool access_log = config.log.access_log;
-  http::Server server(io, sc, router, [&registry, access_log](const http::RequestRecord& r) {
-    std::string route(r.route_name);
-    registry
-        .counter("paygate_http_requests_total", "HTTP requests by route and status.",
-                 "{route=\"" + route + "\",status=\"" + std::to_string(r.status) + "\"}")
-        .inc();
-    registry
-        .histogram("paygate_http_request_duration_seconds", "HTTP request latency by route.",
-                   metrics::latency_buckets_s(), "{route=\"" + route + "\"}")
-        .observe(static_cast<double>(r.latency_us) / 1e6);
+  auto http_metrics = std::make_shared<metrics::HttpRequestMetrics>(registry);
+  http::Server server(io, sc, router, [http_metrics, access_log](const http::RequestRecord& r) {
+    http_metrics->record(r.route_name, r.status, r.latency_us);
     if (access_log) {
       spdlog::info("event=request request_id={} remote={} method={} path={} route={} status={} latency_us={}",
                    r.request_id, r.remote_ip, r.method, r.path, r.route_name, r.status, r.latency_us);
