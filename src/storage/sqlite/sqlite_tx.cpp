@@ -401,23 +401,26 @@ int64_t SqliteTx::consign_batch_add(MerchantId merchant, const std::string& batc
     auto st = c_.prepare("SELECT cards FROM consign_batches WHERE merchant_id=?1 AND batchno=?2");
     st.bind(1, merchant.value()).bind(2, batchno);
     const int64_t stored = st.step() ? st.int64(0) : 0;
-    it = counters_.emplace(std::move(key), BatchCounter{stored, {}}).first;
+    it = counters_.emplace(std::move(key), BatchCounter{stored, 0, {}}).first;
   }
   ++it->second.added[request_];
-  int64_t cards = it->second.cards_stored;
-  for (const auto& [request, n] : it->second.added) cards += n;
-  return cards;
+  ++it->second.cards_added;
+  return it->second.cards_stored + it->second.cards_added;
 }
 
 void SqliteTx::request_rolled_back() {
-  for (auto& [key, counter] : counters_) counter.added.erase(request_);
+  for (auto& [key, counter] : counters_) {
+    auto it = counter.added.find(request_);
+    if (it == counter.added.end()) continue;
+    counter.cards_added -= it->second;
+    counter.added.erase(it);
+  }
 }
 
 void SqliteTx::write_counters() {
   for (const auto& [key, counter] : counters_) {
-    int64_t cards = counter.cards_stored;
-    for (const auto& [request, n] : counter.added) cards += n;
-    if (cards == counter.cards_stored) continue;
+    if (counter.cards_added == 0) continue;
+    const int64_t cards = counter.cards_stored + counter.cards_added;
     auto up = c_.prepare(
         "INSERT INTO consign_batches (merchant_id, batchno, cards) VALUES (?1, ?2, ?3) "
         "ON CONFLICT(merchant_id, batchno) DO UPDATE SET cards = excluded.cards");

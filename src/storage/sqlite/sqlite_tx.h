@@ -114,6 +114,7 @@ class SqliteTx : public Tx {
   // request, 12 % of the writer's samples under the consign benchmark.
   struct BatchCounter {
     int64_t cards_stored = 0;      // the row as this transaction first read it (0 if none)
+    int64_t cards_added = 0;       // the sum of `added`
     std::map<int, int64_t> added;  // by request
   };
 
