@@ -6,7 +6,8 @@
 // What is kept back, and for how long: info and debug lines, until kBufferBytesMax are waiting or a second has
 // passed (spdlog's flush_every, set up by the caller). A warning or worse is written at once, with every line
 // before it, so nothing that needs attention waits. On a normal exit (including SIGTERM's drain) the sink writes
-// what it holds when it is destroyed; after SIGKILL or a crash the last second of info lines may be missing.
+// what it holds when it is destroyed, and a failed PG_ASSERT flushes it first (set_assertion_hook in main); after
+// SIGKILL or a crash on a signal the last second of info lines may be missing.
 // On a terminal, the server keeps spdlog's colour sink, line by line.
 #pragma once
 

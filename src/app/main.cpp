@@ -11,6 +11,7 @@
 #include "app/config.h"
 #include "app/log_sink.h"
 #include "app/server_app.h"
+#include "base/assert.h"
 #include "tools/commands.h"
 
 using namespace paygate;
@@ -24,6 +25,7 @@ void setup_logging(const std::string& level, bool quiet, bool buffered) {
     logger = std::make_shared<spdlog::logger>("paygate", std::make_shared<app::BufferedFdSink>(STDERR_FILENO));
     spdlog::register_logger(logger);
     spdlog::flush_every(std::chrono::seconds(1));
+    set_assertion_hook([] { spdlog::default_logger_raw()->flush(); });
   } else {
     logger = spdlog::stderr_color_mt("paygate");
   }
