@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 namespace paygate {
@@ -47,23 +48,26 @@ std::string Random::alnum(size_t length) {
 }
 
 uint64_t SecureRandom::next_u64() {
-  // OpenSSL's user-space DRBG (no system call per id, see crypto::random_bytes), drawn 32 words at a time: each
-  // RAND_bytes call costs about a microsecond of provider machinery, 4 % of the I/O thread's samples under the
-  // consign benchmark with one call per draw. Per thread, so no lock. paygate never forks; a forked child would
-  // repeat its parent's next draws.
-  struct Words {
-    std::array<uint64_t, 32> words{};
-    size_t next = 32;
-  };
-  thread_local Words buffer;
-  if (buffer.next == buffer.words.size()) {
-    int rc = RAND_bytes(reinterpret_cast<unsigned char*>(buffer.words.data()), sizeof buffer.words);
-    PG_ASSERT(rc == 1, "RAND_bytes failed");
-    buffer.next = 0;
-  }
-  const uint64_t v = buffer.words[buffer.next];
-  buffer.words[buffer.next++] = 0;  // a key's bits do not stay behind in the buffer
+  uint64_t v = 0;
+  draw_random_ahead(&v, sizeof v);
   return v;
+}
+
+void draw_random_ahead(void* out, size_t n) {
+  PG_ASSERT(n <= kDrawAheadBytes, "draw_random_ahead: more than one block");
+  struct Block {
+    std::array<unsigned char, kDrawAheadBytes> bytes{};
+    size_t next = kDrawAheadBytes;
+  };
+  thread_local Block block;
+  if (block.bytes.size() - block.next < n) {  // the few bytes left, never handed out, are overwritten
+    int rc = RAND_bytes(block.bytes.data(), static_cast<int>(block.bytes.size()));
+    PG_ASSERT(rc == 1, "RAND_bytes failed");
+    block.next = 0;
+  }
+  std::memcpy(out, block.bytes.data() + block.next, n);
+  std::memset(block.bytes.data() + block.next, 0, n);  // a key's bits or a nonce do not stay behind to be reused
+  block.next += n;
 }
 
 std::string format_local_datetime(int64_t unix_s, int utc_offset_minutes) {

@@ -45,8 +45,8 @@ TEST(Random, AlnumIsLettersAndDigitsUniformlyFromFewDraws) {
   EXPECT_EQ(r.alnum(0), "");
 }
 
-// SecureRandom draws from OpenSSL in blocks of 32 words, one block per thread: every draw still differs, across
-// block boundaries and threads.
+// SecureRandom draws from OpenSSL through draw_random_ahead, in 256-byte blocks per thread: every draw still
+// differs, across block boundaries and threads.
 TEST(Random, SecureDrawsDifferAcrossBlocksAndThreads) {
   constexpr int kDraws = 1'000;  // ~31 blocks per thread
   std::vector<uint64_t> a;
@@ -62,6 +62,29 @@ TEST(Random, SecureDrawsDifferAcrossBlocksAndThreads) {
   all.insert(b.begin(), b.end());
   EXPECT_EQ(all.size(), size_t{2 * kDraws});
   EXPECT_EQ(all.count(0), 0u) << "a used word is cleared in the buffer and never handed out again";
+}
+
+// Draws of a size that does not divide the block (GCM nonces are 12 bytes) never repeat and never hand out cleared
+// bytes, across block boundaries and threads.
+TEST(Random, DrawsAheadOfOddSizesDifferAcrossBlocksAndThreads) {
+  constexpr int kDraws = 1'000;  // ~48 blocks per thread
+  constexpr size_t kBytes = 12;
+  std::vector<std::string> a;
+  std::vector<std::string> b;
+  auto draw = [](std::vector<std::string>& out) {
+    for (int i = 0; i < kDraws; ++i) {
+      std::string bytes(kBytes, '\0');
+      draw_random_ahead(bytes.data(), bytes.size());
+      out.push_back(std::move(bytes));
+    }
+  };
+  std::thread other([&] { draw(b); });
+  draw(a);
+  other.join();
+  std::set<std::string> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  EXPECT_EQ(all.size(), size_t{2 * kDraws});
+  EXPECT_EQ(all.count(std::string(kBytes, '\0')), 0u);
 }
 
 }  // namespace

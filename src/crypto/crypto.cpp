@@ -8,12 +8,12 @@
 #include <openssl/params.h>
 #include <sodium.h>
 
-#include <array>
 #include <climits>
 #include <cstring>
 #include <memory>
 
 #include "base/assert.h"
+#include "base/clock.h"
 
 // The OpenSSL failures asserted below cannot come from input (keys and lengths are checked first); they mean a
 // broken OpenSSL installation or a bug, and a crypto primitive that silently returns garbage is worse than a stop.
@@ -267,31 +267,6 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
-namespace {
-// GCM nonces from OpenSSL's DRBG, 32 per RAND_bytes call and per thread (no lock): a call per nonce was 6 % of the
-// SQLite writer's samples under the consign benchmark, since every order seals its card password there. A nonce
-// is stored in the clear beside its ciphertext; it needs to be unpredictable and unique, not secret, so drawing
-// ahead is safe. Keys still come from random_bytes, one call each, and never sit in a buffer. paygate never
-// forks; a forked child would repeat its parent's next nonces.
-void draw_gcm_nonce(unsigned char* out) {
-  constexpr size_t kNoncesPerDraw = 32;
-  struct Nonces {
-    std::array<unsigned char, kNoncesPerDraw * kGcmNonce> bytes{};
-    size_t next = kNoncesPerDraw;
-  };
-  thread_local Nonces buffer;
-  if (buffer.next == kNoncesPerDraw) {
-    int rc = RAND_bytes(buffer.bytes.data(), static_cast<int>(buffer.bytes.size()));
-    PG_ASSERT(rc == 1, "RAND_bytes failed");
-    buffer.next = 0;
-  }
-  unsigned char* nonce = buffer.bytes.data() + buffer.next * kGcmNonce;
-  std::memcpy(out, nonce, kGcmNonce);
-  std::memset(nonce, 0, kGcmNonce);  // each nonce is used once: none stays behind to be reused
-  ++buffer.next;
-}
-}  // namespace
-
 SecretBox::SecretBox(std::string_view master_key) {
   PG_ASSERT(master_key.size() == kMasterKeyBytes, "SecretBox master key must be 32 bytes");
   // Separate keys per purpose, so a fingerprint (published to the database next to its row) reveals nothing
@@ -311,9 +286,11 @@ SecretBox::SecretBox(std::string_view master_key) {
 std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) const {
   PG_ASSERT(plaintext.size() <= static_cast<size_t>(INT_MAX) && aad.size() <= static_cast<size_t>(INT_MAX),
             "value too large to seal");
-  // A random 96-bit nonce is safe for far more values than this platform will ever seal under one key.
+  // A random 96-bit nonce is safe for far more values than this platform will ever seal under one key. It is
+  // stored in the clear beside the ciphertext: it must be unpredictable and unique, not secret, so it may be
+  // drawn ahead (every order seals its card password on the SQLite writer).
   unsigned char nonce[kGcmNonce];
-  draw_gcm_nonce(nonce);
+  draw_random_ahead(nonce, kGcmNonce);
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   PG_ASSERT(ctx != nullptr, "EVP_CIPHER_CTX_new failed");
   PG_OSSL(EVP_EncryptInit_ex2(ctx.get(), cipher_aes256_gcm(), u8(enc_key_), nonce, nullptr));

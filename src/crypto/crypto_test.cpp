@@ -262,7 +262,7 @@ TEST(SecretBox, NonceIsFreshEachSeal) {
   EXPECT_EQ(seen.size(), 50u);
 }
 
-// Nonces are drawn 32 at a time per thread: none repeats across many draws, nor between threads.
+// Nonces are drawn ahead per thread (base/clock.h): none repeats across many draws, nor between threads.
 TEST(SecretBox, NoncesNeverRepeatAcrossDrawsAndThreads) {
   const SecretBox box(test_master_key());
   constexpr int kSealsPerThread = 1000;
