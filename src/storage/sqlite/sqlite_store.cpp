@@ -1,16 +1,16 @@
 #include "storage/sqlite/sqlite_store.h"
 
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <pthread.h>
 #include <optional>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "storage/migrations.h"
 #include "storage/sqlite/page_cache.h"
@@ -42,9 +42,9 @@ void apply_migrations(Connection& c) {
       auto fk = c.prepare("PRAGMA foreign_key_check");
       if (fk.step()) throw StorageFailure(std::string("migration ") + m.name + " leaves a foreign key violated");
       auto ins = c.prepare("INSERT INTO schema_migrations (number, name, applied_at_ms) VALUES (?1, ?2, ?3)");
-      auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+      auto now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
       ins.bind(1, m.number).bind(2, m.name).bind(3, static_cast<int64_t>(now_ms));
       ins.exec();
       c.exec("COMMIT");
@@ -173,7 +173,7 @@ class SqliteStore final : public Store {
  private:
   using Item = WriteQueue::Item;
 
-  static constexpr int kWalPagesSoftMax = 1'000;   // the checkpointer leaves a WAL shorter than this alone
+  static constexpr int kWalPagesSoftMax = 1'000;  // the checkpointer leaves a WAL shorter than this alone
   // ... and starts a pass once this many frames (1 MiB) were appended since its last one. A pass has a fixed cost
   // (locks, the WAL index, a sync of the database file): one after every commit cost the checkpointer a quarter
   // of a core at the consign benchmark's half rate, one every ~3 commits costs an eighth. Much larger passes
@@ -185,6 +185,10 @@ class SqliteStore final : public Store {
   // transaction (maybe_start_wal_over): a short pause of the writer instead of a WAL that grows to the hard limit.
   static constexpr int kWalPagesStartOver = 4'000;
   static constexpr int kWalTailPagesMax = 512;  // the writer copies a tail only after a pass this short
+  // A checkpointer short of CPU (a loaded machine) may leave more frames after each pass than before it and never
+  // get to a short tail: at this length the writer takes the rest over whatever the checkpointer does. Its pause
+  // is then longer than for a short tail, but the WAL stays below this plus one commit.
+  static constexpr int kWalPagesWriterTakesOver = 6'000;
   static constexpr int kWalPagesHardMax = 20'000;  // ~80 MiB: the writer checkpoints itself in the commit
 
   static constexpr int64_t kSlowWalSyncUs = 100'000;
@@ -210,6 +214,8 @@ class SqliteStore final : public Store {
     if (wal_pages >= kWalPagesHardMax) {
       self->queue_.update_stats([](StoreStats& s) { ++s.inline_checkpoints; });
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (wal_pages >= kWalPagesWriterTakesOver && !self->plain_checkpoints_) {
+      self->tail_for_writer_.store(true, std::memory_order_release);  // copied before the next transaction
     } else if (wal_pages >= kWalPagesSoftMax) {
       const int last = self->pass_wal_pages_.load(std::memory_order_relaxed);
       const int appended = wal_pages >= last ? wal_pages - last : wal_pages;  // smaller: the WAL started over
@@ -248,6 +254,7 @@ class SqliteStore final : public Store {
       int wal_pages = 0;
       int copied_pages = 0;
       if (tail_for_writer_.load(std::memory_order_acquire)) continue;  // the writer copies the rest first
+      if (options_.before_checkpoint_pass) options_.before_checkpoint_pass();
       int rc = SQLITE_OK;
       {
         std::lock_guard run(checkpoint_run_mu_);
@@ -349,13 +356,16 @@ class SqliteStore final : public Store {
     }
   }
 
-  // When the background checkpointer left the tail to the writer (kWalPagesStartOver): copies the frames appended
-  // since its pass, so that the transaction about to begin finds every frame copied and SQLite starts the WAL over
-  // (unless a reader still uses it; the checkpointer then asks again after its next pass).
+  // When the background checkpointer left the tail to the writer (kWalPagesStartOver), or the writer took it
+  // (kWalPagesWriterTakesOver): copies the frames the checkpointer has not, so that the transaction about to begin
+  // finds every frame copied and SQLite starts the WAL over (unless a reader still uses it; the checkpointer then asks
+  // again after its next pass, or the writer takes it again after its next commit).
   void maybe_start_wal_over() {
     if (!tail_for_writer_.load(std::memory_order_acquire)) return;
     {
-      std::lock_guard run(checkpoint_run_mu_);  // free: the checkpointer starts no pass while the tail is ours
+      // Free when the checkpointer left the tail (it starts no pass while the tail is ours); when the writer took it
+      // over, waits for the end of a pass in flight.
+      std::lock_guard run(checkpoint_run_mu_);
       sqlite3_wal_checkpoint_v2(writer_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     tail_for_writer_.store(false, std::memory_order_release);
@@ -364,8 +374,8 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::shared_ptr<const crypto::SecretBox> box_;
-  std::mutex checkpoint_run_mu_;  // one checkpoint at a time: the background one, or the writer's
-  std::atomic<bool> tail_for_writer_{false};  // the checkpointer left the WAL's last frames to the writer
+  std::mutex checkpoint_run_mu_;              // one checkpoint at a time: the background one, or the writer's
+  std::atomic<bool> tail_for_writer_{false};  // the WAL's last frames are the writer's to copy
   std::atomic<int> pass_wal_pages_{0};        // the WAL's length in frames at the checkpointer's last pass
   std::atomic<int64_t> pass_started_us_{0};   // steady clock; 0 while no background pass runs
   std::atomic<int64_t> pass_ended_us_{0};     // steady clock; 0 before the first pass
@@ -412,7 +422,9 @@ class ReadTx final : private PooledConnection, public sqlite::SqliteTx {
   SqliteStore& store_;
 };
 
-std::unique_ptr<Tx> SqliteStore::read() { return std::make_unique<ReadTx>(*this, acquire_reader()); }
+std::unique_ptr<Tx> SqliteStore::read() {
+  return std::make_unique<ReadTx>(*this, acquire_reader());
+}
 
 }  // namespace
 
