@@ -190,8 +190,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   asio::awaitable<void> serve();
   asio::awaitable<void> linger_close();
-  void record(std::string_view route_name, std::string_view method, std::string_view path,
-              std::string_view request_id, unsigned status, SteadyClock::time_point started);
+  void record(std::string_view route_name, std::string_view method, std::string_view path, std::string_view request_id,
+              unsigned status, SteadyClock::time_point started);
 
   std::shared_ptr<ServerCore> core_;
   std::string remote_ip_;
@@ -298,8 +298,7 @@ asio::awaitable<void> Session::serve() {
         spdlog::error("http: handler {} failed (request_id={}): {}", match.route_name, req.request_id, e.what());
         res = plain_response(bhttp::status::internal_server_error, req.raw.version(), true, "internal error");
       } catch (...) {
-        spdlog::error("http: handler {} failed (request_id={}): unknown exception", match.route_name,
-                      req.request_id);
+        spdlog::error("http: handler {} failed (request_id={}): unknown exception", match.route_name, req.request_id);
         res = plain_response(bhttp::status::internal_server_error, req.raw.version(), true, "internal error");
       }
     }
@@ -335,8 +334,8 @@ asio::awaitable<void> Session::linger_close() {
   std::array<char, 4096> scratch{};
   size_t drained_bytes = 0;
   while (!ec && drained_bytes < kLingerDrainBytesMax) {
-    drained_bytes += co_await stream_.async_read_some(asio::buffer(scratch),
-                                                      asio::redirect_error(asio::use_awaitable, ec));
+    drained_bytes +=
+        co_await stream_.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -350,8 +349,7 @@ void Session::record(std::string_view route_name, std::string_view method, std::
   rec.request_id = request_id;
   rec.remote_ip = remote_ip_;
   rec.status = status;
-  rec.latency_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count();
+  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count();
   // Metrics must never take a connection down.
   try {
     core_->observer(rec);
@@ -366,12 +364,15 @@ asio::awaitable<void> ServerCore::accept_loop(std::shared_ptr<ServerCore> self) 
   tcp::acceptor& acceptor = self->acceptor;
   for (;;) {
     boost::system::error_code ec;
-    // Each connection gets its own strand; any_io_executor keeps the socket type plain tcp::socket.
+    // A session context is run by one thread, which already runs a connection's handlers one at a time; the
+    // acceptor's own io_context may be run by several (tests), so there a connection gets a strand of its own.
+    // any_io_executor keeps the socket type plain tcp::socket either way.
     const auto& contexts = self->config.session_contexts;
-    asio::io_context& session_io =
-        contexts.empty() ? self->io : *contexts[self->next_session_context++ % contexts.size()];
-    tcp::socket socket = co_await acceptor.async_accept(asio::any_io_executor(asio::make_strand(session_io)),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+    asio::any_io_executor session_ex =
+        contexts.empty()
+            ? asio::any_io_executor(asio::make_strand(self->io))
+            : asio::any_io_executor(contexts[self->next_session_context++ % contexts.size()]->get_executor());
+    tcp::socket socket = co_await acceptor.async_accept(session_ex, asio::redirect_error(asio::use_awaitable, ec));
     if (self->stopping.load() || !acceptor.is_open()) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
@@ -421,7 +422,9 @@ struct Server::Impl : ServerCore {
 Server::Server(asio::io_context& io, ServerConfig config, const Router& router, RequestObserver observer)
     : impl_(std::make_shared<Impl>(io, config, router, std::move(observer))) {}
 
-Server::~Server() { impl_->stop(); }
+Server::~Server() {
+  impl_->stop();
+}
 
 Result<asio::ip::tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
   if (impl_->listening.exchange(true)) return make_error(ErrorCode::kFailedPrecondition, "already listening");
@@ -465,10 +468,16 @@ Result<asio::ip::tcp::endpoint> Server::listen(const std::string& host, uint16_t
   return bound;
 }
 
-void Server::stop_accepting() { impl_->stop(); }
+void Server::stop_accepting() {
+  impl_->stop();
+}
 
-size_t Server::active_connections() const { return impl_->active_connections.load(); }
+size_t Server::active_connections() const {
+  return impl_->active_connections.load();
+}
 
-size_t Server::in_flight_requests() const { return impl_->in_flight.load(); }
+size_t Server::in_flight_requests() const {
+  return impl_->in_flight.load();
+}
 
 }  // namespace paygate::http
