@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -23,6 +24,8 @@
 #include <random>
 #include <unordered_map>
 #include <vector>
+
+#include "http/response_head.h"
 
 namespace paygate::http {
 namespace {
@@ -313,7 +316,14 @@ asio::awaitable<void> Session::serve() {
 
     // The write is bounded too, so a peer that stops reading cannot pin the session.
     stream_.expires_after(read_timeout);
-    co_await bhttp::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (res.chunked()) {  // no route answers so; Beast's serializer encodes the chunks
+      co_await bhttp::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      // The head and the body in one gathered write, without Beast's serializer (response_head.h).
+      const std::string head = response_head(res);
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body())};
+      co_await asio::async_write(stream_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    }
     record(match.route_name, req.raw.method_string(), req.path, req.request_id, res.result_int(), started);
     if (ec || !keep_alive || res.need_eof()) break;
   }
