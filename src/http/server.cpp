@@ -192,6 +192,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static asio::awaitable<void> run(std::shared_ptr<Session> self) { co_await self->serve(); }
 
   asio::awaitable<void> serve();
+  // Parses what buffer_ holds into parser: ec is need_more if the header is not all there.
+  void parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, boost::system::error_code& ec);
   asio::awaitable<void> linger_close();
   void record(std::string_view route_name, std::string_view method, std::string_view path, std::string_view request_id,
               unsigned status, SteadyClock::time_point started);
@@ -245,7 +247,13 @@ asio::awaitable<void> Session::serve() {
     stream_.expires_after(read_timeout);
     // Header first, then the body: in Beast 1.74 an eager parse (async_read) can lose the body_limit error raised
     // at the end of the header when body bytes arrive in the same read (it does for responses; see client.cpp).
-    co_await bhttp::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // Most requests arrive whole in the first read: parse what the buffer holds first, and go through Beast's
+    // reads (each a composed operation whose completion takes a trip through the event loop) only for the rest.
+    parse_buffered(parser, ec);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      co_await bhttp::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (!ec && !parser.is_done()) {
       co_await bhttp::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -335,6 +343,15 @@ asio::awaitable<void> Session::serve() {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
   stream_.close();
+}
+
+void Session::parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, boost::system::error_code& ec) {
+  // Not eager: the header alone, so that a body_limit or header_limit error raised at its end is not lost.
+  buffer_.consume(parser.put(buffer_.data(), ec));
+  if (ec || parser.is_done()) return;  // need_more: the header is not all here
+  parser.eager(true);
+  buffer_.consume(parser.put(buffer_.data(), ec));
+  if (ec == bhttp::error::need_more) ec = {};  // the header is done; async_read reads the rest of the body
 }
 
 asio::awaitable<void> Session::linger_close() {

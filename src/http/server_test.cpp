@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -57,7 +57,7 @@ asio::awaitable<bool> closed_by_peer(Conn& c, std::chrono::milliseconds limit) {
   boost::system::error_code ec;
   char byte = 0;
   co_await c.stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
-  co_return ec && ec != beast::error::timeout;
+  co_return ec&& ec != beast::error::timeout;
 }
 
 std::string get_request(std::string_view target, std::string_view extra_headers = "") {
@@ -65,8 +65,9 @@ std::string get_request(std::string_view target, std::string_view extra_headers 
 }
 
 std::string post_request(std::string_view target, std::string_view body) {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + std::string(body);
 }
 
 bool is_hex16(std::string_view s) {
@@ -206,6 +207,50 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(second.result(), bhttp::status::ok);
   EXPECT_EQ(second.body(), "/echo|x=1&y=%20|body text");
   EXPECT_EQ(server_->active_connections(), 1u);
+}
+
+// The server parses what its buffer holds before it reads more: requests sent together (pipelined) are each
+// answered in turn, and one whose header or body arrives in pieces waits for the rest.
+TEST_F(ServerTest, PipelinedRequestsAndRequestsInPiecesAreEachAnsweredWhole) {
+  start();
+  Conn c(threads_.io);
+  auto answers = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::vector<Response>> {
+    std::vector<Response> out;
+    co_await connect(c, endpoint_);
+    // Three requests in one write: a body, no body, a body.
+    co_await send(
+        c, post_request("/echo?n=1", "first body") + get_request("/hello") + post_request("/echo?n=3", "third body"));
+    for (int i = 0; i < 3; ++i) out.push_back(co_await receive(c));
+    // The header in two pieces, then the body in two more.
+    const std::string raw = post_request("/echo?n=4", "fourth body");
+    const size_t header_end = raw.find("\r\n\r\n") + 4;
+    for (auto [from, to] : {std::pair<size_t, size_t>{0, 10},
+                            {10, header_end},
+                            {header_end, header_end + 3},
+                            {header_end + 3, raw.size()}}) {
+      co_await send(c, raw.substr(from, to - from));
+      asio::steady_timer pause(co_await asio::this_coro::executor, 20ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    out.push_back(co_await receive(c));
+    // The whole header and half the body in one write, the rest with the next request.
+    const std::string fifth = post_request("/echo?n=5", "fifth body");
+    co_await send(c, fifth.substr(0, fifth.size() - 4));
+    asio::steady_timer pause(co_await asio::this_coro::executor, 20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    co_await send(c, fifth.substr(fifth.size() - 4) + get_request("/hello"));
+    out.push_back(co_await receive(c));
+    out.push_back(co_await receive(c));
+    co_return out;
+  });
+  ASSERT_EQ(answers.size(), 6u);
+  EXPECT_EQ(answers[0].body(), "/echo|n=1|first body");
+  EXPECT_EQ(answers[1].body(), "hello");
+  EXPECT_EQ(answers[2].body(), "/echo|n=3|third body");
+  EXPECT_EQ(answers[3].body(), "/echo|n=4|fourth body");
+  EXPECT_EQ(answers[4].body(), "/echo|n=5|fifth body");
+  EXPECT_EQ(answers[5].body(), "hello");
+  for (const auto& a : answers) EXPECT_EQ(a.result(), bhttp::status::ok);
 }
 
 // Each I/O thread runs an event loop of its own; connections are dealt to them in turn, and a connection's
@@ -425,9 +470,8 @@ TEST_F(ServerTest, StopAcceptingFinishesInFlightRequestsAndClosesIdleOnes) {
   EXPECT_TRUE(busy_closed);
 
   // The idle connection is closed well before its 60 s idle timeout.
-  bool idle_closed = run_on(idle.stream.get_executor(), [&]() -> asio::awaitable<bool> {
-    co_return co_await closed_by_peer(idle, 10s);
-  });
+  bool idle_closed = run_on(idle.stream.get_executor(),
+                            [&]() -> asio::awaitable<bool> { co_return co_await closed_by_peer(idle, 10s); });
   EXPECT_TRUE(idle_closed);
 
   // New connections are refused once the acceptor is closed.
