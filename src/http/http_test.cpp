@@ -16,6 +16,17 @@ TEST(FormParsing, DecodesPlusAndPercent) {
   EXPECT_EQ(fields->find("missing"), nullptr);
 }
 
+// A value is copied whole up to its first '+' or '%', and decoded from there; offsets in errors are the body's.
+TEST(FormParsing, PlainPrefixThenEscapes) {
+  auto fields = parse_form_urlencoded("k=plain+then%2Fescaped&plain=nothing.to-decode_~");
+  ASSERT_TRUE(fields.ok()) << fields.error().message;
+  EXPECT_EQ(*fields->find("k"), "plain then/escaped");
+  EXPECT_EQ(*fields->find("plain"), "nothing.to-decode_~");
+  auto bad = parse_form_urlencoded("a=1&k=abc%zz");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("at offset 9 "), std::string::npos) << bad.error().message;
+}
+
 TEST(FormParsing, KeysAreDecodedToo) {
   auto fields = parse_form_urlencoded("a%20b=1&c+d=2");
   ASSERT_TRUE(fields.ok());
