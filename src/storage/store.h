@@ -258,7 +258,8 @@ class Tx {
   virtual std::vector<std::string> merchant_products(MerchantId merchant) = 0;
 
   // Consign orders. insert fails with kAlreadyExists when the merchant order id or sys order id exists,
-  // or when the card is already live (the message says which).
+  // or when the card is already live; the message says which ("duplicate orderId", "card already submitted",
+  // "sys order id collision"), the order id first when several apply.
   virtual Status insert_consign_order(const orders::ConsignOrder& order) = 0;
   virtual void update_consign_order(const orders::ConsignOrder& order) = 0;
   virtual std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) = 0;

@@ -508,6 +508,36 @@ TEST_P(StoreConformance, InsertConsignOrderRoundTripsEveryField) {
   EXPECT_FALSE(tx->consign_order_by_sys(SysOrderId{"C404"}).has_value());
 }
 
+// An identical retry conflicts on every rule at once (its order id, its live card, maybe its sys order id):
+// the order id is reported, on which the consign service answers the retry as it did the first time.
+TEST_P(StoreConformance, AnOrderConflictingOnEveryRuleIsReportedAsItsOrderId) {
+  seed();
+  auto first = sample_order(kA, "O-1", "C1", 1'000);
+  ASSERT_TRUE(insert(first).ok());
+  auto same_card = first;
+  same_card.sys_order_id = SysOrderId{"C2"};
+  auto st = insert(same_card);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(st.error().message, "duplicate orderId");
+  st = insert(first);  // the sys order id too
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "duplicate orderId");
+  // Without the order id, the card; without both, the sys order id.
+  auto other_id = first;
+  other_id.merchant_order_id = "O-2";
+  other_id.sys_order_id = SysOrderId{"C3"};
+  st = insert(other_id);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "card already submitted");
+  auto other_card = sample_order(kA, "O-3", "C1", 3'000);
+  other_card.card_fingerprint = "fp-other-card";
+  other_card.card_number = "other-number";
+  st = insert(other_card);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "sys order id collision");
+}
+
 TEST_P(StoreConformance, DuplicateMerchantOrderIdIsAlreadyExists) {
   seed();
   auto first = sample_order(kA, "O-1", "C1", 1'000);

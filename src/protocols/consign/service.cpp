@@ -193,11 +193,11 @@ Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const
 
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
   const auto& in = p.order;
-  if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
-  // Insert first, count the batch after: on a shared database (PostgreSQL, several writers or nodes) an insert
-  // that meets a concurrent request's uncommitted order waits for it, so an identical retry racing the first
-  // learns "duplicate orderId" and gets the first answer below, without having counted a card in the batch. Any
-  // failure below fails the closure, which rolls back both the insert and the count. The rules keep the order
+  // Insert first (no look-up before: an order id seen before is the rare case, and both engines report it ahead of
+  // any other conflict), count the batch after: on a shared database (PostgreSQL, several writers or nodes) an
+  // insert that meets a concurrent request's uncommitted order waits for it, so an identical retry racing the
+  // first learns "duplicate orderId" and gets the first answer below, without having counted a card in the batch.
+  // Any failure below fails the closure, which rolls back both the insert and the count. The rules keep the order
   // docs/protocols/consign.md gives: order id, then batch, then card.
   orders::ConsignOrder order = in;
   bool inserted = false;
@@ -208,7 +208,7 @@ Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmi
     if (st.ok()) {
       inserted = true;
     } else if (st.error().message == "duplicate orderId") {
-      // A concurrent transaction (another writer or node) committed this order id after our look-up.
+      // An identical retry, another request with this order id, or (PostgreSQL) a concurrent one just committed.
       if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
       return st.error();
     } else if (st.error().message == "card already submitted") {

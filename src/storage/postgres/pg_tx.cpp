@@ -669,10 +669,9 @@ Status PgTx::insert_consign_order(const orders::ConsignOrder& o) {
       .boolean(live);
   for (int attempt = 0; attempt < kOrderInsertAttemptsMax; ++attempt) {
     if (!c_.query(kOrderInsert, insert).empty()) return ok_status();
-    // Which rule? The merchant order id first: a concurrent identical request (same order id, same card) must
-    // learn "duplicate orderId", on which the consign service looks the first one up and answers as it did.
-    // SQLite, with one writer, never sees two conflicts at once through the service (it looks the order id up
-    // before inserting) and reports the card first.
+    // Which rule? The merchant order id first (SQLite's store looks in the same order): an identical request,
+    // retried or concurrent (same order id, same card), must learn "duplicate orderId", on which the consign
+    // service looks the first one up and answers as it did.
     auto why = c_.query(kOrderConflict, Params()
                                             .i64(o.merchant_id.value())
                                             .text(o.merchant_order_id)

@@ -296,17 +296,21 @@ Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o) {
       .bind(23, o.updated_at_ms)
       .bind(24, orders::card_is_live(o.state));
   st.exec();
-  if (st.last_error() == SQLITE_CONSTRAINT) {
-    std::string err = sqlite3_errmsg(c_.raw());
-    if (err.find("card_fingerprint") != std::string::npos) {
-      return make_error(ErrorCode::kAlreadyExists, "card already submitted");
-    }
-    if (err.find("sys_order_id") != std::string::npos) {
-      return make_error(ErrorCode::kAlreadyExists, "sys order id collision");
-    }
-    return make_error(ErrorCode::kAlreadyExists, "duplicate orderId");
+  if (st.last_error() != SQLITE_CONSTRAINT) return ok_status();
+  // Which rule, by looking rather than by SQLite's message (which names only the first index it checked, the
+  // live card's before the order id's): the merchant order id first, as PostgreSQL reports it, so that an
+  // identical retry learns "duplicate orderId" and the consign service answers it as it did the first time.
+  auto order_id = c_.prepare("SELECT 1 FROM consign_orders WHERE merchant_id=?1 AND merchant_order_id=?2");
+  order_id.bind(1, o.merchant_id.value()).bind(2, o.merchant_order_id);
+  if (order_id.step()) return make_error(ErrorCode::kAlreadyExists, "duplicate orderId");
+  if (orders::card_is_live(o.state) && consign_card_live(o.product_code, o.card_number, o.card_fingerprint)) {
+    return make_error(ErrorCode::kAlreadyExists, "card already submitted");
   }
-  return ok_status();
+  auto sys_id = c_.prepare("SELECT 1 FROM consign_orders WHERE sys_order_id=?1");
+  sys_id.bind(1, o.sys_order_id.value());
+  if (sys_id.step()) return make_error(ErrorCode::kAlreadyExists, "sys order id collision");
+  throw StorageFailure("consign order insert violates a constraint that is none of the order id, card, sys id: " +
+                       std::string(sqlite3_errmsg(c_.raw())));
 }
 
 void SqliteTx::update_consign_order(const orders::ConsignOrder& o) {
