@@ -192,14 +192,14 @@ Result<PayInAnswer> Service::commit_pay_in(storage::Tx& tx, const PreparedPayIn&
     if (existing.request_fingerprint == in.request_fingerprint) return PayInAnswer{existing, true};
     return make_error(ErrorCode::kAlreadyExists, mrn_taken("pay-in", in.mrn));
   };
-  if (auto existing = tx.payin(in.merchant_id, in.mrn)) return answer_existing(*existing);
+  // Insert first: an mrn seen before is the rare case, and both engines report it ahead of an id collision.
   orders::PayIn payin = in;
   for (int attempt = 0; attempt < 3; ++attempt) {
     payin.id = new_payment_id(in.created_at_ms, random);
     auto st = tx.insert_payin(payin);
     if (st.ok()) return PayInAnswer{payin, false};
     if (st.error().message == "duplicate mrn") {
-      // A concurrent transaction (another writer or node) committed this mrn after our look-up.
+      // A retry, another request with this mrn, or (PostgreSQL) a concurrent one just committed.
       if (auto existing = tx.payin(in.merchant_id, in.mrn)) return answer_existing(*existing);
       return st.error();
     }
@@ -248,7 +248,7 @@ Result<PayoutAnswer> Service::commit_payout(storage::Tx& tx, const PreparedPayou
     if (existing.request_fingerprint == in.request_fingerprint) return PayoutAnswer{existing, true};
     return make_error(ErrorCode::kAlreadyExists, mrn_taken("payout", in.mrn));
   };
-  if (auto existing = tx.payout(in.merchant_id, in.mrn)) return answer_existing(*existing);
+  // Insert first, as for pay-ins; the hold is taken only once the payout is in.
   orders::Payout payout = in;
   bool inserted = false;
   for (int attempt = 0; attempt < 3 && !inserted; ++attempt) {
