@@ -24,6 +24,9 @@ Account merchant_payout_reserved(MerchantId merchant) {
 
 Status validate(const Entry& entry) {
   if (entry.postings.size() < 2) return make_error(ErrorCode::kInternal, "ledger entry needs two postings");
+  if (entry.postings.size() > kEntryPostingsMax) {
+    return make_error(ErrorCode::kInternal, "ledger entry has too many postings");
+  }
   std::set<std::string_view> seen;
   Money sum;
   for (const auto& p : entry.postings) {

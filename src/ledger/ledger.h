@@ -14,8 +14,8 @@
 namespace paygate::ledger {
 
 struct Account {
-  std::string code;          // "merchant:10001:available", "platform:revenue", "platform:consign_clearing"
-  int64_t merchant_id = 0;   // 0 for platform accounts
+  std::string code;         // "merchant:10001:available", "platform:revenue", "platform:consign_clearing"
+  int64_t merchant_id = 0;  // 0 for platform accounts
   bool may_go_negative = false;
 };
 
@@ -47,9 +47,13 @@ struct Entry {
   std::vector<Posting> postings;
 };
 
-// Checks the structural invariants: at least two postings, no zero posting, each account at most once,
-// the sum is exactly zero without overflow. Entries built below always satisfy it; storage asserts it again
-// before applying one.
+// The most postings an entry may have (the kinds below have at most three); storage keeps an entry's balances
+// in a fixed array.
+inline constexpr size_t kEntryPostingsMax = 8;
+
+// Checks the structural invariants: at least two postings and at most kEntryPostingsMax, no zero posting, each account
+// at most once, the sum is exactly zero without overflow. Entries built below always satisfy it; storage asserts it
+// again before applying one.
 Status validate(const Entry& entry);
 
 // A redeemed card worth `real` settles at `amount` (real x rate): the merchant is credited `amount`, the

@@ -44,6 +44,15 @@ TEST(Ledger, ValidateRejectsBrokenEntries) {
                             {consign_clearing(), Money::from_fen(INT64_MAX)},
                             {merchant_available(MerchantId{1}), Money::from_fen(2)}}};
   EXPECT_FALSE(validate(overflow).ok());
+  // At most kEntryPostingsMax postings (storage keeps an entry's balances in an array that long).
+  Entry many{"x", "r", {}};
+  for (int i = 1; i <= static_cast<int>(kEntryPostingsMax); ++i) {
+    many.postings.push_back({merchant_available(MerchantId{i}), Money::from_fen(i == 1 ? -7 : 1)});
+  }
+  EXPECT_TRUE(validate(many).ok());
+  many.postings.front().amount = Money::from_fen(-8);
+  many.postings.push_back({merchant_available(MerchantId{99}), Money::from_fen(1)});
+  EXPECT_FALSE(validate(many).ok());
 }
 
 }  // namespace

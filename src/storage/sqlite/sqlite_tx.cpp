@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_tx.h"
 
+#include <array>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -957,10 +959,15 @@ std::vector<orders::CashierOrder> SqliteTx::cashier_orders(const CashierFilter& 
 Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   auto valid = ledger::validate(entry);
   PG_ASSERT(valid.ok(), "posting an invalid ledger entry");
-  // Check every balance first so that a refusal changes nothing.
-  for (const auto& p : entry.postings) {
-    Money current = balance(p.account.code);
-    auto next = current.checked_add(p.amount);
+  // Check every balance first so that a refusal changes nothing; an entry posts at most once to an account
+  // (validate), so each new balance is the current one plus its posting.
+  std::array<std::optional<int64_t>, ledger::kEntryPostingsMax> current_fen;  // nullopt: no such account yet
+  for (size_t i = 0; i < entry.postings.size(); ++i) {
+    const auto& p = entry.postings[i];
+    auto st = c_.prepare("SELECT balance_fen FROM ledger_accounts WHERE account=?1");
+    st.bind(1, p.account.code);
+    if (st.step()) current_fen[i] = st.int64(0);
+    auto next = Money::from_fen(current_fen[i].value_or(0)).checked_add(p.amount);
     if (!next) return make_error(ErrorCode::kFailedPrecondition, "balance overflow on " + p.account.code);
     if (next->is_negative() && !p.account.may_go_negative) {
       return make_error(ErrorCode::kFailedPrecondition, "insufficient balance on " + p.account.code);
@@ -970,21 +977,26 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   ins.bind(1, entry.kind).bind(2, entry.reference).bind(3, now_ms);
   ins.exec();
   int64_t entry_id = c_.last_insert_rowid();
-  for (const auto& p : entry.postings) {
-    // Create the account at zero, then move its balance: an upsert would have SQLite check the CHECK
-    // constraint on the candidate row (the posting alone), refusing every debit.
-    auto create = c_.prepare(
-        "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, 0) "
-        "ON CONFLICT(account) DO NOTHING");
-    create.bind(1, p.account.code);
-    if (p.account.merchant_id) create.bind(2, p.account.merchant_id); else create.bind_null(2);
-    create.bind(3, p.account.may_go_negative);
-    create.exec();
-    auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
-    move.bind(1, p.account.code).bind(2, p.amount.fen());
-    move.exec();
-    // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
-    PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+  for (size_t i = 0; i < entry.postings.size(); ++i) {
+    const auto& p = entry.postings[i];
+    // One statement per account: a new one is created with the posting as its balance, an existing one moved by
+    // it (the look-up above said which; one writer, so nobody else created it since).
+    if (current_fen[i]) {
+      auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
+      move.bind(1, p.account.code).bind(2, p.amount.fen());
+      move.exec();
+      // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
+      PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+      PG_ASSERT(c_.changes() == 1, "a ledger account vanished within the transaction");
+    } else {
+      auto create = c_.prepare(
+          "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, ?4)");
+      create.bind(1, p.account.code);
+      if (p.account.merchant_id) create.bind(2, p.account.merchant_id); else create.bind_null(2);
+      create.bind(3, p.account.may_go_negative).bind(4, p.amount.fen());
+      create.exec();
+      PG_ASSERT(create.last_error() != SQLITE_CONSTRAINT, "ledger account insert violated a constraint after pre-check");
+    }
     auto post = c_.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
     post.bind(1, entry_id).bind(2, p.account.code).bind(3, p.amount.fen());
     post.exec();
