@@ -980,7 +980,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   for (size_t i = 0; i < entry.postings.size(); ++i) {
     const auto& p = entry.postings[i];
     // One statement per account: a new one is created with the posting as its balance, an existing one moved by
-    // it (the look-up above said which; one writer, so nobody else created it since).
+    // it (the look-up above said which; nobody else writes inside this write transaction).
     if (current_fen[i]) {
       auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
       move.bind(1, p.account.code).bind(2, p.amount.fen());
@@ -995,7 +995,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
       if (p.account.merchant_id) create.bind(2, p.account.merchant_id); else create.bind_null(2);
       create.bind(3, p.account.may_go_negative).bind(4, p.amount.fen());
       create.exec();
-      PG_ASSERT(create.last_error() != SQLITE_CONSTRAINT, "ledger account insert violated a constraint after pre-check");
+      PG_ASSERT(create.last_error() != SQLITE_CONSTRAINT, "ledger account insert refused after pre-check");
     }
     auto post = c_.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
     post.bind(1, entry_id).bind(2, p.account.code).bind(3, p.amount.fen());
