@@ -6,7 +6,7 @@ std::string response_head(const Response& res) {
   const unsigned version = res.version();
   const unsigned status = res.result_int();
   const std::string_view reason = res.reason();  // the set reason, or the status's standard one
-  size_t size = 13 + reason.size() + 2;          // "HTTP/1.1 200 " reason CRLF, then the final CRLF
+  size_t size = 13 + reason.size() + 2 + 2;      // "HTTP/1.1 200 " reason CRLF, then the final CRLF
   for (const auto& f : res) size += f.name_string().size() + 2 + f.value().size() + 2;
   std::string out;
   out.reserve(size);
