@@ -110,13 +110,8 @@ constexpr size_t kGcmTag = 16;
 constexpr unsigned char kSealVersion = 0x01;
 constexpr std::string_view kSealCorrupt = "sealed value is corrupt or was sealed under another key";
 
-}  // namespace
-
-std::string md5_hex_lower(std::string_view data) { return hex_encode_lower(digest(md_md5(), data)); }
-std::string md5_hex_upper(std::string_view data) { return hex_encode_upper(digest(md_md5(), data)); }
-std::string sha256_hex(std::string_view data) { return hex_encode_lower(digest(md_sha256(), data)); }
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
+// An HMAC-SHA256 context keyed with `key`, ready for data.
+MacCtx keyed_hmac_sha256(std::string_view key) {
   MacCtx ctx(EVP_MAC_CTX_new(mac_hmac()));
   PG_ASSERT(ctx != nullptr, "EVP_MAC_CTX_new failed");
   char digest_name[] = "SHA256";
@@ -128,10 +123,27 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   static const unsigned char kNoKey = 0;
   const unsigned char* key_ptr = key.empty() ? &kNoKey : u8(key);
   PG_OSSL(EVP_MAC_init(ctx.get(), key_ptr, key.size(), params));
-  PG_OSSL(EVP_MAC_update(ctx.get(), u8(data), data.size()));
-  unsigned char out[EVP_MAX_MD_SIZE];
+  return ctx;
+}
+
+// Feeds `data` to a keyed context and writes the MAC to `out`; returns its length.
+size_t mac_of(EVP_MAC_CTX* ctx, std::string_view data, unsigned char (&out)[EVP_MAX_MD_SIZE]) {
+  PG_OSSL(EVP_MAC_update(ctx, u8(data), data.size()));
   size_t len = 0;
-  PG_OSSL(EVP_MAC_final(ctx.get(), out, &len, sizeof out));
+  PG_OSSL(EVP_MAC_final(ctx, out, &len, sizeof out));
+  return len;
+}
+
+}  // namespace
+
+std::string md5_hex_lower(std::string_view data) { return hex_encode_lower(digest(md_md5(), data)); }
+std::string md5_hex_upper(std::string_view data) { return hex_encode_upper(digest(md_md5(), data)); }
+std::string sha256_hex(std::string_view data) { return hex_encode_lower(digest(md_sha256(), data)); }
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  MacCtx ctx = keyed_hmac_sha256(key);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  const size_t len = mac_of(ctx.get(), data, out);
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
@@ -273,14 +285,7 @@ SecretBox::SecretBox(std::string_view master_key) {
   // about the encryption key and the two uses can never be confused.
   enc_key_ = hmac_sha256(master_key, "paygate.secretbox.enc.v1");
   mac_key_ = hmac_sha256(master_key, "paygate.fingerprint.v1");
-  mac_keyed_ = std::shared_ptr<EVP_MAC_CTX>(EVP_MAC_CTX_new(mac_hmac()), EVP_MAC_CTX_free);
-  PG_ASSERT(mac_keyed_ != nullptr, "EVP_MAC_CTX_new failed");
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
-  PG_OSSL(EVP_MAC_init(mac_keyed_.get(), u8(mac_key_), mac_key_.size(), params));
+  mac_keyed_ = std::shared_ptr<EVP_MAC_CTX>(keyed_hmac_sha256(mac_key_).release(), EVP_MAC_CTX_free);
 }
 
 std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) const {
@@ -351,10 +356,8 @@ std::string SecretBox::fingerprint(std::string_view data) const {
   // The keyed context is only read here (duplicated), never changed, so threads may share it.
   MacCtx ctx(EVP_MAC_CTX_dup(mac_keyed_.get()));
   PG_ASSERT(ctx != nullptr, "EVP_MAC_CTX_dup failed");
-  PG_OSSL(EVP_MAC_update(ctx.get(), u8(data), data.size()));
   unsigned char out[EVP_MAX_MD_SIZE];
-  size_t len = 0;
-  PG_OSSL(EVP_MAC_final(ctx.get(), out, &len, sizeof out));
+  const size_t len = mac_of(ctx.get(), data, out);
   return hex_encode_lower(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 

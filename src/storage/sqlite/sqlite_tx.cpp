@@ -964,9 +964,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   std::array<std::optional<int64_t>, ledger::kEntryPostingsMax> current_fen;  // nullopt: no such account yet
   for (size_t i = 0; i < entry.postings.size(); ++i) {
     const auto& p = entry.postings[i];
-    auto st = c_.prepare("SELECT balance_fen FROM ledger_accounts WHERE account=?1");
-    st.bind(1, p.account.code);
-    if (st.step()) current_fen[i] = st.int64(0);
+    current_fen[i] = stored_balance_fen(p.account.code);
     auto next = Money::from_fen(current_fen[i].value_or(0)).checked_add(p.amount);
     if (!next) return make_error(ErrorCode::kFailedPrecondition, "balance overflow on " + p.account.code);
     if (next->is_negative() && !p.account.may_go_negative) {
@@ -1005,9 +1003,14 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
 }
 
 Money SqliteTx::balance(const std::string& account) {
+  return Money::from_fen(stored_balance_fen(account).value_or(0));
+}
+
+std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) {
   auto st = c_.prepare("SELECT balance_fen FROM ledger_accounts WHERE account=?1");
   st.bind(1, account);
-  return Money::from_fen(st.step() ? st.int64(0) : 0);
+  if (!st.step()) return std::nullopt;
+  return st.int64(0);
 }
 
 std::vector<PostingRow> SqliteTx::postings_for_reference(const std::string& reference) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -108,6 +109,7 @@ class SqliteTx : public Tx {
   std::vector<orders::CashierOrder> read_cashier_orders(Stmt& st);
   Notification read_notification(Stmt& st);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
+  std::optional<int64_t> stored_balance_fen(const std::string& account);  // nullopt: no such account yet
 
   // consign_batch_add's counters of this transaction, by (merchant, batchno). Every submit adds one to its batch;
   // an UPSERT per submit changed the same row (and copied its page into each request's savepoint journal) once per
