@@ -18,10 +18,11 @@ using namespace paygate;
 
 namespace {
 
-// `buffered`: the server's lines go out in large writes when stderr is not a terminal (app/log_sink.h).
-void setup_logging(const std::string& level, bool quiet, bool buffered) {
+// `serving`: the server's lines go out in large writes when stderr is not a terminal (app/log_sink.h); the other
+// subcommands log warnings and worse only, line by line.
+void setup_logging(const std::string& level, bool serving) {
   std::shared_ptr<spdlog::logger> logger;
-  if (buffered && isatty(STDERR_FILENO) == 0) {
+  if (serving && isatty(STDERR_FILENO) == 0) {
     logger = std::make_shared<spdlog::logger>("paygate", std::make_shared<app::BufferedFdSink>(STDERR_FILENO));
     spdlog::register_logger(logger);
     spdlog::flush_every(std::chrono::seconds(1));
@@ -32,7 +33,7 @@ void setup_logging(const std::string& level, bool quiet, bool buffered) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   spdlog::set_default_logger(logger);
   auto lvl = spdlog::level::from_str(level);
-  if (quiet && lvl < spdlog::level::warn) lvl = spdlog::level::warn;
+  if (!serving && lvl < spdlog::level::warn) lvl = spdlog::level::warn;
   spdlog::set_level(lvl);
 }
 
@@ -354,7 +355,7 @@ int main(int argc, char** argv) {
       app::check_database(database);
       config.storage.database = database;
     }
-    setup_logging(config.log.level, !serve->parsed(), serve->parsed());
+    setup_logging(config.log.level, serve->parsed());
     if (serve->parsed()) {
       if (!listen.empty()) config.server.listen = listen;
       return app::serve(config, app::ServeOptions{port_file});
