@@ -51,13 +51,19 @@ asio::awaitable<Response> receive(Conn& c) {
   co_return res;
 }
 
+// Lets the server see what was sent so far before more comes.
+asio::awaitable<void> pause(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
 // True when the server closes (EOF or reset) within `limit`; false on a timeout or on data.
 asio::awaitable<bool> closed_by_peer(Conn& c, std::chrono::milliseconds limit) {
   c.stream.expires_after(limit);
   boost::system::error_code ec;
   char byte = 0;
   co_await c.stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
-  co_return ec&& ec != beast::error::timeout;
+  co_return ec && ec != beast::error::timeout;
 }
 
 std::string get_request(std::string_view target, std::string_view extra_headers = "") {
@@ -229,15 +235,13 @@ TEST_F(ServerTest, PipelinedRequestsAndRequestsInPiecesAreEachAnsweredWhole) {
                             {header_end, header_end + 3},
                             {header_end + 3, raw.size()}}) {
       co_await send(c, raw.substr(from, to - from));
-      asio::steady_timer pause(co_await asio::this_coro::executor, 20ms);
-      co_await pause.async_wait(asio::use_awaitable);
+      co_await pause(20ms);
     }
     out.push_back(co_await receive(c));
     // The whole header and half the body in one write, the rest with the next request.
     const std::string fifth = post_request("/echo?n=5", "fifth body");
     co_await send(c, fifth.substr(0, fifth.size() - 4));
-    asio::steady_timer pause(co_await asio::this_coro::executor, 20ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause(20ms);
     co_await send(c, fifth.substr(fifth.size() - 4) + get_request("/hello"));
     out.push_back(co_await receive(c));
     out.push_back(co_await receive(c));
