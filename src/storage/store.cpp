@@ -3,6 +3,7 @@
 #include <future>
 #include <sstream>
 
+#include "crypto/crypto.h"
 #include "storage/portable_sql.h"
 
 namespace paygate::storage {
@@ -66,6 +67,12 @@ std::string merchant_aad(MerchantId id, const char* field) {
 }
 
 std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
+
+SealedCard seal_card(const crypto::SecretBox& box, const orders::ConsignOrder& order) {
+  SealedCard out{order.sys_order_id, box.seal(order.card_password, order_aad(order.sys_order_id, "card_password")), {}};
+  if (!order.se_code.empty()) out.se_code = box.seal(order.se_code, order_aad(order.sys_order_id, "se_code"));
+  return out;
+}
 
 std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
 

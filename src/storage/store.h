@@ -29,6 +29,10 @@
 #include "orders/consign_order.h"
 #include "orders/gateway_order.h"
 
+namespace paygate::crypto {
+class SecretBox;
+}
+
 namespace paygate::storage {
 
 struct StorageFailure : std::runtime_error {
@@ -85,6 +89,15 @@ std::string merchant_aad(MerchantId id, const char* field);
 std::string order_aad(const SysOrderId& id, const char* field);
 std::string payout_aad(const PayoutId& id, const char* field);
 std::string cashier_aad(const CashierId& id, const char* field);
+
+// A consign card's secrets sealed ahead of its insert, for one sys order id (their associated data). The request's
+// own thread seals them, so that the single writer, the group commit's bottleneck, need not (docs/performance.md).
+struct SealedCard {
+  SysOrderId sys_order_id;  // empty: nothing sealed ahead
+  std::string password;
+  std::string se_code;  // empty when the order has no security code
+};
+SealedCard seal_card(const crypto::SecretBox& box, const orders::ConsignOrder& order);
 
 // A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
 struct MerchantChannel {
@@ -259,8 +272,10 @@ class Tx {
 
   // Consign orders. insert fails with kAlreadyExists when the merchant order id or sys order id exists,
   // or when the card is already live; the message says which ("duplicate orderId", "card already submitted",
-  // "sys order id collision"), the order id first when several apply.
-  virtual Status insert_consign_order(const orders::ConsignOrder& order) = 0;
+  // "sys order id collision"), the order id first when several apply. The card's secrets are sealed here,
+  // unless `sealed` holds them sealed for the order's sys order id already.
+  Status insert_consign_order(const orders::ConsignOrder& order) { return insert_consign_order(order, SealedCard{}); }
+  virtual Status insert_consign_order(const orders::ConsignOrder& order, const SealedCard& sealed) = 0;
   virtual void update_consign_order(const orders::ConsignOrder& order) = 0;
   virtual std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) = 0;
   virtual std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) = 0;

@@ -508,6 +508,34 @@ TEST_P(StoreConformance, InsertConsignOrderRoundTripsEveryField) {
   EXPECT_FALSE(tx->consign_order_by_sys(SysOrderId{"C404"}).has_value());
 }
 
+// A card sealed ahead (on the request's thread) is stored as sealed when it was sealed for the order's sys order
+// id, and sealed again by the store when it was not: either way it opens.
+TEST_P(StoreConformance, InsertConsignOrderTakesACardSealedAheadOnlyForItsOwnSysOrderId) {
+  seed();
+  auto o = sample_order(kA, "O-1", "C1", 1'000);
+  // Sealed for C1, but with other secrets: the stored order shows which bytes the store kept.
+  auto ahead_for_c1 = o;
+  ahead_for_c1.card_password = "sealed-ahead-password";
+  ahead_for_c1.se_code = "sealed-ahead-se";
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_consign_order(o, seal_card(*harness_->box(), ahead_for_c1)); })
+                  .ok());
+  auto o2 = sample_order(kA, "O-2", "C2", 1'000);
+  auto ahead_for_other = o2;
+  ahead_for_other.sys_order_id = SysOrderId{"C-other"};
+  ASSERT_TRUE(
+      written([&](Tx& tx) { return tx.insert_consign_order(o2, seal_card(*harness_->box(), ahead_for_other)); })
+          .ok());
+
+  auto tx = store_->read();
+  auto got = tx->consign_order_by_sys(SysOrderId{"C1"});
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->card_password, "sealed-ahead-password");
+  EXPECT_EQ(got->se_code, "sealed-ahead-se");
+  auto got2 = tx->consign_order_by_sys(SysOrderId{"C2"});
+  ASSERT_TRUE(got2.has_value());
+  expect_same_order(*got2, o2);
+}
+
 // An identical retry conflicts on every rule at once (its order id, its live card, maybe its sys order id):
 // the order id is reported, on which the consign service answers the retry as it did the first time.
 TEST_P(StoreConformance, AnOrderConflictingOnEveryRuleIsReportedAsItsOrderId) {

@@ -57,6 +57,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                                                submit_error_json(client_message(prepared.error())));
                }
                Random& random = deps.random;
+               deps.service.seal_ahead(*prepared, random);
                const int64_t due_ms = prepared->order.process_after_ms;
                std::function<Result<SubmitAnswer>(storage::Tx&)> commit =
                    [p = std::move(prepared).value(), &random](storage::Tx& tx) {

@@ -191,6 +191,12 @@ Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const
 }
 }  // namespace
 
+void Service::seal_ahead(PreparedSubmit& p, Random& random) const {
+  orders::ConsignOrder first = p.order;
+  first.sys_order_id = new_sys_order_id(p.order.created_at_ms, random);
+  p.sealed = storage::seal_card(*box_, first);
+}
+
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
   const auto& in = p.order;
   // Insert first (no look-up before: an order id seen before is the rare case, and both engines report it ahead of
@@ -203,8 +209,9 @@ Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmi
   bool inserted = false;
   bool card_live = false;
   for (int attempt = 0; attempt < 3 && !inserted && !card_live; ++attempt) {
-    order.sys_order_id = new_sys_order_id(in.created_at_ms, random);
-    auto st = tx.insert_consign_order(order);
+    const bool sealed_ahead = attempt == 0 && !p.sealed.sys_order_id.value().empty();
+    order.sys_order_id = sealed_ahead ? p.sealed.sys_order_id : new_sys_order_id(in.created_at_ms, random);
+    auto st = tx.insert_consign_order(order, p.sealed);
     if (st.ok()) {
       inserted = true;
     } else if (st.error().message == "duplicate orderId") {

@@ -25,6 +25,7 @@ struct Config {
 
 struct PreparedSubmit {
   orders::ConsignOrder order;  // everything but sys_order_id
+  storage::SealedCard sealed;  // the card sealed for a first sys order id (seal_ahead), or nothing
 };
 
 struct SubmitAnswer {
@@ -41,6 +42,9 @@ class Service {
   // `remote_ip` is the caller's address, checked against the merchant's API IP allowlist after the signature
   // (kUnauthenticated "IP not allowed: ..." when outside a non-empty list; an empty address is outside every list).
   Result<PreparedSubmit> prepare_submit(const Fields& f, std::string_view remote_ip = {}) const;
+  // Draws the order's first sys order id and seals the card for it, on the calling thread rather than the
+  // writer's. commit_submit tries that id first; it seals again only for another (a collision).
+  void seal_ahead(PreparedSubmit& p, Random& random) const;
   // Runs in the writer transaction.
   static Result<SubmitAnswer> commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random);
 

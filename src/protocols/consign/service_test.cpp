@@ -181,10 +181,11 @@ class ConsignServiceTest : public ::testing::Test {
     return std::move(*out);
   }
 
-  // prepare_submit then commit_submit, as the handler does.
+  // prepare_submit, seal_ahead, then commit_submit, as the handler does.
   Result<SubmitAnswer> submit(const Fields& signed_fields) {
     auto p = prepare(signed_fields);
     if (!p.ok()) return p.error();
+    service_->seal_ahead(*p, random_);
     return commit(*p);
   }
 
@@ -644,6 +645,43 @@ TEST_F(ConsignServiceTest, CommitStoresTheOrderWithANewSysOrderId) {
   EXPECT_EQ(o->state, ConsignState::kProcessing);
   EXPECT_EQ(batch_count("B-1"), 1);
   EXPECT_EQ(count_orders(), 1);
+}
+
+TEST_F(ConsignServiceTest, TheOrderTakesTheSysOrderIdItsCardWasSealedAheadFor) {
+  auto p = prepare_signed(with(fields(), "seCode", "321"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(p->sealed.sys_order_id.value().empty()) << "prepare_submit seals nothing";
+  service_->seal_ahead(*p, random_);
+  ASSERT_FALSE(p->sealed.sys_order_id.value().empty());
+  EXPECT_EQ(p->sealed.password.find("PW-0001"), std::string::npos) << "sealed, not plain";
+  auto a = commit(*p);
+  ASSERT_TRUE(succeeds(a));
+  EXPECT_EQ(a->sys_order_id, p->sealed.sys_order_id);
+  auto o = order("O-1");
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->card_password, "PW-0001");
+  EXPECT_EQ(o->se_code, "321");
+}
+
+TEST_F(ConsignServiceTest, ACollisionOnTheSealedAheadSysOrderIdSealsTheCardAgainForTheNextId) {
+  auto p = prepare_signed(with(fields(), "seCode", "321"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  service_->seal_ahead(*p, random_);
+  // Another order already holds that sys order id.
+  auto other = prepare_signed(with(fields("O-2", "PW-0002"), "cardNumber", "CN-0002"));
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ConsignOrder taken = other->order;
+  taken.sys_order_id = p->sealed.sys_order_id;
+  ASSERT_TRUE(store_->write_sync([&](Tx& tx) { return tx.insert_consign_order(taken); }).ok());
+
+  auto a = commit(*p);
+  ASSERT_TRUE(succeeds(a));
+  EXPECT_NE(a->sys_order_id, p->sealed.sys_order_id);
+  auto o = order("O-1");
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->sys_order_id, a->sys_order_id);
+  EXPECT_EQ(o->card_password, "PW-0001") << "sealed for the id it got, or it would not open";
+  EXPECT_EQ(o->se_code, "321");
 }
 
 TEST_F(ConsignServiceTest, IdenticalRetryReturnsTheSameSysOrderIdAndCreatesNothing) {

@@ -635,7 +635,8 @@ orders::ConsignOrder PgTx::read_order(const Rows& r, int i) {
   return o;
 }
 
-Status PgTx::insert_consign_order(const orders::ConsignOrder& o) {
+Status PgTx::insert_consign_order(const orders::ConsignOrder& o, const SealedCard& sealed) {
+  const bool ahead = !sealed.sys_order_id.value().empty() && sealed.sys_order_id == o.sys_order_id;
   require_write("insert_consign_order");
   bool live = orders::card_is_live(o.state);
   Params insert;
@@ -646,12 +647,12 @@ Status PgTx::insert_consign_order(const orders::ConsignOrder& o) {
       .text(o.product_code)
       .i64(o.product_type)
       .bytes(o.card_number)
-      .bytes(box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
+      .bytes(ahead ? sealed.password : box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
       .text(o.card_fingerprint);
   if (o.se_code.empty()) {
     insert.null();
   } else {
-    insert.bytes(box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
+    insert.bytes(ahead ? sealed.se_code : box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
   }
   insert.i64(o.face_money_yuan)
       .i64(o.rate.value)

@@ -264,7 +264,8 @@ orders::ConsignOrder SqliteTx::read_order(Stmt& st) {
   return o;
 }
 
-Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o) {
+Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o, const SealedCard& sealed) {
+  const bool ahead = !sealed.sys_order_id.value().empty() && sealed.sys_order_id == o.sys_order_id;
   static const std::string sql = std::string("INSERT INTO consign_orders (") + kOrderColumns +
                                  ", card_live) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                                  "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
@@ -276,12 +277,12 @@ Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o) {
       .bind(5, o.product_code)
       .bind(6, o.product_type)
       .bind(7, o.card_number)
-      .bind_blob(8, box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
+      .bind_blob(8, ahead ? sealed.password : box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
       .bind(9, o.card_fingerprint);
   if (o.se_code.empty()) {
     st.bind_null(10);
   } else {
-    st.bind_blob(10, box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
+    st.bind_blob(10, ahead ? sealed.se_code : box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
   }
   st.bind(11, o.face_money_yuan)
       .bind(12, o.rate.value)

@@ -43,7 +43,8 @@ class SqliteTx : public Tx {
   bool merchant_product_enabled(MerchantId merchant, const std::string& code) override;
   std::vector<std::string> merchant_products(MerchantId merchant) override;
 
-  Status insert_consign_order(const orders::ConsignOrder& order) override;
+  using Tx::insert_consign_order;
+  Status insert_consign_order(const orders::ConsignOrder& order, const SealedCard& sealed) override;
   void update_consign_order(const orders::ConsignOrder& order) override;
   std::optional<orders::ConsignOrder> consign_order(MerchantId merchant, const std::string& merchant_order_id) override;
   std::optional<orders::ConsignOrder> consign_order_by_sys(const SysOrderId& id) override;
