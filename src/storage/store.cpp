@@ -68,9 +68,10 @@ std::string merchant_aad(MerchantId id, const char* field) {
 
 std::string order_aad(const SysOrderId& id, const char* field) { return "consign:" + id.value() + ":" + field; }
 
-SealedCard seal_card(const crypto::SecretBox& box, const orders::ConsignOrder& order) {
-  SealedCard out{order.sys_order_id, box.seal(order.card_password, order_aad(order.sys_order_id, "card_password")), {}};
-  if (!order.se_code.empty()) out.se_code = box.seal(order.se_code, order_aad(order.sys_order_id, "se_code"));
+SealedCard seal_card(const crypto::SecretBox& box, const SysOrderId& id, std::string_view password,
+                     std::string_view se_code) {
+  SealedCard out{id, box.seal(password, order_aad(id, "card_password")), {}};
+  if (!se_code.empty()) out.se_code = box.seal(se_code, order_aad(id, "se_code"));
   return out;
 }
 

@@ -97,7 +97,8 @@ struct SealedCard {
   std::string password;
   std::string se_code;  // empty when the order has no security code
 };
-SealedCard seal_card(const crypto::SecretBox& box, const orders::ConsignOrder& order);
+SealedCard seal_card(const crypto::SecretBox& box, const SysOrderId& id, std::string_view password,
+                     std::string_view se_code);
 
 // A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
 struct MerchantChannel {

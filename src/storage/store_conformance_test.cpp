@@ -514,17 +514,11 @@ TEST_P(StoreConformance, InsertConsignOrderTakesACardSealedAheadOnlyForItsOwnSys
   seed();
   auto o = sample_order(kA, "O-1", "C1", 1'000);
   // Sealed for C1, but with other secrets: the stored order shows which bytes the store kept.
-  auto ahead_for_c1 = o;
-  ahead_for_c1.card_password = "sealed-ahead-password";
-  ahead_for_c1.se_code = "sealed-ahead-se";
-  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_consign_order(o, seal_card(*harness_->box(), ahead_for_c1)); })
-                  .ok());
+  const auto ahead_for_c1 = seal_card(*harness_->box(), SysOrderId{"C1"}, "sealed-ahead-password", "sealed-ahead-se");
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_consign_order(o, ahead_for_c1); }).ok());
   auto o2 = sample_order(kA, "O-2", "C2", 1'000);
-  auto ahead_for_other = o2;
-  ahead_for_other.sys_order_id = SysOrderId{"C-other"};
-  ASSERT_TRUE(
-      written([&](Tx& tx) { return tx.insert_consign_order(o2, seal_card(*harness_->box(), ahead_for_other)); })
-          .ok());
+  const auto ahead_for_other = seal_card(*harness_->box(), SysOrderId{"C-other"}, o2.card_password, o2.se_code);
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_consign_order(o2, ahead_for_other); }).ok());
 
   auto tx = store_->read();
   auto got = tx->consign_order_by_sys(SysOrderId{"C1"});

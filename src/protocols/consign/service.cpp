@@ -192,9 +192,8 @@ Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const
 }  // namespace
 
 void Service::seal_ahead(PreparedSubmit& p, Random& random) const {
-  orders::ConsignOrder first = p.order;
-  first.sys_order_id = new_sys_order_id(p.order.created_at_ms, random);
-  p.sealed = storage::seal_card(*box_, first);
+  p.sealed = storage::seal_card(*box_, new_sys_order_id(p.order.created_at_ms, random), p.order.card_password,
+                                p.order.se_code);
 }
 
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
