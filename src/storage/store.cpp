@@ -75,6 +75,10 @@ SealedCard seal_card(const crypto::SecretBox& box, const SysOrderId& id, std::st
   return out;
 }
 
+SealedAccount seal_account(const crypto::SecretBox& box, const PayoutId& id, std::string_view account_number) {
+  return SealedAccount{id, box.seal(account_number, payout_aad(id, "account_number"))};
+}
+
 std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
 
 std::string cashier_aad(const CashierId& id, const char* field) { return "cashier:" + id.value() + ":" + field; }

@@ -99,6 +99,12 @@ struct SealedCard {
 };
 SealedCard seal_card(const crypto::SecretBox& box, const SysOrderId& id, std::string_view password,
                      std::string_view se_code);
+// A payout's bank account number sealed ahead of its insert, for one payout id, in the same way.
+struct SealedAccount {
+  PayoutId payout_id;  // empty: nothing sealed ahead
+  std::string account_number;
+};
+SealedAccount seal_account(const crypto::SecretBox& box, const PayoutId& id, std::string_view account_number);
 
 // A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
 struct MerchantChannel {
@@ -315,7 +321,9 @@ class Tx {
 
   // Gateway payouts. insert fails with kAlreadyExists "duplicate mrn" or "payout id collision". Look-ups lock as
   // for pay-ins.
-  virtual Status insert_payout(const orders::Payout& payout) = 0;
+  // The account number is sealed here, unless `sealed` holds it sealed for the payout's id already.
+  Status insert_payout(const orders::Payout& payout) { return insert_payout(payout, SealedAccount{}); }
+  virtual Status insert_payout(const orders::Payout& payout, const SealedAccount& sealed) = 0;
   virtual void update_payout(const orders::Payout& payout) = 0;
   virtual std::optional<orders::Payout> payout(MerchantId merchant, const std::string& mrn) = 0;
   virtual std::optional<orders::Payout> payout_by_id(const PayoutId& id) = 0;
@@ -410,6 +418,8 @@ class Store {
   virtual void submit(WriteFn fn, DoneFn done) = 0;
   // A read-only snapshot. Cheap; do not hold it across awaits.
   virtual std::unique_ptr<Tx> read() = 0;
+  // What this store seals secrets with, for sealing them ahead of a write (SealedCard, SealedAccount).
+  virtual const crypto::SecretBox& box() const = 0;
   virtual StoreStats stats() const = 0;
   virtual void set_commit_observer(CommitObserver observer) = 0;
   // Engines whose database server syncs its own log (PostgreSQL) never call it.

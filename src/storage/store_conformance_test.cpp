@@ -1856,6 +1856,23 @@ TEST_P(StoreConformance, UpdatePayInChangesStateFields) {
   expect_same_payin(*tx->payin(kA, "M-2"), other);
 }
 
+// As for consign cards: an account number sealed ahead is kept only when sealed for the payout's own id.
+TEST_P(StoreConformance, InsertPayoutTakesAnAccountSealedAheadOnlyForItsOwnId) {
+  seed();
+  const auto ahead_for_w1 = seal_account(*harness_->box(), PayoutId{"W1"}, "sealed-ahead-account");
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(sample_payout(kA, "W-1", "W1", 1'000), ahead_for_w1); })
+                  .ok());
+  const auto w2 = sample_payout(kA, "W-2", "W2", 1'000);
+  const auto ahead_for_other = seal_account(*harness_->box(), PayoutId{"W-other"}, w2.account_number);
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payout(w2, ahead_for_other); }).ok());
+
+  auto tx = store_->read();
+  EXPECT_EQ(tx->payout(kA, "W-1")->account_number, "sealed-ahead-account");
+  auto got2 = tx->payout(kA, "W-2");
+  ASSERT_TRUE(got2.has_value());
+  expect_same_payout(*got2, w2);
+}
+
 TEST_P(StoreConformance, UpdatingAMissingPayInOrPayoutFailsTheRequest) {
   seed();
   ASSERT_TRUE(written([&](Tx& tx) { return tx.insert_payin(sample_payin(kA, "M-1", "P1", 1'000)); }).ok());

@@ -237,6 +237,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                      payout_error_json(wire_error_of(prepared.error()), client_message(prepared.error())));
                }
                Random& random = deps.random;
+               deps.service.seal_ahead(*prepared, random);
                std::function<Result<PayoutAnswer>(storage::Tx&)> commit = [p = std::move(prepared).value(),
                                                                            &random](storage::Tx& tx) {
                  return Service::commit_payout(tx, p, random);

@@ -242,6 +242,10 @@ Result<PreparedPayout> Service::prepare_payout(const Fields& f, std::string_view
   return p;
 }
 
+void Service::seal_ahead(PreparedPayout& p, Random& random) const {
+  p.sealed = storage::seal_account(store_.box(), new_payout_id(p.payout.created_at_ms, random), p.payout.account_number);
+}
+
 Result<PayoutAnswer> Service::commit_payout(storage::Tx& tx, const PreparedPayout& p, Random& random) {
   const auto& in = p.payout;
   auto answer_existing = [&](const orders::Payout& existing) -> Result<PayoutAnswer> {
@@ -252,8 +256,9 @@ Result<PayoutAnswer> Service::commit_payout(storage::Tx& tx, const PreparedPayou
   orders::Payout payout = in;
   bool inserted = false;
   for (int attempt = 0; attempt < 3 && !inserted; ++attempt) {
-    payout.id = new_payout_id(in.created_at_ms, random);
-    auto st = tx.insert_payout(payout);
+    const bool sealed_ahead = attempt == 0 && !p.sealed.payout_id.value().empty();
+    payout.id = sealed_ahead ? p.sealed.payout_id : new_payout_id(in.created_at_ms, random);
+    auto st = tx.insert_payout(payout, p.sealed);
     if (st.ok()) {
       inserted = true;
     } else if (st.error().message == "duplicate mrn") {

@@ -44,7 +44,8 @@ struct PayInAnswer {
 };
 
 struct PreparedPayout {
-  orders::Payout payout;  // everything but the id
+  orders::Payout payout;           // everything but the id
+  storage::SealedAccount sealed;  // the account number sealed for a first payout id (seal_ahead), or nothing
 };
 struct PayoutAnswer {
   orders::Payout payout;
@@ -82,6 +83,9 @@ class Service {
   Result<PreparedPayout> prepare_payout(const Fields& f, std::string_view remote_ip = {}) const;
   // The identical-retry and mrn rules, the insert and the balance hold (amount + fee) in one savepoint: refused
   // with kFailedPrecondition (nothing stored) when the available balance does not cover it.
+  // Draws the payout's first id and seals its account number for it, on the calling thread rather than the
+  // writer's. commit_payout tries that id first; it seals again only for another (a collision).
+  void seal_ahead(PreparedPayout& p, Random& random) const;
   static Result<PayoutAnswer> commit_payout(storage::Tx& tx, const PreparedPayout& p, Random& random);
 
   // Checks a query (fields, merchant, signature) and finds the order. `callback` on a paid order needs a write:

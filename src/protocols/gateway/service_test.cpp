@@ -180,9 +180,11 @@ class GatewayServiceTest : public ::testing::TestWithParam<storage::testing::Sto
     return in_write<PayInAnswer>([&](Tx& tx) { return Service::commit_pay_in(tx, *p, random_); });
   }
 
+  // prepare_payout, seal_ahead, then commit_payout, as the handler does.
   Result<PayoutAnswer> payout(const Fields& signed_fields) {
     auto p = service_->prepare_payout(signed_fields);
     if (!p.ok()) return p.error();
+    service_->seal_ahead(*p, random_);
     return in_write<PayoutAnswer>([&](Tx& tx) { return Service::commit_payout(tx, *p, random_); });
   }
 
@@ -414,6 +416,41 @@ TEST_P(GatewayServiceTest, QueryFindsTheOrderAndRequeuesTheCallbackOnlyWhenPaid)
 }
 
 // ---- payouts ----
+
+TEST_P(GatewayServiceTest, APayoutTakesTheIdItsAccountNumberWasSealedAheadFor) {
+  fund(50'000);
+  auto p = service_->prepare_payout(signed_payout(payout_fields("W-1", "100")));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(p->sealed.payout_id.value().empty()) << "prepare_payout seals nothing";
+  service_->seal_ahead(*p, random_);
+  ASSERT_FALSE(p->sealed.payout_id.value().empty());
+  EXPECT_EQ(p->sealed.account_number.find("6222020000001234"), std::string::npos) << "sealed, not plain";
+  auto a = in_write<PayoutAnswer>([&](Tx& tx) { return Service::commit_payout(tx, *p, random_); });
+  ASSERT_TRUE(succeeds(a));
+  EXPECT_EQ(a->payout.id, p->sealed.payout_id);
+  EXPECT_EQ(store_->read()->payout(kMerchant, "W-1")->account_number, "6222020000001234");
+}
+
+TEST_P(GatewayServiceTest, ACollisionOnTheSealedAheadPayoutIdSealsTheAccountAgainForTheNextId) {
+  fund(50'000);
+  auto p = service_->prepare_payout(signed_payout(payout_fields("W-1", "100")));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  service_->seal_ahead(*p, random_);
+  // Another payout already holds that id.
+  auto other = service_->prepare_payout(signed_payout(payout_fields("W-2", "1", "6222020000009999")));
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  orders::Payout taken = other->payout;
+  taken.id = p->sealed.payout_id;
+  ASSERT_TRUE(store_->write_sync([&](Tx& tx) { return tx.insert_payout(taken); }).ok());
+
+  auto a = in_write<PayoutAnswer>([&](Tx& tx) { return Service::commit_payout(tx, *p, random_); });
+  ASSERT_TRUE(succeeds(a));
+  EXPECT_NE(a->payout.id, p->sealed.payout_id);
+  auto stored = store_->read()->payout(kMerchant, "W-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->id, a->payout.id);
+  EXPECT_EQ(stored->account_number, "6222020000001234") << "sealed for the id it got, or it would not open";
+}
 
 TEST_P(GatewayServiceTest, PayoutHoldsAmountPlusFeeAndTheBankPaysIt) {
   fund(50'000);

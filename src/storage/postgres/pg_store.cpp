@@ -278,7 +278,7 @@ class PostgresStore final : public Store {
     // Dropped connections close outside the lock.
   }
 
-  const crypto::SecretBox& box() const { return *box_; }
+  const crypto::SecretBox& box() const override { return *box_; }
 
  private:
   struct Writer {

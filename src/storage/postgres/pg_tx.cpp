@@ -1012,7 +1012,8 @@ orders::Payout PgTx::read_payout(const Rows& r, int i) {
   return p;
 }
 
-Status PgTx::insert_payout(const orders::Payout& p) {
+Status PgTx::insert_payout(const orders::Payout& p, const SealedAccount& sealed) {
+  const bool ahead = !sealed.payout_id.value().empty() && sealed.payout_id == p.id;
   require_write("insert_payout");
   Params insert;
   insert.i64(p.merchant_id.value())
@@ -1023,7 +1024,7 @@ Status PgTx::insert_payout(const orders::Payout& p) {
       .i64(p.fee.fen())
       .text(p.bank_name)
       .text(p.account_name)
-      .bytes(box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .bytes(ahead ? sealed.account_number : box_.seal(p.account_number, payout_aad(p.id, "account_number")))
       .text(p.callback_url)
       .text(p.request_fingerprint)
       .text(orders::payout_state_name(p.state))

@@ -65,7 +65,8 @@ class PgTx : public Tx {
   std::optional<int64_t> next_payin_expiry_ms() override;
   std::vector<orders::PayIn> payins(const PayInFilter& filter) override;
 
-  Status insert_payout(const orders::Payout& payout) override;
+  using Tx::insert_payout;
+  Status insert_payout(const orders::Payout& payout, const SealedAccount& sealed) override;
   void update_payout(const orders::Payout& payout) override;
   std::optional<orders::Payout> payout(MerchantId merchant, const std::string& mrn) override;
   std::optional<orders::Payout> payout_by_id(const PayoutId& id) override;

@@ -168,7 +168,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(readers_mu_);
     if (readers_.size() < options_.readers_max) readers_.push_back(std::move(c));
   }
-  const crypto::SecretBox& box() const { return *box_; }
+  const crypto::SecretBox& box() const override { return *box_; }
 
  private:
   using Item = WriteQueue::Item;

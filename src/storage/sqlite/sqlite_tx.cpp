@@ -669,7 +669,8 @@ orders::Payout SqliteTx::read_payout(Stmt& st) {
   return p;
 }
 
-Status SqliteTx::insert_payout(const orders::Payout& p) {
+Status SqliteTx::insert_payout(const orders::Payout& p, const SealedAccount& sealed) {
+  const bool ahead = !sealed.payout_id.value().empty() && sealed.payout_id == p.id;
   static const std::string sql = std::string("INSERT INTO gateway_payouts (") + kPayoutColumns +
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                                  "?17)";
@@ -682,7 +683,7 @@ Status SqliteTx::insert_payout(const orders::Payout& p) {
       .bind(6, p.fee.fen())
       .bind(7, p.bank_name)
       .bind(8, p.account_name)
-      .bind_blob(9, box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .bind_blob(9, ahead ? sealed.account_number : box_.seal(p.account_number, payout_aad(p.id, "account_number")))
       .bind(10, p.callback_url)
       .bind(11, p.request_fingerprint)
       .bind(12, orders::payout_state_name(p.state))
