@@ -2,8 +2,9 @@
 // rebuilds two tables to get there) keeps every row, id and reference of a version-1 database, migration 3 (the
 // gateway) keeps the merchants of a version-2 database with the new settings at their defaults, migration 4 (the
 // cashier) keeps the merchants and gateway rows of a version-3 database, migration 5 (the console) adds its
-// tables, with their rules, to a version-4 database, and the live-card index of migration 7 lets cards in number
-// order share pages; also the background checkpointer and the WAL's start-over.
+// tables, with their rules, to a version-4 database, the live-card index of migration 7 lets cards in number
+// order share pages, and migration 8 (the journal's tables rebuilt) keeps every entry, posting and id; also the
+// background checkpointer and the WAL's start-over.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -594,6 +595,105 @@ TEST_F(SqliteSchemaTest, Migration5AddsTheConsoleTablesToAVersion4Database) {
             0);
   EXPECT_EQ(ephemeral_tables(c, "SELECT COUNT(*) FROM console_login_failures WHERE name = 'root' AND at_ms > 1"), 0);
   EXPECT_EQ(ephemeral_tables(c, "SELECT audit_id FROM audit_log ORDER BY at_ms DESC LIMIT 50"), 0);
+}
+
+TEST_F(SqliteSchemaTest, Migration8KeepsTheJournalOfAVersion7DatabaseAndItsNextEntryIds) {
+  const auto& migrations = embedded_migrations(Engine::kSqlite);
+  ASSERT_GE(migrations.size(), 8u);
+  ASSERT_EQ(migrations[7].number, 8);
+  ASSERT_STREQ(migrations[7].name, "0008_ledger_appends");
+  const std::string merchant_account = ledger::merchant_available(MerchantId{10001}).code;
+  const ledger::Account clearing = ledger::consign_clearing();  // may go negative
+  const std::string clearing_code = clearing.code;
+  {
+    // A database as version 7 left it: two entries (ids 1 and 7, as AUTOINCREMENT may leave gaps), two postings
+    // each, balances to match.
+    Connection c(path(), false, 1000);
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    for (size_t i = 0; i < 7; ++i) {
+      c.exec(migrations[i].sql);
+      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
+      rec.exec();
+    }
+    auto account = c.prepare("INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) "
+                             "VALUES (?1, ?2, ?3, ?4)");
+    account.bind(1, merchant_account).bind(2, int64_t{10001}).bind(3, false).bind(4, int64_t{300});
+    account.exec();
+    account.reset();
+    ASSERT_TRUE(clearing.may_go_negative);
+    account.bind(1, clearing_code).bind_null(2).bind(3, true).bind(4, int64_t{-300});
+    account.exec();
+    c.exec("INSERT INTO ledger_entries (entry_id, kind, reference, created_at_ms) VALUES (1, 'test.a', 'R1', 10)");
+    c.exec("INSERT INTO ledger_entries (entry_id, kind, reference, created_at_ms) VALUES (7, 'test.b', 'R2', 20)");
+    auto posting = c.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
+    for (auto [entry, fen] : {std::pair<int64_t, int64_t>{1, 100}, {7, 200}}) {
+      posting.bind(1, entry).bind(2, merchant_account).bind(3, fen);
+      posting.exec();
+      posting.reset();
+      posting.bind(1, entry).bind(2, clearing_code).bind(3, -fen);
+      posting.exec();
+      posting.reset();
+    }
+  }
+  auto store = open_store();
+  {
+    auto tx = store->read();
+    auto r2 = tx->postings_for_reference("R2");
+    ASSERT_EQ(r2.size(), 2u);
+    EXPECT_EQ(r2[0].entry_id, 7);
+    EXPECT_EQ(r2[0].kind, "test.b");
+    EXPECT_EQ(r2[0].created_at_ms, 20);
+    EXPECT_EQ(r2[0].account, merchant_account);
+    EXPECT_EQ(r2[0].amount.fen(), 200);
+    EXPECT_EQ(r2[1].account, clearing_code);
+    EXPECT_EQ(r2[1].amount.fen(), -200);
+    auto check = tx->check_ledger();
+    EXPECT_TRUE(check.ok) << (check.problems.empty() ? "" : check.problems[0]);
+    EXPECT_EQ(check.entries, 2);
+    EXPECT_EQ(check.postings, 4);
+  }
+  // The next entry takes the id after the largest.
+  ASSERT_TRUE(store
+                  ->write_sync([&](Tx& tx) {
+                    return tx.post(ledger::Entry{"test.c", "R3",
+                                                 {{ledger::merchant_available(MerchantId{10001}), Money::from_fen(50)},
+                                                  {clearing, Money::from_fen(-50)}}},
+                                   30);
+                  })
+                  .ok());
+  auto r3 = store->read()->postings_for_reference("R3");
+  ASSERT_EQ(r3.size(), 2u);
+  EXPECT_EQ(r3[0].entry_id, 8);
+  EXPECT_TRUE(store->read()->check_ledger().ok);
+  store->close();
+  store.reset();
+
+  Connection c(path(), false, 1000);
+  c.exec("PRAGMA foreign_keys=ON");
+  auto seq = c.prepare("SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'ledger_entries'");
+  ASSERT_TRUE(seq.step());
+  EXPECT_EQ(seq.int64(0), 0) << "no AUTOINCREMENT counter left to update on every entry";
+  auto without_rowid = c.prepare("SELECT sql FROM sqlite_schema WHERE name = 'ledger_postings'");
+  ASSERT_TRUE(without_rowid.step());
+  EXPECT_NE(without_rowid.text(0).find("WITHOUT ROWID"), std::string::npos) << without_rowid.text(0);
+  without_rowid.reset();
+  EXPECT_THROW(c.exec(("INSERT INTO ledger_postings VALUES (99, '" + clearing_code + "', 1)").c_str()), std::exception)
+      << "a posting of an unknown entry";
+  EXPECT_THROW(c.exec("INSERT INTO ledger_postings VALUES (8, 'no-such-account', 1)"), std::exception)
+      << "a posting to an unknown account";
+  auto fk = c.prepare("PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.step()) << "no foreign key is left dangling";
+  // The journal's look-ups still use their indexes.
+  EXPECT_EQ(ephemeral_tables(c, "SELECT entry_id FROM ledger_entries WHERE reference = 'R1'"), 0);
+  EXPECT_EQ(ephemeral_tables(c, "SELECT entry_id FROM ledger_entries WHERE created_at_ms >= 1 ORDER BY created_at_ms"),
+            0);
+  EXPECT_EQ(ephemeral_tables(c, "SELECT entry_id, amount_fen FROM ledger_postings WHERE account = 'a' ORDER BY "
+                                "entry_id"),
+            0);
 }
 
 // Commits must not pay for checkpoints: a background thread copies the WAL into the database as it grows, so the
