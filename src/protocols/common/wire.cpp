@@ -1,6 +1,9 @@
 #include "protocols/common/wire.h"
 
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -109,9 +112,156 @@ class FlatObjectReader {
   bool saw_object_ = false;
 };
 
+// The fast reader: a plain flat object, or nothing (std::nullopt: let the general parser decide, errors included).
+class PlainObjectReader {
+ public:
+  PlainObjectReader(std::string_view body, const FlatJsonOptions& options) : s_(body), options_(options) {}
+
+  std::optional<Fields> read() && {
+    skip_space();
+    if (!eat('{')) return std::nullopt;
+    skip_space();
+    if (eat('}')) return finish();
+    for (;;) {
+      skip_space();
+      std::string_view key;  // no escapes: the member's name is its bytes in the body
+      if (!string_token(key)) return std::nullopt;
+      skip_space();
+      if (!eat(':')) return std::nullopt;
+      skip_space();
+      // A repeated member is the general parser's (kept last or refused, by option); so is one past fields_max.
+      for (const auto& seen : keys_) {
+        if (seen == key) return std::nullopt;
+      }
+      if (keys_.size() + 1 > options_.fields_max) return std::nullopt;
+      keys_.push_back(key);
+      if (at('"')) {
+        std::string_view value;
+        if (!string_token(value)) return std::nullopt;
+        fields_.emplace(key, value);
+      } else if (at('n')) {
+        if (s_.substr(i_, 4) != "null") return std::nullopt;
+        i_ += 4;  // null: an absent member
+      } else {
+        std::string_view number;
+        if (!number_token(number)) return std::nullopt;
+        fields_.emplace(key, number);
+      }
+      skip_space();
+      if (eat(',')) continue;
+      if (eat('}')) return finish();
+      return std::nullopt;
+    }
+  }
+
+ private:
+  std::optional<Fields> finish() {
+    skip_space();
+    if (i_ != s_.size()) return std::nullopt;
+    return std::move(fields_);
+  }
+  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
+  bool eat(char c) {
+    if (!at(c)) return false;
+    ++i_;
+    return true;
+  }
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  unsigned char byte(size_t k) const { return k < s_.size() ? static_cast<unsigned char>(s_[k]) : 0; }
+  static bool continuation(unsigned char b) { return b >= 0x80 && b <= 0xBF; }
+  // The length of the well-formed UTF-8 sequence at k that starts with a byte >= 0x80 (RFC 3629: no overlong
+  // forms, no surrogates, nothing above U+10FFFF), or 0.
+  size_t utf8_sequence(size_t k) const {
+    const unsigned char b = byte(k);
+    if (b >= 0xC2 && b <= 0xDF) return continuation(byte(k + 1)) ? 2 : 0;
+    if (b >= 0xE0 && b <= 0xEF) {
+      const unsigned char lo = b == 0xE0 ? 0xA0 : 0x80;
+      const unsigned char hi = b == 0xED ? 0x9F : 0xBF;
+      const unsigned char b1 = byte(k + 1);
+      return b1 >= lo && b1 <= hi && continuation(byte(k + 2)) ? 3 : 0;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+      const unsigned char lo = b == 0xF0 ? 0x90 : 0x80;
+      const unsigned char hi = b == 0xF4 ? 0x8F : 0xBF;
+      const unsigned char b1 = byte(k + 1);
+      return b1 >= lo && b1 <= hi && continuation(byte(k + 2)) && continuation(byte(k + 3)) ? 4 : 0;
+    }
+    return 0;
+  }
+  // A string without escapes or control characters, its bytes UTF-8.
+  bool string_token(std::string_view& out) {
+    if (!eat('"')) return false;
+    const size_t start = i_;
+    while (i_ < s_.size()) {
+      const auto b = static_cast<unsigned char>(s_[i_]);
+      if (b == '"') {
+        out = s_.substr(start, i_ - start);
+        ++i_;
+        return true;
+      }
+      if (b < 0x20 || b == '\\') return false;
+      if (b < 0x80) {
+        ++i_;
+        continue;
+      }
+      const size_t n = utf8_sequence(i_);
+      if (n == 0) return false;
+      i_ += n;
+    }
+    return false;
+  }
+  // JSON's number grammar. The text is kept only where it is what the general parser reports: an integer of at
+  // most 18 digits (it fits), or a number with a fraction or exponent that reads as a finite double.
+  bool number_token(std::string_view& out) {
+    const size_t start = i_;
+    eat('-');
+    if (eat('0')) {
+      if (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') return false;
+    } else {
+      if (!(i_ < s_.size() && s_[i_] >= '1' && s_[i_] <= '9')) return false;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    }
+    bool integer = true;
+    if (eat('.')) {
+      integer = false;
+      if (!digits()) return false;
+    }
+    if (at('e') || at('E')) {
+      integer = false;
+      ++i_;
+      if (!eat('+')) eat('-');
+      if (!digits()) return false;
+    }
+    out = s_.substr(start, i_ - start);
+    if (integer) return out.size() - (out[0] == '-' ? 1 : 0) <= 18;
+    const std::string text(out);
+    return std::isfinite(std::strtod(text.c_str(), nullptr));
+  }
+  bool digits() {
+    const size_t start = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    return i_ > start;
+  }
+
+  std::string_view s_;
+  const FlatJsonOptions& options_;
+  size_t i_ = 0;
+  Fields fields_;
+  std::vector<std::string_view> keys_;  // null members included (they count towards fields_max)
+};
+
 }  // namespace
 
 FlatJson parse_flat_json_object(std::string_view body, const FlatJsonOptions& options) {
+  if (options.fast_path) {
+    if (auto fields = PlainObjectReader(body, options).read()) {
+      FlatJson out;
+      out.fields = std::move(*fields);
+      return out;
+    }
+  }
   FlatObjectReader reader(options);
   bool parsed = nlohmann::json::sax_parse(body, &reader, nlohmann::json::input_format_t::json, /*strict=*/true);
   return std::move(reader).finish(parsed);

@@ -37,6 +37,9 @@ struct FlatJsonOptions {
   // two values nobody can tell which one the merchant signed.
   bool reject_duplicate_keys = false;
   size_t fields_max = std::numeric_limits<size_t>::max();
+  // Try the fast reader first (plain members only, see parse_flat_json_object). false: the general parser alone,
+  // for the tests that compare the two.
+  bool fast_path = true;
 };
 
 enum class FlatJsonProblem {
@@ -61,6 +64,11 @@ struct FlatJson {
 // received, so a number keeps its JSON text (`10.50` stays "10.50", `1e2` stays "1e2", `-0` stays "-0"), strings
 // are decoded (escapes resolved, UTF-8 checked), and null reads as an absent member. The whole body must be the
 // object (whitespace around it aside).
+//
+// A request body is read in one pass by a small reader when it is plain: string members without escapes
+// (UTF-8 checked), numbers whose text is their value, null, no repeated member. Anything else, every error
+// included, goes to the general parser (nlohmann's), which that reader gives way to without a result of its own,
+// so the two cannot disagree. The general one alone was ~10 % of an I/O thread's time per gateway pay-in.
 FlatJson parse_flat_json_object(std::string_view body, const FlatJsonOptions& options = {});
 
 // A JSON string literal, quotes included: `"` `\` and control characters escaped, everything else (non-ASCII
