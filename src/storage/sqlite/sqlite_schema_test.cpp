@@ -74,6 +74,22 @@ class SqliteSchemaTest : public ::testing::Test {
     o.before_checkpoint_pass = std::move(before_checkpoint_pass);
     return open_sqlite_store(o, storage::testing::test_secret_box());
   }
+  // The migration tests' starting point: the database as migrations 1 to `version` left it, each recorded as
+  // applied, in WAL mode as the store keeps it.
+  static void create_at_version(Connection& c, size_t version) {
+    const auto& migrations = embedded_migrations(Engine::kSqlite);
+    ASSERT_LE(version, migrations.size());
+    c.exec("PRAGMA journal_mode=WAL");
+    c.exec(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+        "NULL)");
+    for (size_t i = 0; i < version; ++i) {
+      c.exec(migrations[i].sql);
+      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
+      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
+      rec.exec();
+    }
+  }
   // A store whose database has an empty `filler` table, for the tests that fill the WAL.
   std::unique_ptr<Store> open_store_with_filler(std::function<void()> before_checkpoint_pass = {}) {
     auto store = open_store(std::move(before_checkpoint_pass));
@@ -252,12 +268,7 @@ TEST_F(SqliteSchemaTest, Migration2KeepsAVersion1Database) {
     // A database as version 1 left it: two orders, two notifications (the newest deleted, so AUTOINCREMENT's
     // high-water mark is above the highest row), an attempt that references the first.
     Connection c(path(), false, 1000);
-    c.exec("PRAGMA journal_mode=WAL");
-    c.exec(migrations[0].sql);
-    c.exec(
-        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-        "NULL)");
-    c.exec("INSERT INTO schema_migrations VALUES (1, '0001_initial', 0)");
+    create_at_version(c, 1);
     for (const char* id : {"1", "2"}) {
       auto ins = c.prepare(kInsertOrder);
       ins.bind(1, int64_t{1})
@@ -308,17 +319,8 @@ TEST_F(SqliteSchemaTest, Migration3KeepsTheMerchantsOfAVersion2Database) {
     // A database as version 2 left it, with two merchants (keys sealed as the store seals them) and a product
     // enabled for the first.
     Connection c(path(), false, 1000);
-    c.exec("PRAGMA journal_mode=WAL");
     c.exec("PRAGMA foreign_keys=OFF");
-    c.exec(
-        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-        "NULL)");
-    for (size_t i = 0; i < 2; ++i) {
-      c.exec(migrations[i].sql);
-      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
-      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
-      rec.exec();
-    }
+    create_at_version(c, 2);
     for (int64_t id : {10001, 10002}) {
       auto ins = c.prepare(
           "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
@@ -395,17 +397,8 @@ TEST_F(SqliteSchemaTest, Migration4KeepsTheMerchantsAndGatewayRowsOfAVersion3Dat
     // A database as version 3 left it: two merchants (keys sealed as the store seals them; the second with payout
     // settings), a channel, a pay-in and a payout (its account number sealed as the store seals it).
     Connection c(path(), false, 1000);
-    c.exec("PRAGMA journal_mode=WAL");
     c.exec("PRAGMA foreign_keys=OFF");
-    c.exec(
-        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-        "NULL)");
-    for (size_t i = 0; i < 3; ++i) {
-      c.exec(migrations[i].sql);
-      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
-      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
-      rec.exec();
-    }
+    create_at_version(c, 3);
     for (int64_t id : {10001, 10002}) {
       auto ins = c.prepare(
           "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
@@ -533,16 +526,7 @@ TEST_F(SqliteSchemaTest, Migration5AddsTheConsoleTablesToAVersion4Database) {
   {
     // A database as version 4 left it, with one merchant.
     Connection c(path(), false, 1000);
-    c.exec("PRAGMA journal_mode=WAL");
-    c.exec(
-        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-        "NULL)");
-    for (size_t i = 0; i < 4; ++i) {
-      c.exec(migrations[i].sql);
-      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
-      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
-      rec.exec();
-    }
+    create_at_version(c, 4);
     auto ins = c.prepare(
         "INSERT INTO merchants (merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, "
         "created_at_ms, updated_at_ms) VALUES (10001, 'Merchant', 1, 'app', ?1, ?2, 1, 7, 8)");
@@ -609,16 +593,7 @@ TEST_F(SqliteSchemaTest, Migration8KeepsTheJournalOfAVersion7DatabaseAndItsNextE
     // A database as version 7 left it: two entries (ids 1 and 7, as AUTOINCREMENT may leave gaps), two postings
     // each, balances to match.
     Connection c(path(), false, 1000);
-    c.exec("PRAGMA journal_mode=WAL");
-    c.exec(
-        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-        "NULL)");
-    for (size_t i = 0; i < 7; ++i) {
-      c.exec(migrations[i].sql);
-      auto rec = c.prepare("INSERT INTO schema_migrations VALUES (?1, ?2, 0)");
-      rec.bind(1, migrations[i].number).bind(2, migrations[i].name);
-      rec.exec();
-    }
+    create_at_version(c, 7);
     auto account = c.prepare("INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) "
                              "VALUES (?1, ?2, ?3, ?4)");
     account.bind(1, merchant_account).bind(2, int64_t{10001}).bind(3, false).bind(4, int64_t{300});
