@@ -79,6 +79,16 @@ SealedAccount seal_account(const crypto::SecretBox& box, const PayoutId& id, std
   return SealedAccount{id, box.seal(account_number, payout_aad(id, "account_number"))};
 }
 
+SealedCard sealed_for(const crypto::SecretBox& box, const orders::ConsignOrder& order, const SealedCard& ahead) {
+  if (!ahead.sys_order_id.value().empty() && ahead.sys_order_id == order.sys_order_id) return ahead;
+  return seal_card(box, order.sys_order_id, order.card_password, order.se_code);
+}
+
+SealedAccount sealed_for(const crypto::SecretBox& box, const orders::Payout& payout, const SealedAccount& ahead) {
+  if (!ahead.payout_id.value().empty() && ahead.payout_id == payout.id) return ahead;
+  return seal_account(box, payout.id, payout.account_number);
+}
+
 std::string payout_aad(const PayoutId& id, const char* field) { return "payout:" + id.value() + ":" + field; }
 
 std::string cashier_aad(const CashierId& id, const char* field) { return "cashier:" + id.value() + ":" + field; }

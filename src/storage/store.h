@@ -105,6 +105,9 @@ struct SealedAccount {
   std::string account_number;
 };
 SealedAccount seal_account(const crypto::SecretBox& box, const PayoutId& id, std::string_view account_number);
+// What an engine stores: the secrets sealed ahead when they were sealed for this row's id, else sealed now.
+SealedCard sealed_for(const crypto::SecretBox& box, const orders::ConsignOrder& order, const SealedCard& ahead);
+SealedAccount sealed_for(const crypto::SecretBox& box, const orders::Payout& payout, const SealedAccount& ahead);
 
 // A gateway channel (the document's table, ids 1..15) as enabled for one merchant.
 struct MerchantChannel {

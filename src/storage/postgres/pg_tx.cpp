@@ -636,8 +636,8 @@ orders::ConsignOrder PgTx::read_order(const Rows& r, int i) {
 }
 
 Status PgTx::insert_consign_order(const orders::ConsignOrder& o, const SealedCard& sealed) {
-  const bool ahead = !sealed.sys_order_id.value().empty() && sealed.sys_order_id == o.sys_order_id;
   require_write("insert_consign_order");
+  const SealedCard card = sealed_for(box_, o, sealed);
   bool live = orders::card_is_live(o.state);
   Params insert;
   insert.i64(o.merchant_id.value())
@@ -647,12 +647,12 @@ Status PgTx::insert_consign_order(const orders::ConsignOrder& o, const SealedCar
       .text(o.product_code)
       .i64(o.product_type)
       .bytes(o.card_number)
-      .bytes(ahead ? sealed.password : box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
+      .bytes(card.password)
       .text(o.card_fingerprint);
   if (o.se_code.empty()) {
     insert.null();
   } else {
-    insert.bytes(ahead ? sealed.se_code : box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
+    insert.bytes(card.se_code);
   }
   insert.i64(o.face_money_yuan)
       .i64(o.rate.value)
@@ -1013,8 +1013,8 @@ orders::Payout PgTx::read_payout(const Rows& r, int i) {
 }
 
 Status PgTx::insert_payout(const orders::Payout& p, const SealedAccount& sealed) {
-  const bool ahead = !sealed.payout_id.value().empty() && sealed.payout_id == p.id;
   require_write("insert_payout");
+  const SealedAccount account = sealed_for(box_, p, sealed);
   Params insert;
   insert.i64(p.merchant_id.value())
       .text(p.id.value())
@@ -1024,7 +1024,7 @@ Status PgTx::insert_payout(const orders::Payout& p, const SealedAccount& sealed)
       .i64(p.fee.fen())
       .text(p.bank_name)
       .text(p.account_name)
-      .bytes(ahead ? sealed.account_number : box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .bytes(account.account_number)
       .text(p.callback_url)
       .text(p.request_fingerprint)
       .text(orders::payout_state_name(p.state))

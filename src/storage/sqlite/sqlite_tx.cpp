@@ -265,7 +265,7 @@ orders::ConsignOrder SqliteTx::read_order(Stmt& st) {
 }
 
 Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o, const SealedCard& sealed) {
-  const bool ahead = !sealed.sys_order_id.value().empty() && sealed.sys_order_id == o.sys_order_id;
+  const SealedCard card = sealed_for(box_, o, sealed);
   static const std::string sql = std::string("INSERT INTO consign_orders (") + kOrderColumns +
                                  ", card_live) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                                  "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
@@ -277,12 +277,12 @@ Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o, const Seale
       .bind(5, o.product_code)
       .bind(6, o.product_type)
       .bind(7, o.card_number)
-      .bind_blob(8, ahead ? sealed.password : box_.seal(o.card_password, order_aad(o.sys_order_id, "card_password")))
+      .bind_blob(8, card.password)
       .bind(9, o.card_fingerprint);
   if (o.se_code.empty()) {
     st.bind_null(10);
   } else {
-    st.bind_blob(10, ahead ? sealed.se_code : box_.seal(o.se_code, order_aad(o.sys_order_id, "se_code")));
+    st.bind_blob(10, card.se_code);
   }
   st.bind(11, o.face_money_yuan)
       .bind(12, o.rate.value)
@@ -670,7 +670,7 @@ orders::Payout SqliteTx::read_payout(Stmt& st) {
 }
 
 Status SqliteTx::insert_payout(const orders::Payout& p, const SealedAccount& sealed) {
-  const bool ahead = !sealed.payout_id.value().empty() && sealed.payout_id == p.id;
+  const SealedAccount account = sealed_for(box_, p, sealed);
   static const std::string sql = std::string("INSERT INTO gateway_payouts (") + kPayoutColumns +
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                                  "?17)";
@@ -683,7 +683,7 @@ Status SqliteTx::insert_payout(const orders::Payout& p, const SealedAccount& sea
       .bind(6, p.fee.fen())
       .bind(7, p.bank_name)
       .bind(8, p.account_name)
-      .bind_blob(9, ahead ? sealed.account_number : box_.seal(p.account_number, payout_aad(p.id, "account_number")))
+      .bind_blob(9, account.account_number)
       .bind(10, p.callback_url)
       .bind(11, p.request_fingerprint)
       .bind(12, orders::payout_state_name(p.state))
