@@ -169,48 +169,21 @@ class PlainObjectReader {
   void skip_space() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
-  unsigned char byte(size_t k) const { return k < s_.size() ? static_cast<unsigned char>(s_[k]) : 0; }
-  static bool continuation(unsigned char b) { return b >= 0x80 && b <= 0xBF; }
-  // The length of the well-formed UTF-8 sequence at k that starts with a byte >= 0x80 (RFC 3629: no overlong
-  // forms, no surrogates, nothing above U+10FFFF), or 0.
-  size_t utf8_sequence(size_t k) const {
-    const unsigned char b = byte(k);
-    if (b >= 0xC2 && b <= 0xDF) return continuation(byte(k + 1)) ? 2 : 0;
-    if (b >= 0xE0 && b <= 0xEF) {
-      const unsigned char lo = b == 0xE0 ? 0xA0 : 0x80;
-      const unsigned char hi = b == 0xED ? 0x9F : 0xBF;
-      const unsigned char b1 = byte(k + 1);
-      return b1 >= lo && b1 <= hi && continuation(byte(k + 2)) ? 3 : 0;
-    }
-    if (b >= 0xF0 && b <= 0xF4) {
-      const unsigned char lo = b == 0xF0 ? 0x90 : 0x80;
-      const unsigned char hi = b == 0xF4 ? 0x8F : 0xBF;
-      const unsigned char b1 = byte(k + 1);
-      return b1 >= lo && b1 <= hi && continuation(byte(k + 2)) && continuation(byte(k + 3)) ? 4 : 0;
-    }
-    return 0;
-  }
-  // A string without escapes or control characters, its bytes UTF-8.
+  // A string without escapes or control characters, its bytes UTF-8 (base/text.h). A '"' byte ends it: no byte of a
+  // multi-byte UTF-8 sequence is below 0x80, and a string that is not UTF-8 is the general parser's anyway.
   bool string_token(std::string_view& out) {
     if (!eat('"')) return false;
     const size_t start = i_;
-    while (i_ < s_.size()) {
+    bool ascii = true;
+    for (; i_ < s_.size() && s_[i_] != '"'; ++i_) {
       const auto b = static_cast<unsigned char>(s_[i_]);
-      if (b == '"') {
-        out = s_.substr(start, i_ - start);
-        ++i_;
-        return true;
-      }
       if (b < 0x20 || b == '\\') return false;
-      if (b < 0x80) {
-        ++i_;
-        continue;
-      }
-      const size_t n = utf8_sequence(i_);
-      if (n == 0) return false;
-      i_ += n;
+      ascii = ascii && b < 0x80;
     }
-    return false;
+    if (i_ == s_.size()) return false;
+    out = s_.substr(start, i_ - start);
+    ++i_;
+    return ascii || is_utf8(out);
   }
   // JSON's number grammar. The text is kept only where it is what the general parser reports: an integer of at
   // most 18 digits (it fits), or a number with a fraction or exponent that reads as a finite double.
