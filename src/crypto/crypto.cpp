@@ -8,6 +8,8 @@
 #include <openssl/params.h>
 #include <sodium.h>
 
+#include <array>
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -134,11 +136,40 @@ size_t mac_of(EVP_MAC_CTX* ctx, std::string_view data, unsigned char (&out)[EVP_
   return len;
 }
 
+// Per-thread contexts that keep a key schedule between calls. Keying a fresh context per call (allocation, the
+// AES key expansion, GCM's table, HMAC's padded-key digests) cost more than the few blocks each call encrypts: a
+// consign submission unseals nothing but decrypts, seals and fingerprints once each on the I/O thread. A context
+// belongs to one thread and is re-keyed when its owner changes; freeing one (EVP_*_free) wipes its key material.
+struct BoxContexts {
+  uint64_t owner = 0;  // SecretBox::instance_ of the keys below; 0 for none
+  CipherCtx seal;
+  CipherCtx open;
+  MacCtx fingerprint;
+};
+BoxContexts& box_contexts(uint64_t owner) {
+  thread_local BoxContexts contexts;
+  if (contexts.owner != owner) contexts = BoxContexts{owner, nullptr, nullptr, nullptr};
+  return contexts;
+}
+
+struct EcbDecryptContext {
+  std::array<unsigned char, 16> key{};
+  CipherCtx ctx;
+};
+
+std::atomic<uint64_t> next_box_instance{1};
+
 }  // namespace
 
-std::string md5_hex_lower(std::string_view data) { return hex_encode_lower(digest(md_md5(), data)); }
-std::string md5_hex_upper(std::string_view data) { return hex_encode_upper(digest(md_md5(), data)); }
-std::string sha256_hex(std::string_view data) { return hex_encode_lower(digest(md_sha256(), data)); }
+std::string md5_hex_lower(std::string_view data) {
+  return hex_encode_lower(digest(md_md5(), data));
+}
+std::string md5_hex_upper(std::string_view data) {
+  return hex_encode_upper(digest(md_md5(), data));
+}
+std::string sha256_hex(std::string_view data) {
+  return hex_encode_lower(digest(md_sha256(), data));
+}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   MacCtx ctx = keyed_hmac_sha256(key);
@@ -250,14 +281,25 @@ Result<std::string> aes128_ecb_decrypt(std::string_view key16, std::string_view 
   if (ciphertext.empty() || ciphertext.size() % kAesBlock != 0 || ciphertext.size() > INT_MAX) {
     return make_error(ErrorCode::kInvalidArgument, "AES ciphertext length is not a positive multiple of 16");
   }
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  PG_ASSERT(ctx != nullptr, "EVP_CIPHER_CTX_new failed");
-  PG_OSSL(EVP_DecryptInit_ex2(ctx.get(), cipher_aes128_ecb(), u8(key16), nullptr, nullptr));
+  // The context stays keyed for the last key this thread used: one merchant's cards usually come in a row. Keyed
+  // again (a full init) for another key; otherwise only its padding state is reset.
+  thread_local EcbDecryptContext last;
+  EVP_CIPHER_CTX* ctx = nullptr;
+  if (last.ctx != nullptr && CRYPTO_memcmp(last.key.data(), key16.data(), last.key.size()) == 0) {
+    ctx = last.ctx.get();
+    PG_OSSL(EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nullptr, nullptr));
+  } else {
+    if (last.ctx == nullptr) last.ctx.reset(EVP_CIPHER_CTX_new());
+    PG_ASSERT(last.ctx != nullptr, "EVP_CIPHER_CTX_new failed");
+    ctx = last.ctx.get();
+    PG_OSSL(EVP_DecryptInit_ex2(ctx, cipher_aes128_ecb(), u8(key16), nullptr, nullptr));
+    std::memcpy(last.key.data(), key16.data(), last.key.size());
+  }
   std::string out(ciphertext.size() + kAesBlock, '\0');
   int len1 = 0;
   int len2 = 0;
-  PG_OSSL(EVP_DecryptUpdate(ctx.get(), u8(out), &len1, u8(ciphertext), static_cast<int>(ciphertext.size())));
-  if (EVP_DecryptFinal_ex(ctx.get(), u8(out) + len1, &len2) != 1) {
+  PG_OSSL(EVP_DecryptUpdate(ctx, u8(out), &len1, u8(ciphertext), static_cast<int>(ciphertext.size())));
+  if (EVP_DecryptFinal_ex(ctx, u8(out) + len1, &len2) != 1) {
     // Bad padding leaves an entry on the thread's OpenSSL error queue; drop it so it is not reported later by
     // unrelated code (TLS) that reads the queue.
     ERR_clear_error();
@@ -285,7 +327,7 @@ SecretBox::SecretBox(std::string_view master_key) {
   // about the encryption key and the two uses can never be confused.
   enc_key_ = hmac_sha256(master_key, "paygate.secretbox.enc.v1");
   mac_key_ = hmac_sha256(master_key, "paygate.fingerprint.v1");
-  mac_keyed_ = std::shared_ptr<EVP_MAC_CTX>(keyed_hmac_sha256(mac_key_).release(), EVP_MAC_CTX_free);
+  instance_ = next_box_instance.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) const {
@@ -296,11 +338,18 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) co
   // drawn ahead (every order seals its card password on the SQLite writer).
   unsigned char nonce[kGcmNonce];
   draw_random_ahead(nonce, kGcmNonce);
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  PG_ASSERT(ctx != nullptr, "EVP_CIPHER_CTX_new failed");
-  PG_OSSL(EVP_EncryptInit_ex2(ctx.get(), cipher_aes256_gcm(), u8(enc_key_), nonce, nullptr));
+  // A new nonce on the thread's keyed context restarts GCM (counter, GHASH, tag) with the key schedule kept.
+  auto& contexts = box_contexts(instance_);
+  if (contexts.seal == nullptr) {
+    contexts.seal.reset(EVP_CIPHER_CTX_new());
+    PG_ASSERT(contexts.seal != nullptr, "EVP_CIPHER_CTX_new failed");
+    PG_OSSL(EVP_EncryptInit_ex2(contexts.seal.get(), cipher_aes256_gcm(), u8(enc_key_), nonce, nullptr));
+  } else {
+    PG_OSSL(EVP_EncryptInit_ex2(contexts.seal.get(), nullptr, nullptr, nonce, nullptr));
+  }
+  EVP_CIPHER_CTX* ctx = contexts.seal.get();
   int len = 0;
-  if (!aad.empty()) PG_OSSL(EVP_EncryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())));
+  if (!aad.empty()) PG_OSSL(EVP_EncryptUpdate(ctx, nullptr, &len, u8(aad), static_cast<int>(aad.size())));
 
   std::string out(1 + kGcmNonce + plaintext.size() + kGcmTag, '\0');
   out[0] = static_cast<char>(kSealVersion);
@@ -308,13 +357,13 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) co
   unsigned char* ct = u8(out) + 1 + kGcmNonce;
   int ct_len = 0;
   if (!plaintext.empty()) {
-    PG_OSSL(EVP_EncryptUpdate(ctx.get(), ct, &len, u8(plaintext), static_cast<int>(plaintext.size())));
+    PG_OSSL(EVP_EncryptUpdate(ctx, ct, &len, u8(plaintext), static_cast<int>(plaintext.size())));
     ct_len = len;
   }
-  PG_OSSL(EVP_EncryptFinal_ex(ctx.get(), ct + ct_len, &len));
+  PG_OSSL(EVP_EncryptFinal_ex(ctx, ct + ct_len, &len));
   ct_len += len;
   PG_ASSERT(static_cast<size_t>(ct_len) == plaintext.size(), "GCM changed the length");
-  PG_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTag), ct + ct_len) == 1,
+  PG_ASSERT(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTag), ct + ct_len) == 1,
             "GCM tag failed");
   return out;
 }
@@ -329,20 +378,26 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view aa
   const std::string_view ct = sealed.substr(1 + kGcmNonce, sealed.size() - 1 - kGcmNonce - kGcmTag);
   std::string tag(sealed.substr(sealed.size() - kGcmTag));  // a mutable copy: the ctrl API takes void*
 
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  PG_ASSERT(ctx != nullptr, "EVP_CIPHER_CTX_new failed");
-  PG_OSSL(EVP_DecryptInit_ex2(ctx.get(), cipher_aes256_gcm(), u8(enc_key_), u8(nonce), nullptr));
+  auto& contexts = box_contexts(instance_);
+  if (contexts.open == nullptr) {
+    contexts.open.reset(EVP_CIPHER_CTX_new());
+    PG_ASSERT(contexts.open != nullptr, "EVP_CIPHER_CTX_new failed");
+    PG_OSSL(EVP_DecryptInit_ex2(contexts.open.get(), cipher_aes256_gcm(), u8(enc_key_), u8(nonce), nullptr));
+  } else {
+    PG_OSSL(EVP_DecryptInit_ex2(contexts.open.get(), nullptr, nullptr, u8(nonce), nullptr));
+  }
+  EVP_CIPHER_CTX* ctx = contexts.open.get();
   int len = 0;
-  if (!aad.empty()) PG_OSSL(EVP_DecryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())));
+  if (!aad.empty()) PG_OSSL(EVP_DecryptUpdate(ctx, nullptr, &len, u8(aad), static_cast<int>(aad.size())));
   std::string out(ct.size(), '\0');
   int pt_len = 0;
   if (!ct.empty()) {
-    PG_OSSL(EVP_DecryptUpdate(ctx.get(), u8(out), &len, u8(ct), static_cast<int>(ct.size())));
+    PG_OSSL(EVP_DecryptUpdate(ctx, u8(out), &len, u8(ct), static_cast<int>(ct.size())));
     pt_len = len;
   }
-  PG_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTag), tag.data()) == 1,
+  PG_ASSERT(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTag), tag.data()) == 1,
             "GCM set tag failed");
-  if (EVP_DecryptFinal_ex(ctx.get(), u8(out) + pt_len, &len) != 1) {
+  if (EVP_DecryptFinal_ex(ctx, u8(out) + pt_len, &len) != 1) {
     ERR_clear_error();
     // Unauthenticated plaintext must not linger in freed memory.
     OPENSSL_cleanse(out.data(), out.size());
@@ -353,11 +408,15 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view aa
 }
 
 std::string SecretBox::fingerprint(std::string_view data) const {
-  // The keyed context is only read here (duplicated), never changed, so threads may share it.
-  MacCtx ctx(EVP_MAC_CTX_dup(mac_keyed_.get()));
-  PG_ASSERT(ctx != nullptr, "EVP_MAC_CTX_dup failed");
+  // Keyed once per thread; a null key restarts HMAC from the stored padded-key state.
+  auto& contexts = box_contexts(instance_);
+  if (contexts.fingerprint == nullptr) {
+    contexts.fingerprint = keyed_hmac_sha256(mac_key_);
+  } else {
+    PG_OSSL(EVP_MAC_init(contexts.fingerprint.get(), nullptr, 0, nullptr));
+  }
   unsigned char out[EVP_MAX_MD_SIZE];
-  const size_t len = mac_of(ctx.get(), data, out);
+  const size_t len = mac_of(contexts.fingerprint.get(), data, out);
   return hex_encode_lower(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 

@@ -60,9 +60,9 @@ class SecretBox {
  private:
   std::string enc_key_;
   std::string mac_key_;
-  // HMAC-SHA256 keyed with mac_key_ once; each fingerprint works on a copy (EVP_MAC_CTX_dup), which skips the
-  // provider look-up and the key schedule: 1.4 us a fingerprint before, one per consign submission.
-  std::shared_ptr<EVP_MAC_CTX> mac_keyed_;
+  // Names this box to the per-thread keyed contexts (crypto.cpp): unique per process, never reused, so a context
+  // keyed for a box that is gone cannot serve a new box at the same address.
+  uint64_t instance_ = 0;
 };
 
 }  // namespace paygate::crypto

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -230,6 +231,36 @@ TEST(Aes128Ecb, DecryptRejectsBadKeyLengthBadLengthAndBadPadding) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Each thread keeps its decryption context keyed for the last key: keys taking turns, and a failed decryption
+// (bad padding) before a good one, must not change any answer.
+TEST(Aes128Ecb, DecryptionsUnderKeysTakingTurnsAndAfterAFailureAreUnchanged) {
+  const std::string doc_key = "1234567890abcdef";
+  const std::string doc_cipher = unhex("754b0b2a2c5ef390f495d0c42384fdd0");  // "abc123", the document's vector
+  const std::string other_key = "0123456789abcdef";
+  for (int i = 0; i < 10; ++i) {
+    const std::string plain = "password-" + std::to_string(i);
+    const std::string cipher = aes128_ecb_encrypt(other_key, plain);
+    auto back = aes128_ecb_decrypt(other_key, cipher);
+    ASSERT_TRUE(back.ok()) << i;
+    EXPECT_EQ(*back, plain);
+    back = aes128_ecb_decrypt(doc_key, doc_cipher);
+    ASSERT_TRUE(back.ok()) << i;
+    EXPECT_EQ(*back, "abc123");
+    EXPECT_FALSE(aes128_ecb_decrypt(other_key, std::string(16, '\0')).ok()) << "bad padding";
+    back = aes128_ecb_decrypt(other_key, cipher);  // same key right after the failure
+    ASSERT_TRUE(back.ok()) << i;
+    EXPECT_EQ(*back, plain);
+    EXPECT_FALSE(aes128_ecb_decrypt(doc_key, cipher).ok() && *aes128_ecb_decrypt(doc_key, cipher) == plain);
+  }
+  std::string on_other_thread;
+  std::thread other([&] {
+    auto r = aes128_ecb_decrypt(doc_key, doc_cipher);
+    on_other_thread = r.ok() ? *r : "failed";
+  });
+  other.join();
+  EXPECT_EQ(on_other_thread, "abc123");
+}
+
 TEST(RandomBytes, GivesRequestedLengthAndDiffers) {
   EXPECT_EQ(random_bytes(0).size(), 0u);
   EXPECT_EQ(random_bytes(1).size(), 1u);
@@ -354,7 +385,7 @@ TEST(SecretBox, FingerprintIsDeterministicKeyedAndPinned) {
   EXPECT_NE(box.fingerprint("x"), hex_encode_lower(hmac_sha256(test_master_key(), "x")));
 }
 
-// Each fingerprint works on a copy of one keyed HMAC context: using it leaves it as it was, on any thread.
+// Each thread keeps its own keyed HMAC context and restarts it per fingerprint: no call sees another's data.
 TEST(SecretBox, FingerprintsRepeatAcrossCallsAndThreads) {
   const SecretBox box(test_master_key());
   const std::string pinned = "2221fbb3d9e25a7f7195fdc1db3aa5b44da56ce02da0bfb4791f571d9c92e258";
@@ -369,6 +400,46 @@ TEST(SecretBox, FingerprintsRepeatAcrossCallsAndThreads) {
   other.join();
   for (size_t i = 0; i < from_other.size(); i += 2) EXPECT_EQ(from_other[i], pinned) << i;
   for (size_t i = 1; i < from_other.size(); i += 2) EXPECT_EQ(from_other[i], box.fingerprint("y")) << i;
+}
+
+// The per-thread contexts are keyed for one box at a time: boxes taking turns on a thread, a box made where a
+// freed one was, and a failed open before a good one must each use their own key.
+TEST(SecretBox, BoxesTakingTurnsOnOneThreadUseTheirOwnKeys) {
+  const std::string pinned = "2221fbb3d9e25a7f7195fdc1db3aa5b44da56ce02da0bfb4791f571d9c92e258";
+  std::string other_key = test_master_key();
+  other_key[0] ^= 1;
+  const SecretBox a(test_master_key());
+  const SecretBox b(other_key);
+  const std::string b_print = b.fingerprint("6222020200112233");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(a.fingerprint("6222020200112233"), pinned) << i;
+    ASSERT_EQ(b.fingerprint("6222020200112233"), b_print) << i;
+    const std::string from_a = a.seal("card " + std::to_string(i), "aad");
+    const std::string from_b = b.seal("card " + std::to_string(i), "aad");
+    expect_corrupt(b.open(from_a, "aad"), "b opening a's value");
+    auto opened = a.open(from_a, "aad");  // right after a failed open on this thread
+    ASSERT_TRUE(opened.ok()) << i;
+    EXPECT_EQ(*opened, "card " + std::to_string(i));
+    opened = b.open(from_b, "aad");
+    ASSERT_TRUE(opened.ok()) << i;
+    EXPECT_EQ(*opened, "card " + std::to_string(i));
+  }
+  for (int i = 0; i < 5; ++i) {
+    // Made and freed in turn, so a new box often lands where the last one was.
+    auto first = std::make_unique<SecretBox>(test_master_key());
+    EXPECT_EQ(first->fingerprint("6222020200112233"), pinned);
+    const std::string sealed = first->seal("v", "aad");
+    first.reset();
+    auto second = std::make_unique<SecretBox>(other_key);
+    EXPECT_EQ(second->fingerprint("6222020200112233"), b_print);
+    expect_corrupt(second->open(sealed, "aad"), "a value of the freed box");
+  }
+  // The independently sealed value still opens after all of the above on this thread.
+  auto known =
+      a.open(unhex("01000102030405060708090a0bdf2ffc92aa5f283d5ae12403d9e2dd5c3eab135bc099db2936221f940ae0b42a22"),
+             "merchant:42:sign_key");
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(*known, "merchant sign key");
 }
 
 TEST(SecretBox, DisplayFingerprintIsSha256Prefix) {

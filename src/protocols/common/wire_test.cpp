@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
@@ -72,6 +73,28 @@ TEST(FlatJson, RepeatedMembersAndTooManyMembersAreTheGeneralParsersToDecide) {
             FlatJsonProblem::kTooManyFields)
       << "a null member counts";
   EXPECT_TRUE(parse_flat_json_object("{\"a\":1,\"b\":2}", FlatJsonOptions{false, 2}).ok());
+}
+
+// json_string quotes plain ASCII itself and leaves everything else to nlohmann: the two must agree on every
+// single byte and on seeded random strings mixing plain, escaped, UTF-8 and invalid bytes.
+TEST(JsonString, TheQuickQuotingAgreesWithNlohmann) {
+  const auto reference = [](std::string_view s) {
+    return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    EXPECT_EQ(json_string(one), reference(one)) << b;
+    EXPECT_EQ(json_string("ab" + one + "cd"), reference("ab" + one + "cd")) << b;
+  }
+  EXPECT_EQ(json_string(""), "\"\"");
+  EXPECT_EQ(json_string("C1763861234567000042"), "\"C1763861234567000042\"");
+  constexpr std::string_view alphabet = "aZ09 ~\x7f\"\\/\n\t\x01\xc3\xa9\xe4\xb8\xad\xff\x80";
+  std::mt19937_64 rng(20261123);
+  for (int i = 0; i < 5'000; ++i) {
+    std::string s(rng() % 12, ' ');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    ASSERT_EQ(json_string(s), reference(s)) << i;
+  }
 }
 
 // Seeded random bodies: a plain pay-in body with bytes replaced, inserted or removed.
