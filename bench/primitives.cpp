@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   const SecretBox box(master_key);
   const std::string aes_key = "1234567890abcdef";
   const std::string password_hex = paygate::crypto::encode_card_password("CARD-PASSWORD-0000000042", aes_key);
-  // The body the load generator sends (bench/loadgen.cpp), with a 64-hex card password.
+  // A body shaped like the load generator's (bench/loadgen.cpp): 12 fields, an 88-hex card password, one
+  // percent-encoded value.
   const std::string body =
       "customerId=1&timestamp=1763861234&orderId=B-00000042&productType=0&batchno=BATCH-1&productCode=JD-E"
       "&cardNumber=JD0000000000000042&cardPassword=" +
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
       "&cardNumber=JD0000000000000042&cardPassword=" +
       password_hex + "&faceMoney=100&notifyUrl=http://127.0.0.1:9/notify&key=0123456789abcdef0123456789abcdef";
 
+  const std::string fingerprinted = std::string("JD-E\x1f") + "JD0000000000000042\x1f" + "CARD-PASSWORD-0000000042";
+
   struct Case {
     const char* name;
     std::function<size_t()> call;
@@ -81,14 +84,7 @@ int main(int argc, char** argv) {
       {"md5_hex_upper (submit signature)", [&] { return paygate::crypto::md5_hex_upper(signing).size(); }},
       {"decode_card_password (hex, AES-128-ECB)",
        [&] { return paygate::crypto::decode_card_password(password_hex, aes_key)->size(); }},
-      {"SecretBox::fingerprint (HMAC-SHA256)",
-       [&] {
-         return box
-             .fingerprint(
-                 "JD-E\x1fJD0000000000000042\x1f"
-                 "CARD-PASSWORD-0000000042")
-             .size();
-       }},
+      {"SecretBox::fingerprint (HMAC-SHA256)", [&] { return box.fingerprint(fingerprinted).size(); }},
       {"SecretBox::seal (AES-256-GCM, 24 bytes)",
        [&] { return box.seal("CARD-PASSWORD-0000000042", "consign:C1763861234567000042:card_password").size(); }},
       {"consign submit_ok_json",

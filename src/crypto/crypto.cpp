@@ -137,9 +137,9 @@ size_t mac_of(EVP_MAC_CTX* ctx, std::string_view data, unsigned char (&out)[EVP_
 }
 
 // Per-thread contexts that keep a key schedule between calls. Keying a fresh context per call (allocation, the
-// AES key expansion, GCM's table, HMAC's padded-key digests) cost more than the few blocks each call encrypts: a
-// consign submission unseals nothing but decrypts, seals and fingerprints once each on the I/O thread. A context
-// belongs to one thread and is re-keyed when its owner changes; freeing one (EVP_*_free) wipes its key material.
+// AES key expansion, GCM's table, HMAC's padded-key digests) cost more than the few blocks each call processes,
+// and a consign submission decrypts, seals and fingerprints once each on the I/O thread. A context belongs to one
+// thread and is re-keyed when its owner changes; freeing one (EVP_*_free) wipes its key material.
 struct BoxContexts {
   uint64_t owner = 0;  // SecretBox::instance_ of the keys below; 0 for none
   CipherCtx seal;
@@ -161,15 +161,9 @@ std::atomic<uint64_t> next_box_instance{1};
 
 }  // namespace
 
-std::string md5_hex_lower(std::string_view data) {
-  return hex_encode_lower(digest(md_md5(), data));
-}
-std::string md5_hex_upper(std::string_view data) {
-  return hex_encode_upper(digest(md_md5(), data));
-}
-std::string sha256_hex(std::string_view data) {
-  return hex_encode_lower(digest(md_sha256(), data));
-}
+std::string md5_hex_lower(std::string_view data) { return hex_encode_lower(digest(md_md5(), data)); }
+std::string md5_hex_upper(std::string_view data) { return hex_encode_upper(digest(md_md5(), data)); }
+std::string sha256_hex(std::string_view data) { return hex_encode_lower(digest(md_sha256(), data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   MacCtx ctx = keyed_hmac_sha256(key);

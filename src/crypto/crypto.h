@@ -1,10 +1,7 @@
 // Thin, tested wrappers over OpenSSL 3 EVP and libsodium. No I/O.
 #pragma once
-#include <openssl/types.h>
-
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
