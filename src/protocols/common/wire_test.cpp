@@ -1,5 +1,6 @@
 // The flat JSON reader: the fast reader for plain bodies must give exactly what the general parser gives, and
 // give way to it for everything else (errors included). Checked on chosen bodies and on seeded random mutations.
+// Likewise json_string's quick quoting against nlohmann's serializer.
 #include "protocols/common/wire.h"
 
 #include <gtest/gtest.h>
