@@ -81,11 +81,11 @@ class Service {
   static Result<PayInAnswer> commit_pay_in(storage::Tx& tx, const PreparedPayIn& p, Random& random);
 
   Result<PreparedPayout> prepare_payout(const Fields& f, std::string_view remote_ip = {}) const;
-  // The identical-retry and mrn rules, the insert and the balance hold (amount + fee) in one savepoint: refused
-  // with kFailedPrecondition (nothing stored) when the available balance does not cover it.
   // Draws the payout's first id and seals its account number for it, on the calling thread rather than the
   // writer's. commit_payout tries that id first; it seals again only for another (a collision).
   void seal_ahead(PreparedPayout& p, Random& random) const;
+  // The identical-retry and mrn rules, the insert and the balance hold (amount + fee) in one savepoint: refused
+  // with kFailedPrecondition (nothing stored) when the available balance does not cover it.
   static Result<PayoutAnswer> commit_payout(storage::Tx& tx, const PreparedPayout& p, Random& random);
 
   // Checks a query (fields, merchant, signature) and finds the order. `callback` on a paid order needs a write:
