@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/field_map.h"
 #include "base/result.h"
 
 namespace paygate::http {
@@ -46,7 +47,7 @@ using Handler = std::function<asio::awaitable<Response>(Request&)>;
 // Ordered key -> values, as decoded from application/x-www-form-urlencoded or a query string.
 // Repeated keys keep the first value (later ones are recorded in `repeated`).
 struct FormFields {
-  std::map<std::string, std::string, std::less<>> values;
+  FieldMap values;  // base/field_map.h
   std::vector<std::string> repeated;
   const std::string* find(std::string_view key) const {
     auto it = values.find(key);

@@ -9,12 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/field_map.h"
 #include "base/result.h"
 
 namespace paygate::protocols {
 
 // Field name -> value as received (after form or JSON decoding).
-using Fields = std::map<std::string, std::string, std::less<>>;
+using Fields = FieldMap;  // base/field_map.h: sorted, unique keys
 
 // The value of a field, or "" when absent: an absent field signs as an empty value.
 std::string_view field(const Fields& f, std::string_view name);

@@ -35,14 +35,16 @@ Result<Fields> normalize_aliases(Fields f) {
     auto alias = f.find(table);
     if (alias == f.end()) continue;
     auto it = f.find(latin);
-    if (it == f.end()) {
-      f.emplace(std::string(latin), std::move(alias->second));
-    } else if (it->second != alias->second) {
+    const bool latin_sent = it != f.end();
+    if (latin_sent && it->second != alias->second) {
       return invalid(std::string(latin) + " is sent twice with different values, as " + std::string(latin) +
                      " and as " + std::string(table) + " (the document table's spelling); send it once, as " +
                      std::string(latin));
     }
+    // Erased before the Latin name is added: an insertion moves the fields after it (Fields is a sorted vector).
+    std::string value = std::move(alias->second);
     f.erase(alias);
+    if (!latin_sent) f.emplace(std::string(latin), std::move(value));
   }
   return f;
 }

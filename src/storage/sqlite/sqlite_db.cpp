@@ -28,6 +28,16 @@ Stmt& Stmt::bind_blob(int i, std::string_view v) {
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
   return *this;
 }
+Stmt& Stmt::bind_ref(int i, const std::string& v) {
+  int rc = sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind_blob_ref(int i, const std::string& v) {
+  int rc = sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
+  return *this;
+}
 Stmt& Stmt::bind_null(int i) {
   int rc = sqlite3_bind_null(s_, i);
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");

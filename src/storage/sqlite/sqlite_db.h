@@ -29,6 +29,14 @@ class Stmt {
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Stmt& bind_blob(int i, std::string_view v);
+  // bind() and bind_blob() copy the bytes (SQLITE_TRANSIENT): a malloc and a copy per value, which the hot inserts
+  // avoid with these. SQLite reads the string's bytes in place (SQLITE_STATIC), so the string must stay alive and
+  // unchanged until this Stmt is gone; the statement's next prepare() clears the binding. Lvalues only: a
+  // temporary would be destroyed before the statement runs.
+  Stmt& bind_ref(int i, const std::string& v);
+  Stmt& bind_ref(int i, std::string&& v) = delete;
+  Stmt& bind_blob_ref(int i, const std::string& v);
+  Stmt& bind_blob_ref(int i, std::string&& v) = delete;
   Stmt& bind_null(int i);
   // Returns true when a row is available.
   bool step();

@@ -270,27 +270,28 @@ Status SqliteTx::insert_consign_order(const orders::ConsignOrder& o, const Seale
                                  ", card_live) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                                  "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
   auto st = c_.prepare(sql.c_str());
+  // The order and the sealed card outlive `st`: their strings are bound in place (bind_ref).
   st.bind(1, o.merchant_id.value())
-      .bind(2, o.sys_order_id.value())
-      .bind(3, o.merchant_order_id)
-      .bind(4, o.batchno)
-      .bind(5, o.product_code)
+      .bind_ref(2, o.sys_order_id.value())
+      .bind_ref(3, o.merchant_order_id)
+      .bind_ref(4, o.batchno)
+      .bind_ref(5, o.product_code)
       .bind(6, o.product_type)
-      .bind(7, o.card_number)
-      .bind_blob(8, card.password)
-      .bind(9, o.card_fingerprint);
+      .bind_ref(7, o.card_number)
+      .bind_blob_ref(8, card.password)
+      .bind_ref(9, o.card_fingerprint);
   if (o.se_code.empty()) {
     st.bind_null(10);
   } else {
-    st.bind_blob(10, card.se_code);
+    st.bind_blob_ref(10, card.se_code);
   }
   st.bind(11, o.face_money_yuan)
       .bind(12, o.rate.value)
-      .bind(13, o.notify_url)
-      .bind(14, o.custom)
-      .bind(15, o.request_fingerprint)
+      .bind_ref(13, o.notify_url)
+      .bind_ref(14, o.custom)
+      .bind_ref(15, o.request_fingerprint)
       .bind(16, orders::state_name(o.state))
-      .bind(17, o.message)
+      .bind_ref(17, o.message)
       .bind(18, o.real_money_yuan)
       .bind(19, o.amount.fen())
       .bind(20, o.success_time_s)
@@ -532,22 +533,23 @@ Status SqliteTx::insert_payin(const orders::PayIn& p) {
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                                  "?17, ?18, ?19, ?20)";
   auto st = c_.prepare(sql.c_str());
+  // The pay-in outlives `st`: its strings are bound in place (bind_ref).
   st.bind(1, p.merchant_id.value())
-      .bind(2, p.id.value())
-      .bind(3, p.mrn)
+      .bind_ref(2, p.id.value())
+      .bind_ref(3, p.mrn)
       .bind(4, p.channel_id)
       .bind(5, p.amount.fen())
-      .bind(6, p.amount_text)
-      .bind(7, p.callback_url)
-      .bind(8, p.return_url)
-      .bind(9, p.payer)
-      .bind(10, p.request_fingerprint)
-      .bind(11, p.processor)
+      .bind_ref(6, p.amount_text)
+      .bind_ref(7, p.callback_url)
+      .bind_ref(8, p.return_url)
+      .bind_ref(9, p.payer)
+      .bind_ref(10, p.request_fingerprint)
+      .bind_ref(11, p.processor)
       .bind(12, p.fee_rate.value)
       .bind(13, orders::payin_state_name(p.state))
       .bind(14, p.paid.fen())
       .bind(15, p.fee.fen())
-      .bind(16, p.message)
+      .bind_ref(16, p.message)
       .bind(17, p.expires_at_ms)
       .bind(18, p.finished_at_ms)
       .bind(19, p.created_at_ms)
@@ -675,19 +677,20 @@ Status SqliteTx::insert_payout(const orders::Payout& p, const SealedAccount& sea
                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                                  "?17)";
   auto st = c_.prepare(sql.c_str());
+  // The payout and the sealed account outlive `st`: their strings are bound in place (bind_ref).
   st.bind(1, p.merchant_id.value())
-      .bind(2, p.id.value())
-      .bind(3, p.mrn)
+      .bind_ref(2, p.id.value())
+      .bind_ref(3, p.mrn)
       .bind(4, p.amount.fen())
-      .bind(5, p.amount_text)
+      .bind_ref(5, p.amount_text)
       .bind(6, p.fee.fen())
-      .bind(7, p.bank_name)
-      .bind(8, p.account_name)
-      .bind_blob(9, account.account_number)
-      .bind(10, p.callback_url)
-      .bind(11, p.request_fingerprint)
+      .bind_ref(7, p.bank_name)
+      .bind_ref(8, p.account_name)
+      .bind_blob_ref(9, account.account_number)
+      .bind_ref(10, p.callback_url)
+      .bind_ref(11, p.request_fingerprint)
       .bind(12, orders::payout_state_name(p.state))
-      .bind(13, p.message)
+      .bind_ref(13, p.message)
       .bind(14, p.process_after_ms)
       .bind(15, p.finished_at_ms)
       .bind(16, p.created_at_ms)
@@ -974,7 +977,8 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
     }
   }
   auto ins = c_.prepare("INSERT INTO ledger_entries (kind, reference, created_at_ms) VALUES (?1, ?2, ?3)");
-  ins.bind(1, entry.kind).bind(2, entry.reference).bind(3, now_ms);
+  // The entry outlives every statement here: its strings are bound in place (bind_ref).
+  ins.bind_ref(1, entry.kind).bind_ref(2, entry.reference).bind(3, now_ms);
   ins.exec();
   int64_t entry_id = c_.last_insert_rowid();
   for (size_t i = 0; i < entry.postings.size(); ++i) {
@@ -983,7 +987,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
     // it (the look-up above said which; nobody else writes inside this write transaction).
     if (current_fen[i]) {
       auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
-      move.bind(1, p.account.code).bind(2, p.amount.fen());
+      move.bind_ref(1, p.account.code).bind(2, p.amount.fen());
       move.exec();
       // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
       PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
@@ -991,14 +995,14 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
     } else {
       auto create = c_.prepare(
           "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, ?4)");
-      create.bind(1, p.account.code);
+      create.bind_ref(1, p.account.code);
       if (p.account.merchant_id) create.bind(2, p.account.merchant_id); else create.bind_null(2);
       create.bind(3, p.account.may_go_negative).bind(4, p.amount.fen());
       create.exec();
       PG_ASSERT(create.last_error() != SQLITE_CONSTRAINT, "ledger account insert refused after pre-check");
     }
     auto post = c_.prepare("INSERT INTO ledger_postings (entry_id, account, amount_fen) VALUES (?1, ?2, ?3)");
-    post.bind(1, entry_id).bind(2, p.account.code).bind(3, p.amount.fen());
+    post.bind(1, entry_id).bind_ref(2, p.account.code).bind(3, p.amount.fen());
     post.exec();
   }
   return ok_status();
@@ -1010,7 +1014,7 @@ Money SqliteTx::balance(const std::string& account) {
 
 std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) {
   auto st = c_.prepare("SELECT balance_fen FROM ledger_accounts WHERE account=?1");
-  st.bind(1, account);
+  st.bind_ref(1, account);
   if (!st.step()) return std::nullopt;
   return st.int64(0);
 }
