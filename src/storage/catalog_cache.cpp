@@ -20,8 +20,15 @@ std::optional<V> CatalogCache::get(std::unordered_map<K, Entry<V>>& map, const K
   return loaded;
 }
 
-std::optional<Merchant> CatalogCache::merchant(MerchantId id) {
-  return get(merchants_, id.value(), [&] { return store_.read()->merchant(id); });
+namespace {
+std::optional<MerchantRef> shared(std::optional<Merchant> m) {
+  if (!m) return std::nullopt;
+  return std::make_shared<const Merchant>(std::move(*m));
+}
+}  // namespace
+
+MerchantRef CatalogCache::merchant(MerchantId id) {
+  return get(merchants_, id.value(), [&] { return shared(store_.read()->merchant(id)); }).value_or(nullptr);
 }
 
 std::optional<Product> CatalogCache::product(const std::string& code) {
@@ -35,8 +42,9 @@ bool CatalogCache::merchant_product_enabled(MerchantId merchant, const std::stri
   return v.value_or(false);
 }
 
-std::optional<Merchant> CatalogCache::merchant_by_app_key(const std::string& app_key) {
-  return get(by_app_key_, app_key, [&] { return store_.read()->merchant_by_app_key(app_key); });
+MerchantRef CatalogCache::merchant_by_app_key(const std::string& app_key) {
+  return get(by_app_key_, app_key, [&] { return shared(store_.read()->merchant_by_app_key(app_key)); })
+      .value_or(nullptr);
 }
 
 std::optional<MerchantChannel> CatalogCache::merchant_channel(MerchantId merchant, int channel_id) {

@@ -23,13 +23,13 @@ class CatalogCache {
 
   CatalogCache(Store& store, const Clock& clock, int64_t ttl_ms) : store_(store), clock_(clock), ttl_ms_(ttl_ms) {}
 
-  // Unknown merchants and products are not cached (nullopt is always read again).
-  std::optional<Merchant> merchant(MerchantId id);
+  // Unknown merchants and products are not cached (null and nullopt are always read again).
+  MerchantRef merchant(MerchantId id);
   std::optional<Product> product(const std::string& code);
   bool merchant_product_enabled(MerchantId merchant, const std::string& code);
   // The gateway identifies merchants by appKey. Keys are cached with the merchant they belong to: a rotated key
   // stops working within the TTL.
-  std::optional<Merchant> merchant_by_app_key(const std::string& app_key);
+  MerchantRef merchant_by_app_key(const std::string& app_key);
   // A merchant's gateway channel; "not enabled" (nullopt) is read again each time.
   std::optional<MerchantChannel> merchant_channel(MerchantId merchant, int channel_id);
   void invalidate();
@@ -47,10 +47,10 @@ class CatalogCache {
   const Clock& clock_;
   int64_t ttl_ms_;
   std::shared_mutex mu_;
-  std::unordered_map<int64_t, Entry<Merchant>> merchants_;
+  std::unordered_map<int64_t, Entry<MerchantRef>> merchants_;
   std::unordered_map<std::string, Entry<Product>> products_;
   std::unordered_map<std::string, Entry<bool>> enablement_;  // "<merchant>\x1f<code>"
-  std::unordered_map<std::string, Entry<Merchant>> by_app_key_;
+  std::unordered_map<std::string, Entry<MerchantRef>> by_app_key_;
   std::unordered_map<int64_t, Entry<MerchantChannel>> channels_;  // merchant id * 100 + channel id
 };
 

@@ -61,6 +61,9 @@ struct Merchant {
   int64_t updated_at_ms = 0;
 };
 
+// A merchant as the catalogue cache hands it out: shared, never copied per request (nor its keys).
+using MerchantRef = std::shared_ptr<const Merchant>;
+
 struct Product {
   std::string code;
   std::string name;

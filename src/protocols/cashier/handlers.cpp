@@ -171,7 +171,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::get, "/cashier", "cashier.page", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     std::string lang = "zh";
     auto order = find(deps, req, &lang);
-    std::optional<storage::Merchant> merchant;
+    storage::MerchantRef merchant;
     if (order) merchant = deps.service.catalog().merchant(order->merchant_id);
     if (!order || !merchant) {
       auto res = http::make_response(
@@ -250,7 +250,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::get, "/cashier/return", "cashier.front_notify",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
                auto order = find(deps, req, nullptr);
-               std::optional<storage::Merchant> merchant;
+               storage::MerchantRef merchant;
                if (order) merchant = deps.service.catalog().merchant(order->merchant_id);
                if (!order || !merchant || order->fronturl.empty()) {
                  auto res = http::make_response(

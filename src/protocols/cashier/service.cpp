@@ -166,7 +166,7 @@ Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal, s
   // The merchant first when the id is readable, so that even a refusal of a field is signed (DECISIONS.md: the sign
   // is empty only when the merchant could not be identified).
   auto merid = parse_merid(field(envelope->fields, "merid"));
-  std::optional<storage::Merchant> merchant;
+  storage::MerchantRef merchant;
   if (merid.ok()) merchant = catalog_.merchant(*merid);
   if (!merchant) {
     if (!req.ok()) return refuse(req.error());

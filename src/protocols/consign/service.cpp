@@ -57,7 +57,7 @@ Service::Service(storage::Store& store, std::shared_ptr<const crypto::SecretBox>
     : store_(store), catalog_(store, clock, config.catalog_cache_ttl_ms), box_(std::move(box)), clock_(clock),
       config_(config) {}
 
-Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit, std::string_view remote_ip) const {
+Result<storage::MerchantRef> Service::authenticate(const Fields& f, bool submit, std::string_view remote_ip) const {
   auto customer_id = parse_int64_strict(field(f, "customerId"));
   if (!customer_id) return invalid("customerId must be the numeric merchant id");
   auto merchant = catalog_.merchant(MerchantId{*customer_id});
@@ -79,7 +79,7 @@ Result<storage::Merchant> Service::authenticate(const Fields& f, bool submit, st
     return invalid("timestamp is more than " + std::to_string(config_.timestamp_skew_s) +
                    " seconds away from server time " + std::to_string(clock_.now_unix_s()));
   }
-  return *merchant;
+  return merchant;
 }
 
 Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view remote_ip) const {
@@ -87,8 +87,9 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
                            "cardPassword", "faceMoney", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto merchant = authenticate(f, true, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(f, true, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
 
   std::string_view order_id = field(f, "orderId");
   if (order_id.size() > limits::kMerchantOrderIdLengthMax) return invalid("orderId is longer than 50 characters");
@@ -239,8 +240,9 @@ Result<OrderView> Service::query(const Fields& f, std::string_view remote_ip) co
   for (const char* name : {"customerId", "timestamp", "orderId", "sign"}) {
     if (field(f, name).empty()) return invalid(std::string("missing required field ") + name);
   }
-  auto merchant = authenticate(f, false, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(f, false, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
   auto tx = store_.read();
   std::string order_id(field(f, "orderId"));
   // The merchant's own order id first, then the platform's (DECISIONS.md).

@@ -54,7 +54,7 @@ class Service {
   const Config& config() const { return config_; }
 
  private:
-  Result<storage::Merchant> authenticate(const Fields& f, bool submit, std::string_view remote_ip) const;
+  Result<storage::MerchantRef> authenticate(const Fields& f, bool submit, std::string_view remote_ip) const;
 
   storage::Store& store_;
   mutable storage::CatalogCache catalog_;

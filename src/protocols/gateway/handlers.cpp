@@ -161,7 +161,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
                std::string lang(checkout::normalize_lang(fields.ok() ? field(*fields, "lang") : std::string_view()));
                std::string_view id = fields.ok() ? field(*fields, "id") : std::string_view();
                std::optional<orders::PayIn> payin;
-               std::optional<storage::Merchant> merchant;
+               storage::MerchantRef merchant;
                if (!id.empty() && id.size() <= 64) {
                  auto tx = deps.store.read();
                  payin = tx->payin_by_id(PaymentId{std::string(id)});

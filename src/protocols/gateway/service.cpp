@@ -122,9 +122,9 @@ Service::Service(storage::Store& store, const Clock& clock, Config config, Proce
   PG_ASSERT(processors_.bank != nullptr, "the gateway needs a bank processor");
 }
 
-Result<storage::Merchant> Service::authenticate(const std::string& app_key, std::string_view sign,
-                                                std::string (*signing)(const Fields&, std::string_view),
-                                                const Fields& f, std::string_view remote_ip) const {
+Result<storage::MerchantRef> Service::authenticate(const std::string& app_key, std::string_view sign,
+                                                   std::string (*signing)(const Fields&, std::string_view),
+                                                   const Fields& f, std::string_view remote_ip) const {
   auto merchant = catalog_.merchant_by_app_key(app_key);
   if (!merchant) return make_error(ErrorCode::kNotFound, "unknown appKey " + app_key);
   if (!signature_matches(sign, signing(f, merchant->sign_key))) {
@@ -136,14 +136,15 @@ Result<storage::Merchant> Service::authenticate(const std::string& app_key, std:
     return make_error(ErrorCode::kUnauthenticated, http::ip_not_allowed_message(remote_ip));
   }
   if (!merchant->enabled) return make_error(ErrorCode::kNotFound, "merchant account is disabled");
-  return *merchant;
+  return merchant;
 }
 
 Result<PreparedPayIn> Service::prepare_pay_in(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_pay_in(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &pay_in_signing_string, f, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(req->app_key, req->sign, &pay_in_signing_string, f, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
   PG_TRY(check_callback_url(req->callback_url, config_.allow_private_targets));
 
   auto channel = catalog_.merchant_channel(merchant->id, req->channel_id);
@@ -211,8 +212,9 @@ Result<PayInAnswer> Service::commit_pay_in(storage::Tx& tx, const PreparedPayIn&
 Result<PreparedPayout> Service::prepare_payout(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_payout(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &payout_signing_string, f, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(req->app_key, req->sign, &payout_signing_string, f, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
   PG_TRY(check_callback_url(req->callback_url, config_.allow_private_targets));
 
   int64_t now_ms = clock_.now_unix_ms();
@@ -288,8 +290,9 @@ Result<PayoutAnswer> Service::commit_payout(storage::Tx& tx, const PreparedPayou
 Result<Service::FoundPayIn> Service::find_pay_in(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_query(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
   auto payin = store_.read()->payin(merchant->id, req->mrn);
   if (!payin) return make_error(ErrorCode::kNotFound, "no pay-in with mrn " + req->mrn);
   return FoundPayIn{*payin, req->callback};
@@ -298,8 +301,9 @@ Result<Service::FoundPayIn> Service::find_pay_in(const Fields& f, std::string_vi
 Result<Service::FoundPayout> Service::find_payout(const Fields& f, std::string_view remote_ip) const {
   auto req = validate_query(f);
   if (!req.ok()) return req.error();
-  auto merchant = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
-  if (!merchant.ok()) return merchant.error();
+  auto authenticated = authenticate(req->app_key, req->sign, &query_signing_string, f, remote_ip);
+  if (!authenticated.ok()) return authenticated.error();
+  const storage::MerchantRef merchant = std::move(*authenticated);
   auto payout = store_.read()->payout(merchant->id, req->mrn);
   if (!payout) return make_error(ErrorCode::kNotFound, "no payout with mrn " + req->mrn);
   return FoundPayout{*payout, req->callback};

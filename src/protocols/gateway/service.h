@@ -107,9 +107,9 @@ class Service {
 
  private:
   // The merchant of `app_key` whose key signs `signing(key)` to `sign`, and who may use the API.
-  Result<storage::Merchant> authenticate(const std::string& app_key, std::string_view sign,
-                                         std::string (*signing)(const Fields&, std::string_view),
-                                         const Fields& f, std::string_view remote_ip) const;
+  Result<storage::MerchantRef> authenticate(const std::string& app_key, std::string_view sign,
+                                            std::string (*signing)(const Fields&, std::string_view),
+                                            const Fields& f, std::string_view remote_ip) const;
 
   storage::Store& store_;
   mutable storage::CatalogCache catalog_;
