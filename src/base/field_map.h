@@ -2,9 +2,12 @@
 //
 // Why not std::map: a request carries a dozen fields, and the protocols look each one up two or three times (the
 // signing string, validation, the order). A map costs a node allocation per field and a pointer chase per step
-// of every look-up; this keeps the pairs in one vector, sorted, and finds a key by binary search. It offers the
-// part of std::map's interface the protocols use, with the same meaning: iteration in key order, emplace keeps
-// the first value of a key, operator[] inserts an empty value.
+// of every look-up; this keeps the pairs in one vector, sorted, and finds a key by comparing lengths first (a
+// binary search past kLinearFindMax keys). It offers the part of std::map's interface the protocols use, with the
+// same meaning: iteration in key order, emplace keeps the first value of a key, operator[] inserts an empty value.
+//
+// Unlike std::map, every insertion or erasure may move the pairs: it invalidates all iterators and references
+// into the map, including one passed back in as an argument (`f["a"] = f["b"]` reads a moved-from pair).
 #pragma once
 
 #include <algorithm>
