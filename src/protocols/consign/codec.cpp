@@ -64,8 +64,21 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
 }
 
 std::string submit_ok_json(std::string_view sys_order_id, std::string_view msg) {
-  std::string id = json_string(sys_order_id);
-  return "{\"code\":1,\"msg\":" + json_string(msg) + ",\"sysOrderId\":" + id + ",\"data\":{\"sysOrderId\":" + id + "}}";
+  const std::string id = json_string(sys_order_id);
+  const std::string quoted_msg = json_string(msg);
+  static constexpr std::string_view kHead = "{\"code\":1,\"msg\":";
+  static constexpr std::string_view kId = ",\"sysOrderId\":";
+  static constexpr std::string_view kDataId = ",\"data\":{\"sysOrderId\":";
+  std::string out;  // one allocation for every submit's answer
+  out.reserve(kHead.size() + quoted_msg.size() + kId.size() + kDataId.size() + 2 * id.size() + 2);
+  out += kHead;
+  out += quoted_msg;
+  out += kId;
+  out += id;
+  out += kDataId;
+  out += id;
+  out += "}}";
+  return out;
 }
 
 std::string submit_error_json(std::string_view msg) {

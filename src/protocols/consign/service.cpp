@@ -1,5 +1,7 @@
 #include "protocols/consign/service.h"
 
+#include <array>
+
 #include "base/limits.h"
 #include "base/text.h"
 #include "crypto/card_password.h"
@@ -12,23 +14,26 @@ namespace {
 
 Error invalid(std::string msg) { return make_error(ErrorCode::kInvalidArgument, std::move(msg)); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The business fields of a submission: every signed field but the timestamp (DECISIONS.md). The encrypted
-// password is compared case-insensitively: upper- and lowercase hex are the same value.
+// password is compared case-insensitively: upper- and lowercase hex are the same value. Stored with each order, so
+// these bytes must stay as they are; built in one allocation.
 std::string request_fingerprint(const Fields& f) {
+  static constexpr std::array<std::string_view, 7> kNames = {"customerId", "orderId",   "batchno",  "productCode",
+                                                             "cardNumber", "faceMoney", "notifyUrl"};
+  std::array<std::string_view, kNames.size()> values;
+  const std::string_view password = field(f, "cardPassword");
+  size_t bytes = password.size();
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    values[i] = field(f, kNames[i]);
+    bytes += values[i].size() + 1;
+  }
   std::string s;
-  for (const char* name : {"customerId", "orderId", "batchno", "productCode", "cardNumber", "faceMoney", "notifyUrl"}) {
-    s += field(f, name);
+  s.reserve(bytes);
+  for (std::string_view v : values) {
+    s += v;
     s += '\x1f';
   }
-  s += lower(field(f, "cardPassword"));
+  for (char c : password) s += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   return crypto::sha256_hex(s);
 }
 

@@ -296,6 +296,24 @@ TEST_F(ConsignServiceTest, PrepareSubmitBuildsTheOrder) {
   EXPECT_EQ(count_orders(), 0);
 }
 
+// Stored with every order and compared on an identical retry, so its bytes must not change between versions: the
+// SHA-256 (lower-case hex) of the business fields, each followed by 0x1F, then the encrypted password in lower case.
+TEST_F(ConsignServiceTest, TheRequestFingerprintIsTheSha256OfTheBusinessFieldsAndTheLowerCasePassword) {
+  Fields f = signed_with(fields("O-9", "PW-0009"));
+  std::string password(field(f, "cardPassword"));
+  for (auto& c : password) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  f = signed_with(with(f, "cardPassword", password));  // upper-case hex: the same value
+  auto p = prepare(f);
+  ASSERT_TRUE(succeeds(p));
+  std::string input;
+  for (const char* name : {"customerId", "orderId", "batchno", "productCode", "cardNumber", "faceMoney", "notifyUrl"}) {
+    input += field(f, name);
+    input += '\x1f';
+  }
+  for (char c : password) input += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(p->order.request_fingerprint, crypto::sha256_hex(input));
+}
+
 TEST_F(ConsignServiceTest, ProcessingDelayComesFromConfig) {
   Service slow(*store_, box_, clock_, Config{.processing_delay_ms = 10'000});
   auto p = slow.prepare_submit(signed_with(fields()));
