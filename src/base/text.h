@@ -1,5 +1,6 @@
 // Byte-level text checks shared by the protocol codecs and the card password decoder.
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace paygate {
@@ -16,6 +17,10 @@ bool has_control_chars(std::string_view s);
 
 // Every byte an ASCII digit (true for ""; callers check the length).
 bool all_ascii_digits(std::string_view s);
+
+// 'A'..'Z' to 'a'..'z'; every other byte, UTF-8 included, unchanged.
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+std::string ascii_lower(std::string_view s);
 
 // Equal when ASCII letters are compared without case; other bytes exactly.
 bool equals_ignoring_ascii_case(std::string_view a, std::string_view b);

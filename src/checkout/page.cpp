@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "http/html.h"
 #include "http/qr_svg.h"
 
@@ -134,9 +135,7 @@ std::string navigable_url(std::string_view url) {
   auto starts_with_ci = [&](std::string_view prefix) {
     if (url.size() < prefix.size()) return false;
     for (size_t i = 0; i < prefix.size(); ++i) {
-      char c = url[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != prefix[i]) return false;
+      if (ascii_lower(url[i]) != prefix[i]) return false;
     }
     return true;
   };

@@ -75,15 +75,6 @@ json users_of(storage::Tx& tx, MerchantId id) {
   return out;
 }
 
-// ASCII lower case, for the name search (SQL LOWER() folds ASCII alike on every engine).
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // A LIKE pattern matching `text` anywhere, with LIKE's own characters escaped by '!'.
 std::string contains_pattern(std::string_view text) {
   std::string out = "%";

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <optional>
 
+#include "base/text.h"
 #include "http/dns.h"
 #include "http/http.h"
 
@@ -44,8 +45,6 @@ constexpr uint32_t kResponseHeaderBytesMax = 16 * 1024;
 
 Error unavailable(std::string message) { return make_error(ErrorCode::kUnavailable, std::move(message)); }
 Error invalid_url(std::string message) { return make_error(ErrorCode::kInvalidArgument, std::move(message)); }
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||

@@ -262,13 +262,7 @@ bool trimmed_equals_ignoring_case(std::string_view body, std::string_view word) 
   auto first = body.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return word.empty();
   auto last = body.find_last_not_of(kSpace);
-  std::string_view t = body.substr(first, last - first + 1);
-  if (t.size() != word.size()) return false;
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (lower(t[i]) != lower(word[i])) return false;
-  }
-  return true;
+  return equals_ignoring_ascii_case(body.substr(first, last - first + 1), word);
 }
 
 std::string_view field(const Fields& f, std::string_view name) {

@@ -33,7 +33,7 @@ std::string request_fingerprint(const Fields& f) {
     s += v;
     s += '\x1f';
   }
-  for (char c : password) s += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  for (char c : password) s += ascii_lower(c);
   return crypto::sha256_hex(s);
 }
 
