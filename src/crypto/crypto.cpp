@@ -159,6 +159,19 @@ struct EcbDecryptContext {
 
 std::atomic<uint64_t> next_box_instance{1};
 
+// The thread's GCM context in `slot` (1: seal, 0: open), ready for `nonce`: keyed with `key` the first time; after
+// that a new nonce alone restarts GCM (counter, GHASH, tag) with the key schedule kept.
+EVP_CIPHER_CTX* gcm_context(CipherCtx& slot, int encrypt, const std::string& key, const unsigned char* nonce) {
+  if (slot == nullptr) {
+    slot.reset(EVP_CIPHER_CTX_new());
+    PG_ASSERT(slot != nullptr, "EVP_CIPHER_CTX_new failed");
+    PG_OSSL(EVP_CipherInit_ex2(slot.get(), cipher_aes256_gcm(), u8(key), nonce, encrypt, nullptr));
+  } else {
+    PG_OSSL(EVP_CipherInit_ex2(slot.get(), nullptr, nullptr, nonce, encrypt, nullptr));
+  }
+  return slot.get();
+}
+
 }  // namespace
 
 std::string md5_hex_lower(std::string_view data) { return hex_encode_lower(digest(md_md5(), data)); }
@@ -332,16 +345,7 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view aad) co
   // drawn ahead (every order seals its card password on the SQLite writer).
   unsigned char nonce[kGcmNonce];
   draw_random_ahead(nonce, kGcmNonce);
-  // A new nonce on the thread's keyed context restarts GCM (counter, GHASH, tag) with the key schedule kept.
-  auto& contexts = box_contexts(instance_);
-  if (contexts.seal == nullptr) {
-    contexts.seal.reset(EVP_CIPHER_CTX_new());
-    PG_ASSERT(contexts.seal != nullptr, "EVP_CIPHER_CTX_new failed");
-    PG_OSSL(EVP_EncryptInit_ex2(contexts.seal.get(), cipher_aes256_gcm(), u8(enc_key_), nonce, nullptr));
-  } else {
-    PG_OSSL(EVP_EncryptInit_ex2(contexts.seal.get(), nullptr, nullptr, nonce, nullptr));
-  }
-  EVP_CIPHER_CTX* ctx = contexts.seal.get();
+  EVP_CIPHER_CTX* ctx = gcm_context(box_contexts(instance_).seal, 1, enc_key_, nonce);
   int len = 0;
   if (!aad.empty()) PG_OSSL(EVP_EncryptUpdate(ctx, nullptr, &len, u8(aad), static_cast<int>(aad.size())));
 
@@ -372,15 +376,7 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view aa
   const std::string_view ct = sealed.substr(1 + kGcmNonce, sealed.size() - 1 - kGcmNonce - kGcmTag);
   std::string tag(sealed.substr(sealed.size() - kGcmTag));  // a mutable copy: the ctrl API takes void*
 
-  auto& contexts = box_contexts(instance_);
-  if (contexts.open == nullptr) {
-    contexts.open.reset(EVP_CIPHER_CTX_new());
-    PG_ASSERT(contexts.open != nullptr, "EVP_CIPHER_CTX_new failed");
-    PG_OSSL(EVP_DecryptInit_ex2(contexts.open.get(), cipher_aes256_gcm(), u8(enc_key_), u8(nonce), nullptr));
-  } else {
-    PG_OSSL(EVP_DecryptInit_ex2(contexts.open.get(), nullptr, nullptr, u8(nonce), nullptr));
-  }
-  EVP_CIPHER_CTX* ctx = contexts.open.get();
+  EVP_CIPHER_CTX* ctx = gcm_context(box_contexts(instance_).open, 0, enc_key_, u8(nonce));
   int len = 0;
   if (!aad.empty()) PG_OSSL(EVP_DecryptUpdate(ctx, nullptr, &len, u8(aad), static_cast<int>(aad.size())));
   std::string out(ct.size(), '\0');
