@@ -61,10 +61,7 @@ class FieldMap {
     auto it = lower_bound(key);
     return it != items_.end() && it->first == key ? it : items_.end();
   }
-  iterator find(std::string_view key) {
-    auto it = std::as_const(*this).find(key);
-    return items_.begin() + (it - items_.cbegin());
-  }
+  iterator find(std::string_view key) { return mutable_it(std::as_const(*this).find(key)); }
   size_t count(std::string_view key) const { return find(key) == end() ? 0 : 1; }
   bool contains(std::string_view key) const { return find(key) != end(); }
 
@@ -78,7 +75,7 @@ class FieldMap {
   template <typename K, typename V>
   std::pair<iterator, bool> emplace(K&& key, V&& value) {
     const std::string_view k(key);
-    auto it = lower_bound(k);
+    auto it = mutable_it(lower_bound(k));
     if (it != items_.end() && it->first == k) return {it, false};
     // Decoded fields mostly arrive in no particular order, but few: an insertion into the sorted vector.
     it = items_.emplace(it, std::string(std::forward<K>(key)), std::string(std::forward<V>(value)));
@@ -110,10 +107,7 @@ class FieldMap {
     return std::lower_bound(items_.begin(), items_.end(), key,
                             [](const value_type& item, std::string_view k) { return std::string_view(item.first) < k; });
   }
-  iterator lower_bound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const value_type& item, std::string_view k) { return std::string_view(item.first) < k; });
-  }
+  iterator mutable_it(const_iterator it) { return items_.begin() + (it - items_.cbegin()); }
 
   std::vector<value_type> items_;  // ascending by key, keys unique
 };
