@@ -14,6 +14,11 @@ GW_DURATION_S=${BENCH_GATEWAY_DURATION_S:-$DURATION_S}
 GW_WARMUP_S=${BENCH_GATEWAY_WARMUP_S:-$WARMUP_S}
 TOTAL_MAX_S=${BENCH_TOTAL_MAX_S:-360}
 PREBUILT_MAX=2000000  # paygate_loadgen's own limit
+# The generator runs on one CPU of its own choosing, the last one by default; empty leaves it to the scheduler.
+# It stands in for clients on other machines, which never take a core from the server: left free, the
+# scheduler moved it onto the core of paygate's I/O thread, preempting that thread and leaving the other core's
+# work queued, which cost paygate 10-20 % of its rate and nginx nothing (docs/performance.md, 2026-11-23 day).
+LOADGEN_CPU=${BENCH_LOADGEN_CPU-$(($(nproc) - 1))}
 
 PAYGATE=$BUILD_DIR/paygate
 LOADGEN=$BUILD_DIR/bench/paygate_loadgen
@@ -167,7 +172,11 @@ start_paygate() {  # $1 data dir, $2 log file, then extra VAR=value environment;
 loadgen() {  # $1 timeout seconds, then paygate_loadgen arguments
   local t=$1 status=0
   shift
-  timeout "$t" "$LOADGEN" "$@" || status=$?
+  if [[ -n $LOADGEN_CPU ]]; then
+    timeout "$t" taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" || status=$?
+  else
+    timeout "$t" "$LOADGEN" "$@" || status=$?
+  fi
   ((status == 0)) || die "paygate_loadgen failed (exit $status: 1 nothing succeeded, 3 the server stopped answering): $*"
 }
 

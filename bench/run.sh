@@ -14,7 +14,8 @@
 # Usage: bench/run.sh BUILD_DIR            (`make bench` runs it after building)
 # Tunables (environment): BENCH_CONNECTIONS (64), BENCH_DURATION_S (10), BENCH_WARMUP_S (2),
 #   BENCH_PERCOMMIT_DURATION_S (5), BENCH_GATEWAY_DURATION_S (= BENCH_DURATION_S),
-#   BENCH_GATEWAY_WARMUP_S (= BENCH_WARMUP_S), BENCH_OUT (bench/out).
+#   BENCH_GATEWAY_WARMUP_S (= BENCH_WARMUP_S), BENCH_OUT (bench/out), BENCH_LOADGEN_CPU (the last CPU; empty: the
+#   scheduler places the generator).
 # Bounded: every step has a timeout and the whole run stops after BENCH_TOTAL_MAX_S (360 s).
 set -euo pipefail
 
@@ -189,9 +190,9 @@ stop_pid "$PAYGATE_PID"
 
 # --------------------------------------------------------------------------------------------------------------
 # The table.
-"$PYTHON" - "$OUT" "$(nproc)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'EOF'
+"$PYTHON" - "$OUT" "$(nproc)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$LOADGEN_CPU" <<'EOF'
 import json, os, sys
-out, cores, commit = sys.argv[1], sys.argv[2], sys.argv[3]
+out, cores, commit, loadgen_cpu = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def load(name):
     with open(os.path.join(out, name + ".json")) as f:
         return json.load(f)
@@ -221,7 +222,9 @@ for name, title, prefix in endpoints:
     ]
 
 lines = []
-lines.append(f"Measured on {cores} cores; nginx, paygate and paygate_loadgen (1 thread) share them. "
+placement = (f"paygate_loadgen (1 thread) runs on CPU {loadgen_cpu}" if loadgen_cpu
+             else "paygate_loadgen (1 thread) goes where the scheduler puts it")
+lines.append(f"Measured on {cores} cores; nginx, paygate and the generator share them, and {placement}. "
              f"{nginx['connections']} keep-alive connections; commit {commit}.")
 lines.append("")
 lines.append("| run | throughput (rps) | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | errors / requests |")
@@ -272,7 +275,7 @@ for name, _, _ in endpoints:
 consign = per_endpoint["consign"]
 with open(os.path.join(out, "summary.json"), "w") as f:
     # The top-level paygate_* keys are the consign submit's (as before the gateway steps); "endpoints" has all three.
-    json.dump({"cores": int(cores), "commit": commit, "nginx_rps": nginx["throughput_rps"],
+    json.dump({"cores": int(cores), "commit": commit, "loadgen_cpu": loadgen_cpu or None, "nginx_rps": nginx["throughput_rps"],
                "paygate_rps": consign["rps"], "paygate_to_nginx": consign["to_nginx"],
                "half_rate_rps": consign["half_rate_rps"], "half_rate_p50_ms": consign["half_rate_p50_ms"],
                "half_rate_p99_ms": consign["half_rate_p99_ms"],
