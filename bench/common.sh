@@ -17,7 +17,8 @@ PREBUILT_MAX=2000000  # paygate_loadgen's own limit
 # The generator runs on one CPU of its own choosing, the last one by default; empty leaves it to the scheduler.
 # It stands in for clients on other machines, which never take a core from the server: left free, the
 # scheduler moved it onto the core of paygate's I/O thread, preempting that thread and leaving the other core's
-# work queued, which cost paygate 10-20 % of its rate and nginx nothing (docs/performance.md, 2026-11-23 day).
+# work queued, which cost paygate a fifth of its rate and nginx nothing (docs/performance.md, 2026-11-23 day).
+# bench/postgres.sh leaves it free, as pgbench is.
 LOADGEN_CPU=${BENCH_LOADGEN_CPU-$(($(nproc) - 1))}
 
 PAYGATE=$BUILD_DIR/paygate

@@ -9,12 +9,14 @@
 #
 # Usage: bench/postgres.sh BUILD_DIR        (`make bench-postgres` runs it after building)
 # Tunables (environment): BENCH_CONNECTIONS (64, HTTP connections), BENCH_PGBENCH_CLIENTS (as many as BENCH_CONNECTIONS),
-#   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_OUT (bench/out).
+#   BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_OUT (bench/out), BENCH_LOADGEN_CPU (empty by default here: the
+#   generator goes where the scheduler puts it, as pgbench does, so that the two sides are placed alike).
 # PostgreSQL runs with durable settings (fsync on, synchronous_commit on, full_page_writes on); the settings used
 # are printed with the results.
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: bench/postgres.sh BUILD_DIR}
+: "${BENCH_LOADGEN_CPU=}"
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 OUT=$OUT/postgres
