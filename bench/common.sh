@@ -15,10 +15,11 @@ GW_WARMUP_S=${BENCH_GATEWAY_WARMUP_S:-$WARMUP_S}
 TOTAL_MAX_S=${BENCH_TOTAL_MAX_S:-360}
 PREBUILT_MAX=2000000  # paygate_loadgen's own limit
 # The generator runs on one CPU of its own choosing, the last one by default; empty leaves it to the scheduler.
-# It stands in for clients on other machines, which never take a core from the server: left free, the
+# It stands in for clients on other machines, which never preempt the server's threads: left free, the
 # scheduler moved it onto the core of paygate's I/O thread, preempting that thread and leaving the other core's
-# work queued, which cost paygate a fifth of its rate and nginx nothing (docs/performance.md, 2026-11-23 day).
-# bench/postgres.sh leaves it free, as pgbench is.
+# work queued, which cost paygate a fifth of its closed-loop rate and nginx nothing; pinned, its own waits for its
+# core show in the open-loop tail instead (docs/performance.md, 2026-11-23 day). bench/postgres.sh leaves it
+# free, as pgbench is.
 LOADGEN_CPU=${BENCH_LOADGEN_CPU-$(($(nproc) - 1))}
 
 PAYGATE=$BUILD_DIR/paygate
