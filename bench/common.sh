@@ -172,13 +172,10 @@ start_paygate() {  # $1 data dir, $2 log file, then extra VAR=value environment;
 }
 
 loadgen() {  # $1 timeout seconds, then paygate_loadgen arguments
-  local t=$1 status=0
+  local t=$1 status=0 pin=()
   shift
-  if [[ -n $LOADGEN_CPU ]]; then
-    timeout "$t" taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" || status=$?
-  else
-    timeout "$t" "$LOADGEN" "$@" || status=$?
-  fi
+  [[ -z $LOADGEN_CPU ]] || pin=(taskset -c "$LOADGEN_CPU")
+  timeout "$t" "${pin[@]}" "$LOADGEN" "$@" || status=$?
   ((status == 0)) || die "paygate_loadgen failed (exit $status: 1 nothing succeeded, 3 the server stopped answering): $*"
 }
 
