@@ -1335,6 +1335,77 @@ TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
   EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "COLD"); }), 1);
 }
 
+// Balance moves within one group commit follow each request's fate on both engines (SQLite holds them in memory
+// until the commit, sqlite_tx.h): each request sees the balances left by every earlier surviving request, a refusal
+// is judged against them, a request rolled back (an error or a storage failure) takes its moves back, including an
+// account it created, and the commit stores the survivors' sums.
+TEST_P(StoreConformance, BalancesInOneTransactionFollowEachRequestsFate) {
+  reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
+  seed();
+  auto move = [](std::string ref, MerchantId merchant, int64_t fen) {
+    return ledger::Entry{"test.move",
+                         std::move(ref),
+                         {{ledger::merchant_available(merchant), Money::from_fen(fen)},
+                          {ledger::consign_clearing(), Money::from_fen(-fen)}}};
+  };
+  ASSERT_TRUE(written([&](Tx& tx) { return tx.post(move("FUND", kA, 1'000), 1'000); }).ok());
+  testing::Latch release(1);
+  hold_writer(release);
+
+  constexpr int kRequests = 7;
+  std::vector<int64_t> seen_fen(kRequests, -1);  // merchant A's available balance after the request's own moves
+  std::vector<std::optional<Status>> results(kRequests);
+  testing::Latch all_done(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    store_->submit(
+        [i, &seen_fen, &move](Tx& tx) -> Status {
+          const std::string ref = "R" + std::to_string(i);
+          static constexpr std::array<int64_t, kRequests> kDebitFen{300, 300, 300, 500, 201, 200, 1};
+          Status st = tx.post(move(ref, kA, -kDebitFen[static_cast<size_t>(i)]), 2'000);
+          seen_fen[static_cast<size_t>(i)] = tx.balance(ledger::merchant_available(kA).code).fen();
+          if (!st.ok()) return st;
+          if (i == 1) {
+            // Creates merchant B's account, reads it back, moves it again, and is rolled back with all of it.
+            if (auto b = tx.post(move(ref + "b", kB, 70), 2'000); !b.ok()) return b;
+            if (tx.balance(ledger::merchant_available(kB).code) != Money::from_fen(70)) return make_error(ErrorCode::kInternal, "B");
+            if (auto b = tx.post(move(ref + "c", kB, 5), 2'000); !b.ok()) return b;
+            return make_error(ErrorCode::kFailedPrecondition, "rejected");
+          }
+          if (i == 2) throw StorageFailure("injected");
+          if (i == 3) return tx.post(move(ref + "b", kB, 40), 2'000);  // B created again, by a survivor
+          return ok_status();
+        },
+        [i, &results, &all_done](Status st) {
+          results[static_cast<size_t>(i)].emplace(std::move(st));
+          all_done.count_down();
+        });
+  }
+  release.count_down();
+  all_done.wait();
+  const auto sizes = batch_sizes();
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
+  // 1000 stored; 0 takes 300 (700); 1 takes 300 (400) and is rolled back; 2 takes 300 (400) and fails; 3 takes 500
+  // (200); 4 asks for 201 and is refused (200); 5 takes 200 (0); 6 asks for 1 and is refused (0).
+  EXPECT_EQ(seen_fen, (std::vector<int64_t>{700, 400, 400, 200, 200, 0, 0}));
+  for (int i = 0; i < kRequests; ++i) {
+    EXPECT_EQ(results[static_cast<size_t>(i)]->ok(), i == 0 || i == 3 || i == 5) << i;
+  }
+  EXPECT_EQ(results[4]->error().code, ErrorCode::kFailedPrecondition);
+  auto tx = store_->read();
+  EXPECT_EQ(tx->balance(ledger::merchant_available(kA).code), Money{});
+  EXPECT_EQ(tx->balance(ledger::merchant_available(kB).code), Money::from_fen(40));
+  EXPECT_EQ(tx->balance(ledger::consign_clearing().code), Money::from_fen(-40));
+  EXPECT_TRUE(tx->postings_for_reference("R1").empty());
+  EXPECT_TRUE(tx->postings_for_reference("R1b").empty());
+  EXPECT_TRUE(tx->postings_for_reference("R4").empty());
+  EXPECT_EQ(tx->postings_for_reference("R5").size(), 2u);
+  auto check = tx->check_ledger();
+  EXPECT_TRUE(check.ok) << ::testing::PrintToString(check.problems);
+  EXPECT_EQ(check.entries, 5);  // FUND, R0, R3, R3b, R5
+  EXPECT_EQ(check.accounts, 3);
+}
+
 TEST_P(StoreConformance, ReadSnapshotsSeeCommittedDataAndStayStable) {
   seed();
   auto snapshot = store_->read();

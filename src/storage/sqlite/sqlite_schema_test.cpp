@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "ledger/ledger.h"
 #include "storage/migrations.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -127,6 +128,48 @@ TEST_F(SqliteSchemaTest, TemporaryFilesStayInMemory) {
   auto st = c.prepare("PRAGMA temp_store");
   ASSERT_TRUE(st.step());
   EXPECT_EQ(st.int64(0), 2) << "2 = MEMORY";
+}
+
+// Within the writer's batch, post() holds balance moves in memory until the commit (sqlite_tx.h). SQL that reads or
+// writes ledger_accounts directly would miss them: it fails the request (rolled back) instead of answering wrongly,
+// and runs as usual once the moves are written.
+TEST_F(SqliteSchemaTest, SqlOverTheAccountsFailsWhileBalanceMovesAreHeld) {
+  auto store = open_store();
+  const ledger::Entry fund{"test.fund",
+                           "F1",
+                           {{ledger::merchant_available(MerchantId{7}), Money::from_fen(500)},
+                            {ledger::consign_clearing(), Money::from_fen(-500)}}};
+  ASSERT_TRUE(store->write_sync([&](Tx& tx) { return tx.post(fund, 1); }).ok());  // creates both accounts
+  const ledger::Entry again{"test.fund",
+                            "F2",
+                            {{ledger::merchant_available(MerchantId{7}), Money::from_fen(20)},
+                             {ledger::consign_clearing(), Money::from_fen(-20)}}};
+  const std::string sum = "SELECT SUM(balance_fen) FROM ledger_accounts WHERE balance_fen > 0";
+  auto st = store->write_sync([&](Tx& tx) -> Status {
+    PG_TRY(tx.post(again, 2));  // moves both accounts, in memory
+    tx.query_sql(sum, {});
+    return ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  st = store->write_sync([&](Tx& tx) -> Status {
+    PG_TRY(tx.post(again, 2));
+    tx.exec_sql("UPDATE ledger_accounts SET balance_fen = 0 WHERE account = 'nothing'", {});
+    return ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  // Neither left anything behind; before any move, and in a read snapshot, the SQL runs.
+  EXPECT_EQ(store->read()->balance(ledger::merchant_available(MerchantId{7}).code), Money::from_fen(500));
+  EXPECT_EQ(std::get<int64_t>(store->read()->query_sql(sum, {}).at(0).at(0)), 500);
+  int64_t seen = 0;
+  ASSERT_TRUE(store->write_sync([&](Tx& tx) {
+                seen = std::get<int64_t>(tx.query_sql(sum, {}).at(0).at(0));
+                return tx.post(again, 2);
+              }).ok());
+  EXPECT_EQ(seen, 500);
+  EXPECT_EQ(store->read()->balance(ledger::merchant_available(MerchantId{7}).code), Money::from_fen(520));
+  EXPECT_TRUE(store->read()->check_ledger().ok);
+  store->close();
 }
 
 TEST_F(SqliteSchemaTest, HotWritesBuildNoTemporaryBtree) {

@@ -105,6 +105,7 @@ bool step(sqlite3* db, sqlite3_stmt* st, std::string_view sql) {
 }  // namespace
 
 std::vector<SqlRow> SqliteTx::query_sql(std::string_view sql, const std::vector<SqlValue>& params) {
+  if (sql.find("ledger_accounts") != std::string_view::npos) require_balances_written("SQL over ledger_accounts");
   sqlite3* db = c_.raw();
   OwnedStmt st = prepare(db, sql, params);
   const int columns = sqlite3_column_count(st.get());
@@ -123,6 +124,7 @@ std::vector<SqlRow> SqliteTx::query_sql(std::string_view sql, const std::vector<
 
 int64_t SqliteTx::exec_sql(std::string_view sql, const std::vector<SqlValue>& params) {
   if (read_only_) fail(sql, "exec_sql in a read-only snapshot");
+  if (sql.find("ledger_accounts") != std::string_view::npos) require_balances_written("SQL over ledger_accounts");
   sqlite3* db = c_.raw();
   OwnedStmt st = prepare(db, sql, params);
   if (sqlite3_column_count(st.get()) != 0) fail(sql, "exec_sql of a statement that returns rows; use query_sql");

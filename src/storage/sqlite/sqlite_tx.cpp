@@ -423,6 +423,20 @@ void SqliteTx::request_rolled_back() {
     counter.cards_added -= it->second;
     counter.added.erase(it);
   }
+  for (auto it = balances_.begin(); it != balances_.end();) {
+    auto& held = it->second;
+    if (auto moved = held.moved.find(request_); moved != held.moved.end()) {
+      held.moved_fen -= moved->second;
+      held.moved.erase(moved);
+    }
+    // The row this request read may be one it created (rolled back now); no other request has moved it since.
+    if (held.read_by_request == request_) {
+      PG_ASSERT(held.moved_fen == 0, "a balance read by a rolled-back request holds another request's moves");
+      it = balances_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void SqliteTx::write_counters() {
@@ -436,6 +450,25 @@ void SqliteTx::write_counters() {
     up.exec();
   }
   counters_.clear();
+  for (const auto& [account, held] : balances_) {
+    if (held.moved_fen == 0) continue;
+    auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
+    move.bind_ref(1, account).bind(2, held.moved_fen);
+    move.exec();
+    // post() checked every move against the balance it held; the CHECK constraint is the last line of defence.
+    PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+    PG_ASSERT(c_.changes() == 1, "a ledger account vanished within the transaction");
+  }
+  balances_.clear();
+}
+
+void SqliteTx::require_balances_written(std::string_view what) {
+  for (const auto& [account, held] : balances_) {
+    if (held.moved_fen != 0) {
+      throw StorageFailure(std::string(what) + " within a batch that holds balance moves in memory");
+    }
+  }
+  balances_.clear();
 }
 
 // ---- gateway channels ----
@@ -964,12 +997,14 @@ std::vector<orders::CashierOrder> SqliteTx::cashier_orders(const CashierFilter& 
 Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   auto valid = ledger::validate(entry);
   PG_ASSERT(valid.ok(), "posting an invalid ledger entry");
+  // Within the writer's batch, moves of existing accounts are held in memory until write_counters (HeldBalance).
+  const bool hold = !read_only_ && request_ >= 0;
   // Check every balance first so that a refusal changes nothing; an entry posts at most once to an account
   // (validate), so each new balance is the current one plus its posting.
   std::array<std::optional<int64_t>, ledger::kEntryPostingsMax> current_fen;  // nullopt: no such account yet
   for (size_t i = 0; i < entry.postings.size(); ++i) {
     const auto& p = entry.postings[i];
-    current_fen[i] = stored_balance_fen(p.account.code);
+    current_fen[i] = hold ? current_balance_fen(p.account.code) : stored_balance_fen(p.account.code);
     auto next = Money::from_fen(current_fen[i].value_or(0)).checked_add(p.amount);
     if (!next) return make_error(ErrorCode::kFailedPrecondition, "balance overflow on " + p.account.code);
     if (next->is_negative() && !p.account.may_go_negative) {
@@ -983,9 +1018,15 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   int64_t entry_id = c_.last_insert_rowid();
   for (size_t i = 0; i < entry.postings.size(); ++i) {
     const auto& p = entry.postings[i];
-    // One statement per account: a new one is created with the posting as its balance, an existing one moved by
-    // it (the look-up above said which; nobody else writes inside this write transaction).
-    if (current_fen[i]) {
+    // One statement per account at most: a new one is created with the posting as its balance, an existing one
+    // moved by it, in memory within the writer's batch (the look-up above said which; nobody else writes inside
+    // this write transaction).
+    if (current_fen[i] && hold) {
+      auto held = balances_.find(p.account.code);
+      PG_ASSERT(held != balances_.end(), "a held balance vanished within the request");
+      held->second.moved_fen += p.amount.fen();
+      held->second.moved[request_] += p.amount.fen();
+    } else if (current_fen[i]) {
       auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
       move.bind_ref(1, p.account.code).bind(2, p.amount.fen());
       move.exec();
@@ -1009,7 +1050,8 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
 }
 
 Money SqliteTx::balance(const std::string& account) {
-  return Money::from_fen(stored_balance_fen(account).value_or(0));
+  const bool hold = !read_only_ && request_ >= 0;
+  return Money::from_fen((hold ? current_balance_fen(account) : stored_balance_fen(account)).value_or(0));
 }
 
 std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) {
@@ -1017,6 +1059,18 @@ std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) 
   st.bind_ref(1, account);
   if (!st.step()) return std::nullopt;
   return st.int64(0);
+}
+
+std::optional<int64_t> SqliteTx::current_balance_fen(const std::string& account) {
+  auto it = balances_.find(account);
+  if (it == balances_.end()) {
+    // Only this transaction writes (one writer), so the row read now stays valid until COMMIT. An account that does
+    // not exist yet is not held: post() creates its row at once, and the next look-up reads it.
+    auto stored = stored_balance_fen(account);
+    if (!stored) return std::nullopt;
+    it = balances_.emplace(account, HeldBalance{*stored, 0, {}, request_}).first;
+  }
+  return it->second.stored_fen + it->second.moved_fen;
 }
 
 std::vector<PostingRow> SqliteTx::postings_for_reference(const std::string& reference) {
@@ -1032,6 +1086,7 @@ std::vector<PostingRow> SqliteTx::postings_for_reference(const std::string& refe
 }
 
 LedgerCheck SqliteTx::check_ledger() {
+  require_balances_written("check_ledger");
   LedgerCheck r;
   {
     auto st = c_.prepare("SELECT COUNT(*) FROM ledger_entries");

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "crypto/crypto.h"
@@ -22,7 +23,7 @@ class SqliteTx : public Tx {
 
   // The writer's calls around the requests of a batch (sqlite_store.cpp), as PgTx has them: which request runs
   // now, that it was rolled back to its savepoint, and, after the last one and before COMMIT, to write what
-  // consign_batch_add counted in memory.
+  // consign_batch_add counted and post() moved in memory.
   void start_request(int index) { request_ = index; }
   void request_rolled_back();
   void write_counters();
@@ -112,6 +113,11 @@ class SqliteTx : public Tx {
   Notification read_notification(Stmt& st);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
   std::optional<int64_t> stored_balance_fen(const std::string& account);  // nullopt: no such account yet
+  // The balance as this transaction sees it: the row plus the moves held in memory (nullopt: no such account yet).
+  std::optional<int64_t> current_balance_fen(const std::string& account);
+  // For SQL that reads or writes ledger_accounts directly: throws if post() holds moves not yet written (the SQL
+  // would miss them), and forgets the rows held (the SQL may change them).
+  void require_balances_written(std::string_view what);
 
   // consign_batch_add's counters of this transaction, by (merchant, batchno). Every submit adds one to its batch;
   // an UPSERT per submit changed the same row (and copied its page into each request's savepoint journal) once per
@@ -122,11 +128,24 @@ class SqliteTx : public Tx {
     std::map<int, int64_t> added;  // by request
   };
 
+  // post()'s balance moves within the writer's batch, by account. A payout moves the same two accounts (the
+  // merchant's available and payout-reserved balances) as every other payout of its merchant: an UPDATE per request
+  // changed the same rows, and the look-up before it read them, once per request each. Held in memory, each
+  // account is read once per transaction and written once before COMMIT; a request rolled back takes its moves back.
+  // Accounts created within the transaction are written at once (a posting's foreign key needs the row).
+  struct HeldBalance {
+    int64_t stored_fen = 0;        // the row as this transaction first read it
+    int64_t moved_fen = 0;         // the sum of `moved`: what the write before COMMIT adds
+    std::map<int, int64_t> moved;  // by request
+    int read_by_request = -1;      // the request whose look-up read the row: its rollback may remove the row
+  };
+
   Connection& c_;
   const crypto::SecretBox& box_;
   bool read_only_;
   int request_ = -1;
   std::map<std::pair<int64_t, std::string>, BatchCounter> counters_;
+  std::map<std::string, HeldBalance, std::less<>> balances_;
 };
 
 }  // namespace paygate::storage::sqlite
