@@ -250,6 +250,31 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
     std::lock_guard lock(batch_mu_);
     return batch_sizes_;
   }
+  // Runs fn(0, tx) .. fn(n - 1, tx) as n requests of one group commit (the store must have one writer), in order, and
+  // returns each request's outcome.
+  std::vector<Status> run_in_one_batch(int n, const std::function<Status(int, Tx&)>& fn) {
+    testing::Latch release(1);
+    hold_writer(release);
+    std::vector<std::optional<Status>> results(static_cast<size_t>(n));
+    testing::Latch all_done(n);
+    for (int i = 0; i < n; ++i) {
+      store_->submit([i, &fn](Tx& tx) { return fn(i, tx); },
+                     [i, &results, &all_done](Status st) {
+                       results[static_cast<size_t>(i)].emplace(std::move(st));
+                       all_done.count_down();
+                     });
+    }
+    release.count_down();
+    all_done.wait();
+    const auto sizes = batch_sizes();
+    EXPECT_FALSE(sizes.empty());
+    if (!sizes.empty()) {
+      EXPECT_EQ(sizes.back(), static_cast<size_t>(n)) << "the requests should share one transaction";
+    }
+    std::vector<Status> out;
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
+  }
 
   std::unique_ptr<StoreHarness> harness_;
   std::unique_ptr<Store> store_;
@@ -1301,36 +1326,20 @@ TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
   reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
   seed();
   write([](Tx& tx) { EXPECT_EQ(tx.consign_batch_add(kA, "HOT"), 1); });
-  testing::Latch release(1);
-  hold_writer(release);
 
   constexpr int kRequests = 6;
   std::vector<int64_t> seen(kRequests, 0);
-  std::vector<std::optional<Status>> results(kRequests);
-  testing::Latch all_done(kRequests);
-  for (int i = 0; i < kRequests; ++i) {
-    store_->submit(
-        [i, &seen](Tx& tx) -> Status {
-          seen[static_cast<size_t>(i)] = tx.consign_batch_add(kA, "HOT");
-          if (i == 1) tx.consign_batch_add(kA, "COLD");  // rolled back with it: COLD never counts
-          if (i == 1 || i == 4) return make_error(ErrorCode::kFailedPrecondition, "rejected");
-          if (i == 2) throw StorageFailure("injected");
-          return ok_status();
-        },
-        [i, &results, &all_done](Status st) {
-          results[static_cast<size_t>(i)].emplace(std::move(st));
-          all_done.count_down();
-        });
-  }
-  release.count_down();
-  all_done.wait();
-  const auto sizes = batch_sizes();
-  ASSERT_FALSE(sizes.empty());
-  EXPECT_EQ(sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
+  const auto results = run_in_one_batch(kRequests, [&seen](int i, Tx& tx) -> Status {
+    seen[static_cast<size_t>(i)] = tx.consign_batch_add(kA, "HOT");
+    if (i == 1) tx.consign_batch_add(kA, "COLD");  // rolled back with it: COLD never counts
+    if (i == 1 || i == 4) return make_error(ErrorCode::kFailedPrecondition, "rejected");
+    if (i == 2) throw StorageFailure("injected");
+    return ok_status();
+  });
   // 1 stored; request 0 adds (2); 1 adds (3) and is rolled back; 2 adds (3) and fails; 3 adds (3); 4 adds (4) and
   // is rolled back; 5 adds (4).
   EXPECT_EQ(seen, (std::vector<int64_t>{2, 3, 3, 3, 4, 4}));
-  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(results[static_cast<size_t>(i)]->ok(), i == 0 || i == 3 || i == 5) << i;
+  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(results[static_cast<size_t>(i)].ok(), i == 0 || i == 3 || i == 5) << i;
   EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "HOT"); }), 5);
   EXPECT_EQ(written([](Tx& tx) { return tx.consign_batch_add(kA, "COLD"); }), 1);
 }
@@ -1340,7 +1349,7 @@ TEST_P(StoreConformance, BatchCountsInOneTransactionFollowEachRequestsFate) {
 // is judged against them, a request rolled back (an error or a storage failure) takes its moves back, including an
 // account it created, and the commit stores the survivors' sums.
 TEST_P(StoreConformance, BalancesInOneTransactionFollowEachRequestsFate) {
-  reopen(StoreOptions{.writers = 1});  // one writer, held below, so that the requests queue up into one batch
+  reopen(StoreOptions{.writers = 1});  // one writer, held by run_in_one_batch, so that the requests share a batch
   seed();
   auto move = [](std::string ref, MerchantId merchant, int64_t fen) {
     return ledger::Entry{"test.move",
@@ -1349,49 +1358,34 @@ TEST_P(StoreConformance, BalancesInOneTransactionFollowEachRequestsFate) {
                           {ledger::consign_clearing(), Money::from_fen(-fen)}}};
   };
   ASSERT_TRUE(written([&](Tx& tx) { return tx.post(move("FUND", kA, 1'000), 1'000); }).ok());
-  testing::Latch release(1);
-  hold_writer(release);
 
   constexpr int kRequests = 7;
+  constexpr std::array<int64_t, kRequests> kDebitFen{300, 300, 300, 500, 201, 200, 1};
   std::vector<int64_t> seen_fen(kRequests, -1);  // merchant A's available balance after the request's own moves
-  std::vector<std::optional<Status>> results(kRequests);
-  testing::Latch all_done(kRequests);
-  for (int i = 0; i < kRequests; ++i) {
-    store_->submit(
-        [i, &seen_fen, &move](Tx& tx) -> Status {
-          const std::string ref = "R" + std::to_string(i);
-          static constexpr std::array<int64_t, kRequests> kDebitFen{300, 300, 300, 500, 201, 200, 1};
-          Status st = tx.post(move(ref, kA, -kDebitFen[static_cast<size_t>(i)]), 2'000);
-          seen_fen[static_cast<size_t>(i)] = tx.balance(ledger::merchant_available(kA).code).fen();
-          if (!st.ok()) return st;
-          if (i == 1) {
-            // Creates merchant B's account, reads it back, moves it again, and is rolled back with all of it.
-            if (auto b = tx.post(move(ref + "b", kB, 70), 2'000); !b.ok()) return b;
-            if (tx.balance(ledger::merchant_available(kB).code) != Money::from_fen(70)) return make_error(ErrorCode::kInternal, "B");
-            if (auto b = tx.post(move(ref + "c", kB, 5), 2'000); !b.ok()) return b;
-            return make_error(ErrorCode::kFailedPrecondition, "rejected");
-          }
-          if (i == 2) throw StorageFailure("injected");
-          if (i == 3) return tx.post(move(ref + "b", kB, 40), 2'000);  // B created again, by a survivor
-          return ok_status();
-        },
-        [i, &results, &all_done](Status st) {
-          results[static_cast<size_t>(i)].emplace(std::move(st));
-          all_done.count_down();
-        });
-  }
-  release.count_down();
-  all_done.wait();
-  const auto sizes = batch_sizes();
-  ASSERT_FALSE(sizes.empty());
-  EXPECT_EQ(sizes.back(), static_cast<size_t>(kRequests)) << "the requests should share one transaction";
+  const auto results = run_in_one_batch(kRequests, [&](int i, Tx& tx) -> Status {
+    const std::string ref = "R" + std::to_string(i);
+    Status st = tx.post(move(ref, kA, -kDebitFen[static_cast<size_t>(i)]), 2'000);
+    seen_fen[static_cast<size_t>(i)] = tx.balance(ledger::merchant_available(kA).code).fen();
+    if (!st.ok()) return st;
+    if (i == 1) {
+      // Creates merchant B's account, reads it back, moves it again, and is rolled back with all of it.
+      PG_TRY(tx.post(move(ref + "b", kB, 70), 2'000));
+      if (tx.balance(ledger::merchant_available(kB).code) != Money::from_fen(70)) {
+        return make_error(ErrorCode::kInternal, "B's new account reads wrong");
+      }
+      PG_TRY(tx.post(move(ref + "c", kB, 5), 2'000));
+      return make_error(ErrorCode::kFailedPrecondition, "rejected");
+    }
+    if (i == 2) throw StorageFailure("injected");
+    if (i == 3) return tx.post(move(ref + "b", kB, 40), 2'000);  // B created again, by a survivor
+    return ok_status();
+  });
   // 1000 stored; 0 takes 300 (700); 1 takes 300 (400) and is rolled back; 2 takes 300 (400) and fails; 3 takes 500
   // (200); 4 asks for 201 and is refused (200); 5 takes 200 (0); 6 asks for 1 and is refused (0).
   EXPECT_EQ(seen_fen, (std::vector<int64_t>{700, 400, 400, 200, 200, 0, 0}));
-  for (int i = 0; i < kRequests; ++i) {
-    EXPECT_EQ(results[static_cast<size_t>(i)]->ok(), i == 0 || i == 3 || i == 5) << i;
-  }
-  EXPECT_EQ(results[4]->error().code, ErrorCode::kFailedPrecondition);
+  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(results[static_cast<size_t>(i)].ok(), i == 0 || i == 3 || i == 5) << i;
+  EXPECT_EQ(results[1].error().message, "rejected");
+  EXPECT_EQ(results[4].error().code, ErrorCode::kFailedPrecondition);
   auto tx = store_->read();
   EXPECT_EQ(tx->balance(ledger::merchant_available(kA).code), Money{});
   EXPECT_EQ(tx->balance(ledger::merchant_available(kB).code), Money::from_fen(40));

@@ -162,10 +162,11 @@ TEST_F(SqliteSchemaTest, SqlOverTheAccountsFailsWhileBalanceMovesAreHeld) {
   EXPECT_EQ(store->read()->balance(ledger::merchant_available(MerchantId{7}).code), Money::from_fen(500));
   EXPECT_EQ(std::get<int64_t>(store->read()->query_sql(sum, {}).at(0).at(0)), 500);
   int64_t seen = 0;
-  ASSERT_TRUE(store->write_sync([&](Tx& tx) {
-                seen = std::get<int64_t>(tx.query_sql(sum, {}).at(0).at(0));
-                return tx.post(again, 2);
-              }).ok());
+  st = store->write_sync([&](Tx& tx) {
+    seen = std::get<int64_t>(tx.query_sql(sum, {}).at(0).at(0));
+    return tx.post(again, 2);
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_EQ(seen, 500);
   EXPECT_EQ(store->read()->balance(ledger::merchant_available(MerchantId{7}).code), Money::from_fen(520));
   EXPECT_TRUE(store->read()->check_ledger().ok);
