@@ -451,13 +451,7 @@ void SqliteTx::write_counters() {
   }
   counters_.clear();
   for (const auto& [account, held] : balances_) {
-    if (held.moved_fen == 0) continue;
-    auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
-    move.bind_ref(1, account).bind(2, held.moved_fen);
-    move.exec();
-    // post() checked every move against the balance it held; the CHECK constraint is the last line of defence.
-    PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
-    PG_ASSERT(c_.changes() == 1, "a ledger account vanished within the transaction");
+    if (held.moved_fen != 0) move_balance(account, held.moved_fen);  // post() checked it against the balance held
   }
   balances_.clear();
 }
@@ -997,8 +991,7 @@ std::vector<orders::CashierOrder> SqliteTx::cashier_orders(const CashierFilter& 
 Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   auto valid = ledger::validate(entry);
   PG_ASSERT(valid.ok(), "posting an invalid ledger entry");
-  // Within the writer's batch, moves of existing accounts are held in memory until write_counters (HeldBalance).
-  const bool hold = !read_only_ && request_ >= 0;
+  const bool hold = holds_balances();
   // Check every balance first so that a refusal changes nothing; an entry posts at most once to an account
   // (validate), so each new balance is the current one plus its posting.
   std::array<std::optional<int64_t>, ledger::kEntryPostingsMax> current_fen;  // nullopt: no such account yet
@@ -1027,12 +1020,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
       held->second.moved_fen += p.amount.fen();
       held->second.moved[request_] += p.amount.fen();
     } else if (current_fen[i]) {
-      auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
-      move.bind_ref(1, p.account.code).bind(2, p.amount.fen());
-      move.exec();
-      // The CHECK constraint is the last line of defence; the pre-check above makes it unreachable.
-      PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
-      PG_ASSERT(c_.changes() == 1, "a ledger account vanished within the transaction");
+      move_balance(p.account.code, p.amount.fen());
     } else {
       auto create = c_.prepare(
           "INSERT INTO ledger_accounts (account, merchant_id, may_go_negative, balance_fen) VALUES (?1, ?2, ?3, ?4)");
@@ -1050,8 +1038,17 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
 }
 
 Money SqliteTx::balance(const std::string& account) {
-  const bool hold = !read_only_ && request_ >= 0;
-  return Money::from_fen((hold ? current_balance_fen(account) : stored_balance_fen(account)).value_or(0));
+  return Money::from_fen(
+      (holds_balances() ? current_balance_fen(account) : stored_balance_fen(account)).value_or(0));
+}
+
+void SqliteTx::move_balance(const std::string& account, int64_t fen) {
+  auto move = c_.prepare("UPDATE ledger_accounts SET balance_fen = balance_fen + ?2 WHERE account = ?1");
+  move.bind_ref(1, account).bind(2, fen);
+  move.exec();
+  // The CHECK constraint is the last line of defence; post()'s pre-check makes it unreachable.
+  PG_ASSERT(move.last_error() != SQLITE_CONSTRAINT, "ledger balance constraint violated after pre-check");
+  PG_ASSERT(c_.changes() == 1, "a ledger account vanished within the transaction");
 }
 
 std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) {

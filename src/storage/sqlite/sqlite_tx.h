@@ -113,6 +113,11 @@ class SqliteTx : public Tx {
   Notification read_notification(Stmt& st);
   std::string open_sealed(std::string_view sealed, const std::string& aad);
   std::optional<int64_t> stored_balance_fen(const std::string& account);  // nullopt: no such account yet
+  // Within the writer's batch (a request is running), moves of existing accounts are held in memory until
+  // write_counters (HeldBalance); anywhere else post() writes them at once.
+  bool holds_balances() const { return !read_only_ && request_ >= 0; }
+  // Adds `fen` to an existing account's row (the caller checked the result against the balance).
+  void move_balance(const std::string& account, int64_t fen);
   // The balance as this transaction sees it: the row plus the moves held in memory (nullopt: no such account yet).
   std::optional<int64_t> current_balance_fen(const std::string& account);
   // For SQL that reads or writes ledger_accounts directly: throws if post() holds moves not yet written (the SQL
