@@ -997,7 +997,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
   std::array<std::optional<int64_t>, ledger::kEntryPostingsMax> current_fen;  // nullopt: no such account yet
   for (size_t i = 0; i < entry.postings.size(); ++i) {
     const auto& p = entry.postings[i];
-    current_fen[i] = hold ? current_balance_fen(p.account.code) : stored_balance_fen(p.account.code);
+    current_fen[i] = current_balance_fen(p.account.code);
     auto next = Money::from_fen(current_fen[i].value_or(0)).checked_add(p.amount);
     if (!next) return make_error(ErrorCode::kFailedPrecondition, "balance overflow on " + p.account.code);
     if (next->is_negative() && !p.account.may_go_negative) {
@@ -1038,8 +1038,7 @@ Status SqliteTx::post(const ledger::Entry& entry, int64_t now_ms) {
 }
 
 Money SqliteTx::balance(const std::string& account) {
-  return Money::from_fen(
-      (holds_balances() ? current_balance_fen(account) : stored_balance_fen(account)).value_or(0));
+  return Money::from_fen(current_balance_fen(account).value_or(0));
 }
 
 void SqliteTx::move_balance(const std::string& account, int64_t fen) {
@@ -1059,6 +1058,7 @@ std::optional<int64_t> SqliteTx::stored_balance_fen(const std::string& account) 
 }
 
 std::optional<int64_t> SqliteTx::current_balance_fen(const std::string& account) {
+  if (!holds_balances()) return stored_balance_fen(account);
   auto it = balances_.find(account);
   if (it == balances_.end()) {
     // Only this transaction writes (one writer), so the row read now stays valid until COMMIT. An account that does

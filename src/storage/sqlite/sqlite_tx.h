@@ -118,7 +118,8 @@ class SqliteTx : public Tx {
   bool holds_balances() const { return !read_only_ && request_ >= 0; }
   // Adds `fen` to an existing account's row (the caller checked the result against the balance).
   void move_balance(const std::string& account, int64_t fen);
-  // The balance as this transaction sees it: the row plus the moves held in memory (nullopt: no such account yet).
+  // The balance as this transaction sees it: the row, plus the moves held in memory when it holds them (nullopt: no
+  // such account yet).
   std::optional<int64_t> current_balance_fen(const std::string& account);
   // For SQL that reads or writes ledger_accounts directly: throws if post() holds moves not yet written (the SQL
   // would miss them), and forgets the rows held (the SQL may change them).
