@@ -137,6 +137,31 @@ class PayInTests(PaygateTestCase):
         self.assertIn("mrn " + f["mrn"] + " was already used", r["errorMsg"])
         self.assertEqual(self.payin(payment_id_of(first["payUrl"]))["amountFen"], 1000)
 
+    def test_an_identical_retry_gets_the_first_answer_after_the_operator_changed_the_channel(self):
+        m = self.srv.new_merchant()
+        self.srv.enable_channel(m["id"], 5, fee_rate="0", max_amount="100")
+        g = GatewayClient(self.srv, m)
+        f = g.pay_in_fields(channel=5, amount="50.00")
+        first = g.create(f).json
+        self.assertEqual(first["success"], True, first)
+        page_f = g.pay_in_fields(channel=5, amount="60.00")
+        loc = g.page_mode(page_f).header("Location")
+        self.assertTrue(loc.startswith("/api/Pay?id=P"), loc)
+        # The maximum lowered below the amounts, then the channel disabled: each refuses a new pay-in, and a retry
+        # still gets its first answer (DECISIONS.md), in both modes.
+        self.srv.enable_channel(m["id"], 5, fee_rate="0", max_amount="20")
+        self.assertEqual(g.create(f).json, first)
+        self.srv.cli("channel", "disable", "--merchant", m["id"], "--channel", 5)
+        self.assertEqual(g.create(f).json, first)
+        self.assertEqual(g.create(f, as_form=True).json, first)
+        self.assertEqual(g.page_mode(page_f).header("Location"), loc)
+        new = g.create(g.pay_in_fields(channel=5, amount="10.00")).json
+        self.assertEqual(new, {"success": False, "payUrl": "",
+                               "errorMsg": "channelId 5 (UnionPay QuickPass) is not enabled for this merchant"})
+        changed = g.create(g.pay_in_fields(mrn=f["mrn"], channel=5, amount="50.01")).json
+        self.assertEqual(changed["success"], False)
+        self.assertIn("mrn " + f["mrn"] + " was already used", changed["errorMsg"])
+
     def test_paid_with_another_amount_credits_less_the_fee_to_the_fen_and_calls_back(self):
         key = unique("cb")
         before = self.srv.balance_fen(self.m["id"])

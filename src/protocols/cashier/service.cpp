@@ -186,24 +186,34 @@ Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal, s
     return refuse(st.error(), key);
   }
 
+  // See PreparedPay::refused.
+  auto refuse_unless_retry = [&](Error e) -> Result<PreparedPay> {
+    if (refusal) *refusal = Refusal{e, key};
+    PreparedPay p;
+    p.merchant_key = key;
+    p.order.merchant_id = merchant->id;
+    p.order.orderid = req->order_id;
+    p.order.request_fingerprint = request_fingerprint(*req);
+    p.refused = std::move(e);
+    return p;
+  };
   auto methods = enabled_methods(merchant->id);
   RatePermille fee_rate;
   if (req->action == Action::kArbi) {
     if (methods.size() < 2) {
-      return refuse(invalid("action Arbi lets the customer choose among two or more payment methods; this merchant has " +
-                            std::to_string(methods.size()) + " enabled"),
-                    key);
+      return refuse_unless_retry(
+          invalid("action Arbi lets the customer choose among two or more payment methods; this merchant has " +
+                  std::to_string(methods.size()) + " enabled"));
     }
   } else {
     if (std::find(methods.begin(), methods.end(), req->action) == methods.end()) {
-      return refuse(invalid("action " + std::string(action_name(req->action)) +
-                            " is not enabled for this merchant (需提前开交易权限)"),
-                    key);
+      return refuse_unless_retry(invalid("action " + std::string(action_name(req->action)) +
+                                         " is not enabled for this merchant (需提前开交易权限)"));
     }
     fee_rate = catalog_.merchant_channel(merchant->id, channel_of(req->action))->fee_rate;
   }
   if (req->bound_card() && !merchant->bound_card_allowed) {
-    return refuse(invalid("bound-card payment (accname + accno) is not enabled for this merchant"), key);
+    return refuse_unless_retry(invalid("bound-card payment (accname + accno) is not enabled for this merchant"));
   }
 
   int64_t now_ms = clock_.now_unix_ms();
@@ -238,6 +248,7 @@ Result<PayAnswer> Service::commit_pay(storage::Tx& tx, const PreparedPay& p, Ran
                           " was already used with other fields; an identical retry gets the first order");
   };
   if (auto existing = tx.cashier_order(in.merchant_id, in.orderid)) return answer_existing(*existing);
+  if (p.refused) return *p.refused;
   CashierOrder order = in;
   for (int attempt = 0; attempt < 3; ++attempt) {
     order.id = new_cashier_id(in.created_at_ms, random);

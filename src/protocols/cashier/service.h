@@ -40,6 +40,12 @@ int channel_of(Action method);
 struct PreparedPay {
   orders::CashierOrder order;  // everything but the id
   std::string merchant_key;    // to sign the answer
+  // Set when a rule that reads the operator's current settings (the merchant's methods, the bound-card permission)
+  // refused the request. The orderid rule still comes first (DECISIONS.md): an earlier order with this orderid
+  // answers, so an identical retry gets its first answer whatever the operator changed since; otherwise this is
+  // the answer and nothing is stored. Of `order`, only the merchant, the orderid and the request fingerprint are
+  // set then.
+  std::optional<Error> refused;
 };
 struct PayAnswer {
   orders::CashierOrder order;
@@ -57,6 +63,7 @@ class Service {
   Service(storage::Store& store, const Clock& clock, Config config);
 
   // A payment request's form (req, sign): envelope, fields, merchant, signature, IP allowlist, method, permission.
+  // A refusal is reported in `refusal` too, also one left for commit_pay (PreparedPay::refused).
   // `remote_ip` is the caller's address: outside the merchant's non-empty API IP allowlist the request is refused
   // with kUnauthenticated ("IP not allowed: ..."); an empty address is outside every list.
   Result<PreparedPay> prepare_pay(const Fields& form, Refusal* refusal, std::string_view remote_ip = {}) const;

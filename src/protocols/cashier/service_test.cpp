@@ -246,14 +246,16 @@ class CashierServiceTest : public ::testing::TestWithParam<storage::testing::Sto
     return in_write<PayAnswer>([&](Tx& tx) { return Service::commit_pay(tx, *p, random_); });
   }
 
-  // A request prepare_pay refuses: the refusal it reports (which must be the error it returns).
+  // A request prepare_pay refuses: the refusal it reports (which must be the error it returns, or the one it leaves
+  // for commit_pay).
   Refusal refusal_of(const Fields& form) {
     Refusal refusal{make_error(ErrorCode::kInternal, "not set"), "not set"};
     auto p = service_->prepare_pay(form, &refusal);
-    EXPECT_FALSE(p.ok()) << "the request was accepted";
-    if (!p.ok()) {
-      EXPECT_EQ(p.error().code, refusal.error.code);
-      EXPECT_EQ(p.error().message, refusal.error.message);
+    EXPECT_TRUE(!p.ok() || p->refused.has_value()) << "the request was accepted";
+    const Error* e = !p.ok() ? &p.error() : p->refused ? &*p->refused : nullptr;
+    if (e != nullptr) {
+      EXPECT_EQ(e->code, refusal.error.code);
+      EXPECT_EQ(e->message, refusal.error.message);
     }
     return refusal;
   }
@@ -550,6 +552,48 @@ TEST_P(CashierServiceTest, BoundCardNeedsThePermissionAndIsStored) {
   elsewhere.merid = "10002";
   EXPECT_EQ(refusal_of(sealed(elsewhere, kSingleKey)).error.message,
             "bound-card payment (accname + accno) is not enabled for this merchant");
+}
+
+TEST_P(CashierServiceTest, AnIdenticalRetryGetsTheFirstOrderWhateverTheMerchantsSettingsRefuseSince) {
+  auto first = pay(sealed(PayReq{}));
+  ASSERT_TRUE(succeeds(first));
+  auto arbi = pay(sealed(PayReq{.action = "Arbi", .orderid = "A20231115000001"}));
+  ASSERT_TRUE(succeeds(arbi));
+  update_merchant([](storage::Merchant& m) { m.bound_card_allowed = true; });
+  PayReq bound{.action = "AliPay", .orderid = "B20231115000001", .accname = "张徐", .accno = kIdNumber};
+  auto bound_first = pay(sealed(bound));
+  ASSERT_TRUE(succeeds(bound_first));
+
+  // The operator takes WeiXin away (so Arbi has one method left) and the bound-card permission.
+  update_merchant([](storage::Merchant& m) { m.bound_card_allowed = false; });
+  ASSERT_TRUE(store_->write_sync([](Tx& tx) {
+                      auto ch = *tx.merchant_channel(kMerchant, 1);
+                      ch.enabled = false;
+                      tx.set_merchant_channel(ch);
+                      return ok_status();
+                    }).ok());
+  service_->catalog().invalidate();
+  clock_.advance_ms(5'000);
+  for (const auto& [req, was] : {std::pair{PayReq{}, first->order.id}, std::pair{PayReq{.action = "Arbi", .orderid = "A20231115000001"}, arbi->order.id},
+                                 std::pair{bound, bound_first->order.id}}) {
+    auto retry = pay(sealed(req));
+    ASSERT_TRUE(succeeds(retry)) << req.json();
+    EXPECT_TRUE(retry->identical_retry) << req.json();
+    EXPECT_EQ(retry->order.id, was) << req.json();
+  }
+  // The orderid rule comes first for a changed request too; a new orderid gets the refusal, and nothing is stored.
+  EXPECT_TRUE(fails_with(pay(sealed(PayReq{.txnamt = "10004"})), ErrorCode::kAlreadyExists, "duplicate orderid"));
+  EXPECT_TRUE(fails_with(pay(sealed(PayReq{.orderid = "M20231115000002"})), ErrorCode::kInvalidArgument,
+                         "action WeiXin is not enabled for this merchant"));
+  EXPECT_TRUE(fails_with(pay(sealed(PayReq{.action = "Arbi", .orderid = "A20231115000002"})),
+                         ErrorCode::kInvalidArgument, "this merchant has 1 enabled"));
+  PayReq bound_new = bound;
+  bound_new.orderid = "B20231115000002";
+  EXPECT_TRUE(fails_with(pay(sealed(bound_new)), ErrorCode::kInvalidArgument, "bound-card payment"));
+  for (const char* orderid : {"M20231115000002", "A20231115000002", "B20231115000002"}) {
+    EXPECT_FALSE(store_->read()->cashier_order(kMerchant, orderid).has_value()) << orderid;
+  }
+  EXPECT_EQ(stored(first->order.id)->updated_at_ms, kStartMs);
 }
 
 // ---- completing an order ----

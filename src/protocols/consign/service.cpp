@@ -100,6 +100,16 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
   if (order_id.size() > limits::kMerchantOrderIdLengthMax) return invalid("orderId is longer than 50 characters");
   if (!is_printable_ascii_no_space(order_id)) return invalid("orderId must be printable ASCII without spaces");
 
+  // See PreparedSubmit::refused.
+  auto refuse_unless_retry = [&](Error e) -> Result<PreparedSubmit> {
+    PreparedSubmit p;
+    p.order.merchant_id = merchant->id;
+    p.order.merchant_order_id = std::string(order_id);
+    p.order.request_fingerprint = request_fingerprint(f);
+    p.refused = std::move(e);
+    return p;
+  };
+
   std::string_view product_type = field(f, "productType");
   if (product_type != "0" && product_type != "1" && product_type != "2") {
     return invalid("productType must be 0 (card number and password), 1 (image) or 2 (redemption link)");
@@ -115,9 +125,9 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
     return invalid("unknown productCode");
   }
   auto product = catalog_.product(std::string(product_code));
-  if (!product || !product->enabled) return invalid("unknown productCode " + std::string(product_code));
+  if (!product || !product->enabled) return refuse_unless_retry(invalid("unknown productCode " + std::string(product_code)));
   if (!catalog_.merchant_product_enabled(merchant->id, product->code)) {
-    return invalid("productCode " + product->code + " is not enabled for this merchant");
+    return refuse_unless_retry(invalid("productCode " + product->code + " is not enabled for this merchant"));
   }
 
   auto face = parse_int64_strict(field(f, "faceMoney"));
@@ -126,20 +136,22 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
       product->face_values_yuan.end()) {
     std::string accepted;
     for (auto v : product->face_values_yuan) accepted += (accepted.empty() ? "" : ",") + std::to_string(v);
-    return invalid("faceMoney " + std::to_string(*face) + " is not accepted for " + product->code +
-                   " (accepted: " + accepted + ")");
+    return refuse_unless_retry(invalid("faceMoney " + std::to_string(*face) + " is not accepted for " +
+                                       product->code + " (accepted: " + accepted + ")"));
   }
 
   RatePermille rate = product->default_rate;
   if (auto custom_rate = field(f, "customizeRate"); !custom_rate.empty()) {
     if (!product->custom_rate_allowed) {
-      return invalid("customizeRate is not allowed for product " + product->code);
+      return refuse_unless_retry(invalid("customizeRate is not allowed for product " + product->code));
     }
     auto parsed = parse_rate_percent(custom_rate);
     if (!parsed.ok()) return invalid("customizeRate must be a percentage with at most one decimal, e.g. 96.5");
     if (parsed->value < product->custom_rate_min.value || parsed->value > product->custom_rate_max.value) {
-      return invalid("customizeRate must be between " + format_rate_percent(product->custom_rate_min) + " and " +
-                     format_rate_percent(product->custom_rate_max) + " for product " + product->code);
+      return refuse_unless_retry(invalid("customizeRate must be between " +
+                                         format_rate_percent(product->custom_rate_min) + " and " +
+                                         format_rate_percent(product->custom_rate_max) + " for product " +
+                                         product->code));
     }
     rate = *parsed;
   }
@@ -198,12 +210,17 @@ Result<SubmitAnswer> answer_existing(const orders::ConsignOrder& existing, const
 }  // namespace
 
 void Service::seal_ahead(PreparedSubmit& p, Random& random) const {
+  if (p.refused) return;  // nothing will be inserted
   p.sealed = storage::seal_card(*box_, new_sys_order_id(p.order.created_at_ms, random), p.order.card_password,
                                 p.order.se_code);
 }
 
 Result<SubmitAnswer> Service::commit_submit(storage::Tx& tx, const PreparedSubmit& p, Random& random) {
   const auto& in = p.order;
+  if (p.refused) {
+    if (auto existing = tx.consign_order(in.merchant_id, in.merchant_order_id)) return answer_existing(*existing, in);
+    return *p.refused;
+  }
   // Insert first (no look-up before: an order id seen before is the rare case, and both engines report it ahead of
   // any other conflict), count the batch after: on a shared database (PostgreSQL, several writers or nodes) an
   // insert that meets a concurrent request's uncommitted order waits for it, so an identical retry racing the

@@ -3,6 +3,7 @@
 // transaction).
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "base/clock.h"
 #include "crypto/crypto.h"
@@ -26,6 +27,12 @@ struct Config {
 struct PreparedSubmit {
   orders::ConsignOrder order;  // everything but sys_order_id
   storage::SealedCard sealed;  // the card sealed for a first sys order id (seal_ahead), or nothing
+  // Set when a rule that reads the operator's current catalogue (the product, its face values and rates, the
+  // merchant's products) refused the request. The order-id rule still comes first (DECISIONS.md): an earlier order
+  // with this id answers, so an identical retry gets its first answer whatever the operator changed since;
+  // otherwise this is the answer and nothing is stored. Of `order`, only the merchant, the merchant's order id and
+  // the request fingerprint are set then.
+  std::optional<Error> refused;
 };
 
 struct SubmitAnswer {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <functional>
 
 #include "crypto/card_password.h"
 #include "crypto/crypto.h"
@@ -165,7 +166,13 @@ class ConsignServiceTest : public ::testing::Test {
     return f;
   }
 
-  Result<PreparedSubmit> prepare(const Fields& signed_fields) const { return service_->prepare_submit(signed_fields); }
+  // prepare_submit's answer, with a refusal by the catalogue (which commit_submit gives only after the order-id rule)
+  // as the error it becomes for a new order id: these tests are about the rules, not their order.
+  Result<PreparedSubmit> prepare(const Fields& signed_fields) const {
+    auto p = service_->prepare_submit(signed_fields);
+    if (p.ok() && p->refused) return *p->refused;
+    return p;
+  }
   // Signs (with the merchant's key) and prepares.
   Result<PreparedSubmit> prepare_signed(Fields f) const { return prepare(signed_with(std::move(f))); }
 
@@ -183,7 +190,7 @@ class ConsignServiceTest : public ::testing::Test {
 
   // prepare_submit, seal_ahead, then commit_submit, as the handler does.
   Result<SubmitAnswer> submit(const Fields& signed_fields) {
-    auto p = prepare(signed_fields);
+    auto p = service_->prepare_submit(signed_fields);
     if (!p.ok()) return p.error();
     service_->seal_ahead(*p, random_);
     return commit(*p);
@@ -737,6 +744,49 @@ TEST_F(ConsignServiceTest, RetryWithOtherHexCaseOrChangedUnsignedFieldsIsIdentic
   EXPECT_EQ(stored.custom, "my-custom") << "the first order stays exactly as it was";
   EXPECT_EQ(stored.rate, RatePermille{965});
   EXPECT_EQ(stored.se_code, "");
+}
+
+TEST_F(ConsignServiceTest, AnIdenticalRetryGetsTheFirstAnswerWhateverTheCatalogueRefusesSince) {
+  auto first = submit(signed_with(with(fields(), "customizeRate", "95")));
+  ASSERT_TRUE(succeeds(first));
+  auto before = *order("O-1");
+  auto change = [&](const std::function<void(Tx&)>& fn) {
+    ASSERT_TRUE(store_->write_sync([&](Tx& tx) {
+                        fn(tx);
+                        return ok_status();
+                      })
+                    .ok());
+  };
+  auto expect_first_answer = [&](const char* after) {
+    clock_.advance_ms(1'000);
+    auto retry = submit(signed_with(with(fields(), "customizeRate", "95")));
+    ASSERT_TRUE(succeeds(retry)) << after;
+    EXPECT_TRUE(retry->identical_retry) << after;
+    EXPECT_EQ(retry->sys_order_id, first->sys_order_id) << after;
+  };
+  // Each change alone would refuse the request (the tests above); the retry of an accepted order is answered first.
+  change([](Tx& tx) { tx.upsert_product(make_product("JD100", {50, 100, 200}, 965, true, 960, 980, true)); });
+  expect_first_answer("the custom rate's bounds no longer hold 95");
+  change([](Tx& tx) { tx.upsert_product(make_product("JD100", {50, 100, 200}, 965, false, 0, 0, true)); });
+  expect_first_answer("custom rates no longer allowed");
+  change([](Tx& tx) { tx.upsert_product(make_product("JD100", {50, 200}, 965, true, 900, 980, true)); });
+  expect_first_answer("face value 100 no longer accepted");
+  change([](Tx& tx) { tx.set_merchant_product(kMerchant, "JD100", false); });
+  expect_first_answer("the product no longer enabled for the merchant");
+  change([](Tx& tx) { tx.upsert_product(make_product("JD100", {50, 200}, 965, true, 900, 980, false)); });
+  expect_first_answer("the product disabled");
+
+  // The order-id rule comes first for a changed request too; a new order id gets the catalogue's refusal.
+  EXPECT_TRUE(fails_with(submit(signed_with(with(fields(), "batchno", "B-2"))), ErrorCode::kAlreadyExists,
+                         "duplicate orderId: O-1 was already submitted with other fields"));
+  EXPECT_TRUE(fails_with(submit(signed_with(fields("O-2", "PW-0002"))), ErrorCode::kInvalidArgument,
+                         "unknown productCode JD100"));
+  EXPECT_FALSE(order("O-2").has_value());
+  EXPECT_EQ(count_orders(), 1);
+  EXPECT_EQ(batch_count("B-1"), 1);
+  auto after = *order("O-1");
+  EXPECT_EQ(after.updated_at_ms, before.updated_at_ms);
+  EXPECT_EQ(after.rate, RatePermille{950});
 }
 
 TEST_F(ConsignServiceTest, SameOrderIdWithAnotherSignedFieldIsADuplicate) {

@@ -147,21 +147,34 @@ Result<PreparedPayIn> Service::prepare_pay_in(const Fields& f, std::string_view 
   const storage::MerchantRef merchant = std::move(*authenticated);
   PG_TRY(check_callback_url(req->callback_url, config_.allow_private_targets));
 
+  const std::string fingerprint =
+      request_fingerprint(f, {"amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl"});
+  // See PreparedPayIn::refused.
+  auto refuse_unless_retry = [&](Error e) -> Result<PreparedPayIn> {
+    PreparedPayIn p;
+    p.payin.merchant_id = merchant->id;
+    p.payin.mrn = req->mrn;
+    p.payin.request_fingerprint = fingerprint;
+    p.refused = std::move(e);
+    return p;
+  };
   auto channel = catalog_.merchant_channel(merchant->id, req->channel_id);
   if (!channel || !channel->enabled) {
-    return invalid("channelId " + channel_label(req->channel_id) + " is not enabled for this merchant");
+    return refuse_unless_retry(
+        invalid("channelId " + channel_label(req->channel_id) + " is not enabled for this merchant"));
   }
   const auto* processor = processors_.find(channel->processor);
   if (processor == nullptr) {
-    return invalid("channelId " + channel_label(req->channel_id) + " is not available at the moment");
+    return refuse_unless_retry(
+        invalid("channelId " + channel_label(req->channel_id) + " is not available at the moment"));
   }
   if (channel->min_amount.is_positive() && req->amount < channel->min_amount) {
-    return invalid("amount " + format_yuan(req->amount) + " is below the minimum of channel " +
-                   channel_label(req->channel_id) + ": " + format_yuan(channel->min_amount));
+    return refuse_unless_retry(invalid("amount " + format_yuan(req->amount) + " is below the minimum of channel " +
+                                       channel_label(req->channel_id) + ": " + format_yuan(channel->min_amount)));
   }
   if (channel->max_amount.is_positive() && req->amount > channel->max_amount) {
-    return invalid("amount " + format_yuan(req->amount) + " is above the maximum of channel " +
-                   channel_label(req->channel_id) + ": " + format_yuan(channel->max_amount));
+    return refuse_unless_retry(invalid("amount " + format_yuan(req->amount) + " is above the maximum of channel " +
+                                       channel_label(req->channel_id) + ": " + format_yuan(channel->max_amount)));
   }
 
   int64_t now_ms = clock_.now_unix_ms();
@@ -175,8 +188,7 @@ Result<PreparedPayIn> Service::prepare_pay_in(const Fields& f, std::string_view 
   o.callback_url = req->callback_url;
   o.return_url = req->return_url;
   o.payer = req->payer;
-  o.request_fingerprint =
-      request_fingerprint(f, {"amount", "appKey", "callbackUrl", "channelId", "mrn", "returnUrl"});
+  o.request_fingerprint = fingerprint;
   o.processor = std::string(processor->name());
   o.fee_rate = channel->fee_rate;
   o.state = orders::PayInState::kWaiting;
@@ -193,6 +205,10 @@ Result<PayInAnswer> Service::commit_pay_in(storage::Tx& tx, const PreparedPayIn&
     if (existing.request_fingerprint == in.request_fingerprint) return PayInAnswer{existing, true};
     return make_error(ErrorCode::kAlreadyExists, mrn_taken("pay-in", in.mrn));
   };
+  if (p.refused) {
+    if (auto existing = tx.payin(in.merchant_id, in.mrn)) return answer_existing(*existing);
+    return *p.refused;
+  }
   // Insert first: an mrn seen before is the rare case, and both engines report it ahead of an id collision.
   orders::PayIn payin = in;
   for (int attempt = 0; attempt < 3; ++attempt) {

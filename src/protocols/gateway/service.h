@@ -37,6 +37,12 @@ std::string client_message(const Error& e);
 
 struct PreparedPayIn {
   orders::PayIn payin;  // everything but the id
+  // Set when a rule that reads the operator's current settings (the merchant's channel: enabled, its processor, its
+  // amount limits) refused the request. The mrn rule still comes first (DECISIONS.md): an earlier pay-in with this
+  // mrn answers, so an identical retry gets its first answer whatever the operator changed since; otherwise this
+  // is the answer and nothing is stored. Of `payin`, only the merchant, the mrn and the request fingerprint are set
+  // then.
+  std::optional<Error> refused;
 };
 struct PayInAnswer {
   orders::PayIn payin;  // as stored (the first one, for an identical retry)

@@ -291,6 +291,52 @@ TEST_P(GatewayServiceTest, IdenticalPayInRetryGetsTheFirstAnswerAndAChangeIsADup
   EXPECT_EQ(stored->created_at_ms, kStartMs);
 }
 
+TEST_P(GatewayServiceTest, AnIdenticalPayInRetryGetsTheFirstAnswerWhateverTheChannelRefusesSince) {
+  const Fields f = with(pay_in_fields("M-ch", "50.00"), "channelId", "2");
+  auto first = pay_in(signed_pay_in(f));
+  ASSERT_TRUE(succeeds(first));
+  auto set_channel_2 = [&](int64_t max_fen, bool enabled, const std::string& processor) {
+    ASSERT_TRUE(store_->write_sync([&](Tx& tx) {
+                        storage::MerchantChannel ch;
+                        ch.merchant_id = kMerchant;
+                        ch.channel_id = 2;
+                        ch.enabled = enabled;
+                        ch.min_amount = Money::from_fen(100);
+                        ch.max_amount = Money::from_fen(max_fen);
+                        ch.processor = processor;
+                        ch.updated_at_ms = clock_.now_unix_ms();
+                        tx.set_merchant_channel(ch);
+                        return ok_status();
+                      })
+                    .ok());
+  };
+  auto expect_first_answer = [&](const char* after) {
+    clock_.advance_ms(1'000);
+    auto retry = pay_in(signed_pay_in(f));
+    ASSERT_TRUE(succeeds(retry)) << after;
+    EXPECT_TRUE(retry->identical_retry) << after;
+    EXPECT_EQ(retry->payin.id, first->payin.id) << after;
+  };
+  // Each change alone refuses a new pay-in (PayInErrorsCarryTheirWireCode); the retry of an accepted one is answered.
+  set_channel_2(2'000, true, "sandbox");
+  expect_first_answer("the channel's maximum lowered below the amount");
+  set_channel_2(500'000, true, "no-such-processor");
+  expect_first_answer("the channel bound to a processor that is not there");
+  set_channel_2(500'000, false, "sandbox");
+  expect_first_answer("the channel disabled");
+
+  // The mrn rule comes first for a changed request too; a new mrn gets the channel's refusal, and nothing is stored.
+  EXPECT_TRUE(fails_with(pay_in(signed_pay_in(with(f, "amount", "50.01"))), WireError::kMrnDuplication,
+                         "mrn M-ch was already used"));
+  EXPECT_TRUE(fails_with(pay_in(signed_pay_in(with(f, "mrn", "M-new"))), WireError::kInvalidData,
+                         "channelId 2 (Alipay) is not enabled for this merchant"));
+  EXPECT_FALSE(store_->read()->payin(kMerchant, "M-new").has_value());
+  auto stored = store_->read()->payin(kMerchant, "M-ch");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->updated_at_ms, kStartMs);
+  EXPECT_EQ(stored->state, PayInState::kWaiting);
+}
+
 TEST_P(GatewayServiceTest, PaidPayInCreditsTheAmountLessTheFeeAndQueuesASignedCallback) {
   auto a = pay_in(signed_pay_in(pay_in_fields("M-fee", "100.01")));
   ASSERT_TRUE(succeeds(a));
