@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -336,6 +337,37 @@ TEST_F(ServerTest, OversizedBodiesAre413WhateverTheirShape) {
   header_like += "\r\n";
   Response smuggled = roundtrip(post_request("/echo", header_like));
   EXPECT_EQ(smuggled.result(), bhttp::status::payload_too_large);
+}
+
+// curl and PHP send `Expect: 100-continue` before a larger body and wait (curl 1 s) for the go-ahead.
+TEST_F(ServerTest, ABodyAwaitingExpect100ContinueGetsTheGoAhead) {
+  ServerConfig config;
+  config.body_bytes_max = 1024;
+  start(config);
+  Conn c(threads_.io);
+  auto [interim, res, refused] =
+      run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::tuple<std::string, Response, Response>> {
+        co_await connect(c, endpoint_);
+        co_await send(c, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                         "Expect: 100-Continue\r\n\r\n");
+        std::string got;
+        c.stream.expires_after(5s);
+        while (got.find("\r\n\r\n") == std::string::npos) {
+          char bytes[64];
+          size_t n = co_await c.stream.async_read_some(asio::buffer(bytes), asio::use_awaitable);
+          got.append(bytes, n);
+        }
+        co_await send(c, "hello");
+        Response r = co_await receive(c);
+        // Over the limit: the final answer at once, no go-ahead.
+        co_await send(c, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+        Response too_large = co_await receive(c);
+        co_return std::tuple{got, std::move(r), std::move(too_large)};
+      });
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_EQ(res.body(), "/echo||hello");  // the echo route's path, query and body
+  EXPECT_EQ(refused.result(), bhttp::status::payload_too_large);
 }
 
 TEST_F(ServerTest, OversizedHeaderIs431) {
