@@ -501,8 +501,6 @@ std::string query_error_json(RespCode code, std::string_view msg) {
 }
 
 bool back_notify_acknowledged(std::string_view body) {
-  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
   return protocols::trimmed_equals_ignoring_case(body, "0000");
 }
 

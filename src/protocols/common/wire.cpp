@@ -258,6 +258,8 @@ std::string json_string(std::string_view s) {
 }
 
 bool trimmed_equals_ignoring_case(std::string_view body, std::string_view word) {
+  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
   static constexpr std::string_view kSpace = " \t\r\n";
   auto first = body.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return word.empty();

@@ -76,8 +76,9 @@ FlatJson parse_flat_json_object(std::string_view body, const FlatJsonOptions& op
 // UTF-8 included) passed through. Bytes that are not UTF-8 become U+FFFD rather than breaking the document.
 std::string json_string(std::string_view s);
 
-// Whether `body`, with spaces, tabs, CR and LF trimmed at both ends, equals `word` ignoring ASCII case.
-// The notification acknowledgements: "success" in any case.
+// Whether `body`, without a leading UTF-8 byte order mark and with spaces, tabs, CR and LF trimmed at both ends,
+// equals `word` ignoring ASCII case. The notification acknowledgements: "success" in any case, "0000". The mark:
+// PHP scripts saved as "UTF-8 with BOM" print one before anything else, and the merchant did answer the word.
 bool trimmed_equals_ignoring_case(std::string_view body, std::string_view word);
 
 }  // namespace paygate::protocols

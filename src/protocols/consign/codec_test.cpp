@@ -339,6 +339,16 @@ TEST(ConsignCodec, NotifyAcknowledgedIsTrimmedSuccessInAnyCase) {
   EXPECT_TRUE(notify_acknowledged(" SUCCESS \n"));
   EXPECT_TRUE(notify_acknowledged("Success"));
   EXPECT_TRUE(notify_acknowledged("\r\n\tsUcCeSs\r\n"));
+  // PHP scripts saved as "UTF-8 with BOM" print one before anything else; the merchant did answer success.
+  EXPECT_TRUE(notify_acknowledged("\xEF\xBB\xBF"
+                                  "success"));
+  EXPECT_TRUE(notify_acknowledged("\xEF\xBB\xBF"
+                                  "SUCCESS\r\n"));
+  EXPECT_FALSE(notify_acknowledged("\xEF\xBB\xBF"));
+  EXPECT_FALSE(notify_acknowledged("\xEF\xBB\xBF\xEF\xBB\xBF"
+                                   "success"));
+  EXPECT_FALSE(notify_acknowledged(" \xEF\xBB\xBF"
+                                   "success"));
   EXPECT_FALSE(notify_acknowledged("success!"));
   EXPECT_FALSE(notify_acknowledged(""));
   EXPECT_FALSE(notify_acknowledged("   \n"));

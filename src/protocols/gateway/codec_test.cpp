@@ -959,6 +959,12 @@ TEST(GatewayCodec, CallbackAcknowledgedIsHttp200AndTrimmedSuccessInAnyCase) {
   EXPECT_TRUE(callback_acknowledged(200, "SUCCESS"));
   EXPECT_TRUE(callback_acknowledged(200, "Success"));
   EXPECT_TRUE(callback_acknowledged(200, " \r\n\tsUcCeSs\r\n "));
+  // PHP scripts saved as "UTF-8 with BOM" print one before anything else; the merchant did answer success.
+  EXPECT_TRUE(callback_acknowledged(200, "\xEF\xBB\xBF"
+                                         "success\n"));
+  EXPECT_FALSE(callback_acknowledged(500, "\xEF\xBB\xBF"
+                                          "success"));
+  EXPECT_FALSE(callback_acknowledged(200, "\xEF\xBB\xBF"));
   EXPECT_FALSE(callback_acknowledged(201, "success"));
   EXPECT_FALSE(callback_acknowledged(204, "success"));
   EXPECT_FALSE(callback_acknowledged(302, "success"));
