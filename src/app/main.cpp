@@ -302,8 +302,8 @@ int main(int argc, char** argv) {
   int64_t nfilter_merchant = 0;
   auto* n_list = notify_cmd->add_subcommand("list", "the notification log, newest first, with each one's last attempt");
   n_list->add_option("--merchant", nfilter_merchant, "only this merchant's");
-  n_list->add_option("--state", nfilter.state, "pending, delivered or failed")
-      ->check(CLI::IsMember({"pending", "delivered", "failed"}));
+  n_list->add_option("--state", nfilter.state, "pending, delivered, failed or superseded")
+      ->check(CLI::IsMember({"pending", "delivered", "failed", "superseded"}));
   n_list->add_option("--protocol", nfilter.protocol, "consign, gateway or cashier")
       ->check(CLI::IsMember({"consign", "gateway", "cashier"}));
   n_list->add_option("--order", nfilter.order, "only this order's (the platform's id)");

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kCursorPrefix = "n:";
 constexpr size_t kOrderIdLengthMax = 128;
-const char* const kStates[] = {"pending", "delivered", "failed"};
+const char* const kStates[] = {"pending", "delivered", "failed", "superseded"};
 const char* const kProtocols[] = {"consign", "gateway", "cashier"};
 
 Error bad(std::string message) { return make_error(ErrorCode::kInvalidArgument, std::move(message)); }
@@ -74,7 +74,7 @@ Result<NotificationQuery> parse_notification_query(const http::FormFields& f, si
   if (!merchant.ok()) return merchant.error();
   if (*merchant) q.merchant_id = MerchantId{**merchant};
   if (const auto* v = f.find("state"); v && !v->empty()) {
-    if (!one_of(*v, kStates)) return bad("unknown state '" + *v + "': pending, delivered or failed");
+    if (!one_of(*v, kStates)) return bad("unknown state '" + *v + "': pending, delivered, failed or superseded");
     q.state = *v;
   }
   if (const auto* v = f.find("protocol"); v && !v->empty()) {

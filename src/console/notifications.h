@@ -36,7 +36,7 @@ struct NotificationRow {
   std::string protocol;  // consign, gateway, cashier
   std::string order_id;  // the platform's order id (the notification's order_ref)
   std::string url;
-  std::string state;     // pending, delivered, failed
+  std::string state;     // pending, delivered, failed, superseded
   int64_t attempts_made = 0;
   int64_t attempts_max = 0;
   int64_t next_attempt_at_ms = 0;
@@ -48,7 +48,7 @@ nlohmann::json notification_row_json(const NotificationRow& row);
 
 struct NotificationQuery {
   std::optional<MerchantId> merchant_id;  // a merchant principal sees only its own, whatever this says
-  std::string state;                      // "" or pending, delivered, failed
+  std::string state;                      // "" or pending, delivered, failed, superseded
   std::string protocol;                   // "" or consign, gateway, cashier
   std::string order_id;                   // "" or exactly the order's platform id
   std::optional<int64_t> from_ms;         // created at or after

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/client.h"
+#include "notify/outbox.h"
 #include "storage/async_write.h"
 
 namespace paygate::notify {
@@ -126,13 +127,21 @@ asio::awaitable<void> Dispatcher::deliver(Notification n) {
       [n, attempt, schedule, this](storage::Tx& tx) mutable -> Result<std::string> {
         auto current = tx.notification(n.id);
         // Someone else finished it (its lease ran out and another node delivered it): record nothing twice.
-        if (!current || current->state != NotificationState::kPending) return std::string("stale");
+        const bool superseded = current && current->state == NotificationState::kSuperseded;
+        if (!current || (current->state != NotificationState::kPending && !superseded)) return std::string("stale");
         attempt.attempt_no = current->attempts_made + 1;
         tx.record_attempt(attempt);
         current->attempts_made = attempt.attempt_no;
         current->claimed_until_ms = 0;
         int64_t now_ms = clock_.now_unix_ms();
         current->updated_at_ms = now_ms;
+        if (superseded) {
+          // A newer state was enqueued while this attempt ran: it stays superseded, and the newer one, which
+          // waited for this attempt so as not to overtake it, is due now.
+          tx.update_notification(*current);
+          release_newer_after(tx, *current, now_ms);
+          return std::string("superseded");
+        }
         std::string result;
         if (attempt.delivered) {
           current->state = NotificationState::kDelivered;

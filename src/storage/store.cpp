@@ -13,6 +13,7 @@ std::string_view notification_state_name(NotificationState s) {
     case NotificationState::kPending: return "pending";
     case NotificationState::kDelivered: return "delivered";
     case NotificationState::kFailed: return "failed";
+    case NotificationState::kSuperseded: return "superseded";
   }
   return "pending";
 }
@@ -20,6 +21,7 @@ std::string_view notification_state_name(NotificationState s) {
 NotificationState parse_notification_state(std::string_view s) {
   if (s == "delivered") return NotificationState::kDelivered;
   if (s == "failed") return NotificationState::kFailed;
+  if (s == "superseded") return NotificationState::kSuperseded;
   return NotificationState::kPending;
 }
 

@@ -76,7 +76,9 @@ struct Product {
   int64_t created_at_ms = 0;
 };
 
-enum class NotificationState { kPending, kDelivered, kFailed };
+// kSuperseded: a newer notification of the same order was enqueued before this one was delivered; it is not sent
+// again (notify::enqueue_newest).
+enum class NotificationState { kPending, kDelivered, kFailed, kSuperseded };
 std::string_view notification_state_name(NotificationState s);
 // The inverse of notification_state_name; anything unknown reads as pending.
 NotificationState parse_notification_state(std::string_view s);

@@ -158,6 +158,27 @@ class CashierTests(PaygateTestCase):
         self.assertEqual(self.balances(m["id"]), (9900, 0, 0), "released to available, not back to pending")
         self.assertTrue(self.srv.ledger_ok()["ok"])
 
+    def test_a_newer_state_supersedes_an_unacknowledged_back_notify(self):
+        # The merchant's server fails the 0000 notify; the operator holds the order meanwhile. The merchant must
+        # never acknowledge the old 0000 after the 1004 (it would believe frozen money available).
+        m, c = self.merchant()
+        key = unique("bsuper")
+        self.rx.script(key, ["fail"] * 5, default="0000")
+        _, qid = c.pay_ok(self, backurl=self.rx.url(key))
+        c.complete(qid, "success")
+        self.rx.wait_count(key, 4, timeout=10)
+        self.srv.cli("order", "hold", qid, "--reason", "协查调单")
+        wait_until(lambda: any(back_notify_of(r, m["key"])["resultcode"] == "1004" for r in self.rx.for_key(key)),
+                   desc="the 1004 notify")
+        time.sleep(3 * 6 * UNIT + SLACK)  # past where the 0000 schedule would have gone on
+        codes = [back_notify_of(r, m["key"])["resultcode"] for r in self.rx.for_key(key)]
+        first_held = codes.index("1004")
+        self.assertEqual(set(codes[:first_held]), {"0000"}, codes)
+        self.assertEqual(set(codes[first_held:]), {"1004"}, codes)
+        self.assertGreaterEqual(len(codes) - first_held, 2, "the 1004 is retried until acknowledged: %s" % codes)
+        states = {n["state"] for n in self.srv.cli("notify", "list", "--order", qid)}
+        self.assertEqual(states, {"superseded", "delivered"})
+
     def test_back_notify_schedule_until_0000(self):
         m, c = self.merchant()
         key = unique("bsched")

@@ -91,7 +91,7 @@ const zh = {
   "notifications.attempts": "发送记录", "notifications.id": "通知编号", "notifications.state": "通知状态",
   "notifications.attempts_made": "已发送/上限", "notifications.last_activity": "最近发送",
   "notifications.order_placeholder": "平台订单号", "notifications.none": "没有符合条件的通知",
-  "notify_state.pending": "待发送", "notify_state.delivered": "已送达", "notify_state.failed": "发送失败",
+  "notify_state.pending": "待发送", "notify_state.delivered": "已送达", "notify_state.failed": "发送失败", "notify_state.superseded": "已被新状态取代",
 
   "merchants.create": "新建商户", "merchants.created": "商户已创建", "merchants.name": "商户名称", "merchants.id": "商户号",
   "merchants.state": "状态", "merchants.app_key": "AppKey", "merchants.none": "没有商户",
@@ -279,7 +279,7 @@ const en = {
   "notifications.attempts": "Attempts", "notifications.id": "Notification", "notifications.state": "State",
   "notifications.attempts_made": "Attempts / max", "notifications.last_activity": "Last sent",
   "notifications.order_placeholder": "Platform order id", "notifications.none": "No notifications match",
-  "notify_state.pending": "Pending", "notify_state.delivered": "Delivered", "notify_state.failed": "Failed",
+  "notify_state.pending": "Pending", "notify_state.delivered": "Delivered", "notify_state.failed": "Failed", "notify_state.superseded": "Superseded by a newer state",
 
   "merchants.create": "New merchant", "merchants.created": "Merchant created", "merchants.name": "Name", "merchants.id": "Merchant id",
   "merchants.state": "State", "merchants.app_key": "AppKey", "merchants.none": "No merchants",

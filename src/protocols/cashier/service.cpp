@@ -6,6 +6,7 @@
 #include "http/client.h"
 #include "http/http.h"
 #include "http/ip_allowlist.h"
+#include "notify/outbox.h"
 #include "ledger/ledger.h"
 
 namespace paygate::cashier {
@@ -62,7 +63,7 @@ void enqueue_back_notify(storage::Tx& tx, const CashierOrder& o, int64_t now_ms,
   n.next_attempt_at_ms = now_ms;
   n.created_at_ms = now_ms;
   n.updated_at_ms = now_ms;
-  tx.enqueue_notification(n);
+  notify::enqueue_newest(tx, std::move(n));
 }
 
 Money net_of(const CashierOrder& o) { return *o.amount.checked_sub(o.fee); }

@@ -5,6 +5,7 @@
 #include "http/client.h"
 #include "http/http.h"
 #include "http/ip_allowlist.h"
+#include "notify/outbox.h"
 
 namespace paygate::gateway {
 namespace {
@@ -54,7 +55,7 @@ void enqueue_callback(storage::Tx& tx, MerchantId merchant_id, const std::string
   n.next_attempt_at_ms = now_ms;
   n.created_at_ms = now_ms;
   n.updated_at_ms = now_ms;
-  tx.enqueue_notification(n);
+  notify::enqueue_newest(tx, std::move(n));
 }
 
 storage::Merchant merchant_of(storage::Tx& tx, MerchantId id) {

@@ -8,7 +8,7 @@ import { h, clear, time, badge, table, labelled, select, pageHead, loading, page
 import { can } from "../app.js";
 
 const PAGE_SIZE = 50;
-export const NOTIFY_STATES = ["pending", "delivered", "failed"];
+export const NOTIFY_STATES = ["pending", "delivered", "failed", "superseded"];
 const PROTOCOLS = ["consign", "gateway", "cashier"];
 const FILTERS = ["state", "protocol", "merchant_id", "order", "from_ms", "to_ms"];
 const EXCERPT_CHARS = 120;
