@@ -179,6 +179,25 @@ class CashierTests(PaygateTestCase):
         states = {n["state"] for n in self.srv.cli("notify", "list", "--order", qid)}
         self.assertEqual(states, {"superseded", "delivered"})
 
+    def test_a_newer_state_waits_for_the_attempt_in_flight_and_no_longer(self):
+        m, c = self.merchant()
+        key = unique("binflight")
+        self.rx.script(key, [("hang", 1.0, "fail")], default="0000")
+        _, qid = c.pay_ok(self, backurl=self.rx.url(key))
+        c.complete(qid, "success")
+        self.rx.wait_count(key, 1, timeout=10)  # the 0000 attempt is in flight, answered in 1 s
+        self.srv.cli("order", "hold", qid, "--reason", "协查调单")
+        recs = self.rx.wait_count(key, 2, timeout=10)
+        codes = [back_notify_of(r, m["key"])["resultcode"] for r in recs]
+        self.assertEqual(codes, ["0000", "1004"])
+        waited = recs[1]["t"] - recs[0]["t"]
+        self.assertGreaterEqual(waited, 1.0 - 0.05, "sent before the attempt in flight ended")
+        self.assertLess(waited, 1.0 + 2.0, "held back longer than the attempt in flight")
+        time.sleep(3 * 6 * UNIT + SLACK)
+        self.assertEqual(len(self.rx.for_key(key)), 2, "the 0000 is not retried after it")
+        attempts = {n["state"]: n["attempts_made"] for n in self.srv.cli("notify", "list", "--order", qid)}
+        self.assertEqual(attempts, {"superseded": 1, "delivered": 1}, "the attempt in flight is recorded")
+
     def test_back_notify_schedule_until_0000(self):
         m, c = self.merchant()
         key = unique("bsched")
