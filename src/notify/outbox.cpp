@@ -13,10 +13,13 @@ bool same_order(const storage::Notification& a, const storage::Notification& b) 
 
 NotificationId enqueue_newest(storage::Tx& tx, storage::Notification n) {
   for (storage::Notification& older : tx.notifications_for_order(n.order_ref)) {
-    if (!same_order(older, n) || older.state != storage::NotificationState::kPending) continue;
+    if (!same_order(older, n)) continue;
+    // An attempt in flight, of a pending one or of one superseded already (its claim is cleared when the attempt
+    // is recorded, whatever the state).
     if (older.claimed_until_ms > n.created_at_ms) {
       n.next_attempt_at_ms = std::max(n.next_attempt_at_ms, older.claimed_until_ms);
     }
+    if (older.state != storage::NotificationState::kPending) continue;
     older.state = storage::NotificationState::kSuperseded;
     older.updated_at_ms = n.created_at_ms;
     tx.update_notification(older);

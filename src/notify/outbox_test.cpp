@@ -148,6 +148,29 @@ TEST_P(OutboxTest, ANewerNotificationWaitsForAnAttemptInFlightUntilItIsRecorded)
   EXPECT_EQ(get(held).state, NotificationState::kPending);
 }
 
+TEST_P(OutboxTest, AThirdStateWaitsForTheFirstsAttemptInFlightThoughTheSecondSupersededItAlready) {
+  NotificationId paid = enqueue(make("Q1", "paid", kNowMs));
+  ASSERT_TRUE(store_
+                  ->write_sync([&](Tx& tx) {
+                    EXPECT_EQ(tx.claim_due_notifications(kNowMs, 40'000, 10).size(), 1u);
+                    return ok_status();
+                  })
+                  .ok());
+  NotificationId held = enqueue(make("Q1", "held", kNowMs + 5));
+  NotificationId released = enqueue(make("Q1", "released", kNowMs + 6));
+  EXPECT_EQ(get(paid).state, NotificationState::kSuperseded);
+  EXPECT_EQ(get(held).state, NotificationState::kSuperseded);
+  EXPECT_EQ(get(released).next_attempt_at_ms, kNowMs + 40'000) << "the first one's attempt is still in flight";
+  ASSERT_TRUE(store_
+                  ->write_sync([&](Tx& tx) {
+                    release_newer_after(tx, get(paid), kNowMs + 700);
+                    return ok_status();
+                  })
+                  .ok());
+  EXPECT_EQ(get(released).next_attempt_at_ms, kNowMs + 700);
+  EXPECT_EQ(get(held).state, NotificationState::kSuperseded) << "never sent";
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OutboxTest, ::testing::ValuesIn(storage::testing::conformance_backends()),
                          [](const auto& info) { return info.param.name; });
 
