@@ -574,7 +574,8 @@ TEST_P(CashierServiceTest, AnIdenticalRetryGetsTheFirstOrderWhateverTheMerchants
                     }).ok());
   service_->catalog().invalidate();
   clock_.advance_ms(5'000);
-  for (const auto& [req, was] : {std::pair{PayReq{}, first->order.id}, std::pair{PayReq{.action = "Arbi", .orderid = "A20231115000001"}, arbi->order.id},
+  const PayReq arbi_req{.action = "Arbi", .orderid = "A20231115000001"};
+  for (const auto& [req, was] : {std::pair{PayReq{}, first->order.id}, std::pair{arbi_req, arbi->order.id},
                                  std::pair{bound, bound_first->order.id}}) {
     auto retry = pay(sealed(req));
     ASSERT_TRUE(succeeds(retry)) << req.json();

@@ -125,7 +125,9 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
     return invalid("unknown productCode");
   }
   auto product = catalog_.product(std::string(product_code));
-  if (!product || !product->enabled) return refuse_unless_retry(invalid("unknown productCode " + std::string(product_code)));
+  if (!product || !product->enabled) {
+    return refuse_unless_retry(invalid("unknown productCode " + std::string(product_code)));
+  }
   if (!catalog_.merchant_product_enabled(merchant->id, product->code)) {
     return refuse_unless_retry(invalid("productCode " + product->code + " is not enabled for this merchant"));
   }
