@@ -69,6 +69,28 @@ class OutboxTest : public ::testing::TestWithParam<storage::testing::StoreBacken
 
   Notification get(NotificationId id) { return *store_->read()->notification(id); }
 
+  // The dispatcher's claim, with its 40 s lease.
+  std::vector<Notification> claim(int64_t now_ms) {
+    std::vector<Notification> claimed;
+    EXPECT_TRUE(store_
+                    ->write_sync([&](Tx& tx) {
+                      claimed = tx.claim_due_notifications(now_ms, 40'000, 10);
+                      return ok_status();
+                    })
+                    .ok());
+    return claimed;
+  }
+
+  // What the dispatcher does once it has recorded an attempt of a superseded notification.
+  void attempt_recorded(NotificationId superseded, int64_t now_ms) {
+    EXPECT_TRUE(store_
+                    ->write_sync([&](Tx& tx) {
+                      release_newer_after(tx, *tx.notification(superseded), now_ms);
+                      return ok_status();
+                    })
+                    .ok());
+  }
+
   std::unique_ptr<storage::testing::StoreHarness> harness_;
   std::unique_ptr<storage::Store> store_;
   MerchantId merchant_;
@@ -98,13 +120,7 @@ TEST_P(OutboxTest, ANewerNotificationSupersedesTheOrdersPendingOnesOnly) {
   EXPECT_EQ(get(held).next_attempt_at_ms, kNowMs + 20) << "nothing in flight: due at once";
 
   // Only the newest is claimed; the superseded one is never attempted again.
-  std::vector<Notification> claimed;
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    claimed = tx.claim_due_notifications(kNowMs + 30, 40'000, 10);
-                    return ok_status();
-                  })
-                  .ok());
+  std::vector<Notification> claimed = claim(kNowMs + 30);
   std::vector<std::string> bodies;
   for (const auto& n : claimed) bodies.push_back(n.protocol + ":" + n.order_ref + ":" + n.body);
   std::sort(bodies.begin(), bodies.end());
@@ -114,59 +130,29 @@ TEST_P(OutboxTest, ANewerNotificationSupersedesTheOrdersPendingOnesOnly) {
 
 TEST_P(OutboxTest, ANewerNotificationWaitsForAnAttemptInFlightUntilItIsRecorded) {
   NotificationId paid = enqueue(make("Q1", "paid", kNowMs));
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    EXPECT_EQ(tx.claim_due_notifications(kNowMs, 40'000, 10).size(), 1u);
-                    return ok_status();
-                  })
-                  .ok());
+  ASSERT_EQ(claim(kNowMs).size(), 1u);
   NotificationId held = enqueue(make("Q1", "held", kNowMs + 5));
   EXPECT_EQ(get(paid).state, NotificationState::kSuperseded);
   EXPECT_EQ(get(held).next_attempt_at_ms, kNowMs + 40'000) << "not before the attempt in flight has ended";
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    EXPECT_TRUE(tx.claim_due_notifications(kNowMs + 10, 40'000, 10).empty());
-                    return ok_status();
-                  })
-                  .ok());
+  EXPECT_TRUE(claim(kNowMs + 10).empty());
   // The attempt is recorded: the newer one is due at once, and one released already is left alone.
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    release_newer_after(tx, get(paid), kNowMs + 900);
-                    return ok_status();
-                  })
-                  .ok());
+  attempt_recorded(paid, kNowMs + 900);
   EXPECT_EQ(get(held).next_attempt_at_ms, kNowMs + 900);
   EXPECT_EQ(get(held).updated_at_ms, kNowMs + 900);
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    release_newer_after(tx, get(paid), kNowMs + 1'000);
-                    return ok_status();
-                  })
-                  .ok());
+  attempt_recorded(paid, kNowMs + 1'000);
   EXPECT_EQ(get(held).next_attempt_at_ms, kNowMs + 900);
   EXPECT_EQ(get(held).state, NotificationState::kPending);
 }
 
 TEST_P(OutboxTest, AThirdStateWaitsForTheFirstsAttemptInFlightThoughTheSecondSupersededItAlready) {
   NotificationId paid = enqueue(make("Q1", "paid", kNowMs));
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    EXPECT_EQ(tx.claim_due_notifications(kNowMs, 40'000, 10).size(), 1u);
-                    return ok_status();
-                  })
-                  .ok());
+  ASSERT_EQ(claim(kNowMs).size(), 1u);
   NotificationId held = enqueue(make("Q1", "held", kNowMs + 5));
   NotificationId released = enqueue(make("Q1", "released", kNowMs + 6));
   EXPECT_EQ(get(paid).state, NotificationState::kSuperseded);
   EXPECT_EQ(get(held).state, NotificationState::kSuperseded);
   EXPECT_EQ(get(released).next_attempt_at_ms, kNowMs + 40'000) << "the first one's attempt is still in flight";
-  ASSERT_TRUE(store_
-                  ->write_sync([&](Tx& tx) {
-                    release_newer_after(tx, get(paid), kNowMs + 700);
-                    return ok_status();
-                  })
-                  .ok());
+  attempt_recorded(paid, kNowMs + 700);
   EXPECT_EQ(get(released).next_attempt_at_ms, kNowMs + 700);
   EXPECT_EQ(get(held).state, NotificationState::kSuperseded) << "never sent";
 }
