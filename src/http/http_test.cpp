@@ -152,6 +152,8 @@ TEST(Router, MatchesExactPathAndMethod) {
   auto wrong_method = router.find(bhttp::verb::delete_, "/submit");
   EXPECT_EQ(wrong_method.handler, nullptr);
   EXPECT_TRUE(wrong_method.method_not_allowed);
+  EXPECT_EQ(wrong_method.allow, "GET, POST");  // what a 405 must name (RFC 9110, 15.5.6), in a stable order
+  EXPECT_EQ(post.allow, "");
 
   for (std::string_view path : {"/submit/", "/Submit", "/", "/submit2"}) {
     auto none = router.find(bhttp::verb::post, path);
@@ -177,6 +179,7 @@ TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
   auto wrong_method = router.find(bhttp::verb::get, "/sandbox/payments/P1/complete");
   EXPECT_EQ(wrong_method.handler, nullptr);
   EXPECT_TRUE(wrong_method.method_not_allowed);
+  EXPECT_EQ(wrong_method.allow, "POST");
   // An exact path wins over a pattern of the same shape.
   auto exact = router.find(bhttp::verb::get, "/sandbox/payments/status");
   ASSERT_NE(exact.handler, nullptr);
@@ -196,6 +199,8 @@ TEST(Router, FallbackTakesWhatNoRouteTakesUnderItsPrefix) {
   ASSERT_NE(wrong_method.handler, nullptr);
   EXPECT_EQ(wrong_method.route_name, "console.unmatched");
   EXPECT_TRUE(wrong_method.method_not_allowed);
+  EXPECT_EQ(wrong_method.allow, "GET");
+  EXPECT_EQ(unknown.allow, "");
   EXPECT_EQ(router.find(bhttp::verb::get, "/admin/api/me").route_name, "console.me");
   // Outside the prefix nothing changes.
   EXPECT_EQ(router.find(bhttp::verb::get, "/admin/apix").handler, nullptr);

@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/assert.h"
@@ -38,6 +39,14 @@ void Router::add(bhttp::verb method, std::string path, std::string route_name, H
   auto [it, inserted] =
       entry.by_method.emplace(static_cast<int>(method), Route{std::move(route_name), std::move(handler)});
   PG_ASSERT(inserted, "the same method and path registered twice");
+  std::vector<std::string_view> names;
+  for (const auto& [verb, _] : entry.by_method) names.push_back(bhttp::to_string(static_cast<bhttp::verb>(verb)));
+  std::sort(names.begin(), names.end());
+  entry.allow.clear();
+  for (auto name : names) {
+    if (!entry.allow.empty()) entry.allow += ", ";
+    entry.allow += name;
+  }
 }
 
 void Router::add_fallback(std::string prefix, std::string route_name, Handler handler) {
@@ -45,11 +54,17 @@ void Router::add_fallback(std::string prefix, std::string route_name, Handler ha
   fallbacks_.push_back(Fallback{std::move(prefix), std::move(route_name), std::move(handler)});
 }
 
-Router::Match Router::no_route(std::string_view path, std::string_view route_name, bool method_not_allowed) const {
+Router::Match Router::no_route(std::string_view path, std::string_view route_name, const Entry* wrong_method_of) const {
+  Match m{nullptr, route_name, wrong_method_of != nullptr, {}, {}};
+  if (wrong_method_of != nullptr) m.allow = wrong_method_of->allow;
   for (const auto& f : fallbacks_) {
-    if (path.starts_with(f.prefix)) return Match{&f.handler, f.route_name, method_not_allowed, {}};
+    if (path.starts_with(f.prefix)) {
+      m.handler = &f.handler;
+      m.route_name = f.route_name;
+      break;
+    }
   }
-  return Match{nullptr, route_name, method_not_allowed, {}};
+  return m;
 }
 
 Router::Match Router::find(bhttp::verb method, std::string_view path) const {
@@ -76,10 +91,10 @@ Router::Match Router::find(bhttp::verb method, std::string_view path) const {
       }
     }
   }
-  if (entry == routes_.end()) return no_route(path, "unmatched", false);
+  if (entry == routes_.end()) return no_route(path, "unmatched", nullptr);
   auto route = entry->second.by_method.find(static_cast<int>(method));
-  if (route == entry->second.by_method.end()) return no_route(path, entry->second.route_name, true);
-  return Match{&route->second.handler, route->second.route_name, false, std::move(params)};
+  if (route == entry->second.by_method.end()) return no_route(path, entry->second.route_name, &entry->second);
+  return Match{&route->second.handler, route->second.route_name, false, {}, std::move(params)};
 }
 
 }  // namespace paygate::http

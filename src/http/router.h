@@ -25,6 +25,7 @@ class Router {
     const Handler* handler = nullptr;  // null: no route
     std::string_view route_name;       // "unmatched" when none
     bool method_not_allowed = false;
+    std::string allow;  // with method_not_allowed: the path's methods, for the 405's Allow header ("GET, POST")
     std::vector<std::pair<std::string, std::string>> params;  // a pattern's segments
   };
   Match find(bhttp::verb method, std::string_view path) const;
@@ -37,6 +38,7 @@ class Router {
   struct Entry {
     std::string route_name;  // the first name registered for the path; labels its 405 answers
     std::unordered_map<int, Route> by_method;
+    std::string allow;  // its methods by name, comma-separated, kept as routes are added
   };
   std::unordered_map<std::string, Entry> routes_;
   struct Fallback {
@@ -45,7 +47,7 @@ class Router {
     Handler handler;
   };
   std::vector<Fallback> fallbacks_;
-  Match no_route(std::string_view path, std::string_view route_name, bool method_not_allowed) const;
+  Match no_route(std::string_view path, std::string_view route_name, const Entry* wrong_method_of) const;
   // Pattern paths, split into segments ("{id}" marks a parameter), tried in registration order.
   std::vector<std::pair<std::vector<std::string>, std::string>> patterns_;  // segments, key into routes_
 };

@@ -311,9 +311,12 @@ asio::awaitable<void> Session::serve() {
     req.path_params = std::move(match.params);
     Response res;
     if (match.handler == nullptr) {
-      res = match.method_not_allowed
-                ? plain_response(bhttp::status::method_not_allowed, req.raw.version(), true, "method not allowed")
-                : plain_response(bhttp::status::not_found, req.raw.version(), true, "not found");
+      if (match.method_not_allowed) {
+        res = plain_response(bhttp::status::method_not_allowed, req.raw.version(), true, "method not allowed");
+        res.set(bhttp::field::allow, match.allow);
+      } else {
+        res = plain_response(bhttp::status::not_found, req.raw.version(), true, "not found");
+      }
     } else {
       try {
         res = co_await (*match.handler)(req);

@@ -291,6 +291,8 @@ TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
   Response wrong = roundtrip(get_request("/echo"));
   EXPECT_EQ(wrong.result(), bhttp::status::method_not_allowed);
   EXPECT_EQ(wrong[bhttp::field::content_type], "text/plain; charset=utf-8");
+  EXPECT_EQ(wrong[bhttp::field::allow], "POST");  // a 405 names the methods the path takes
+  EXPECT_EQ(missing.count(bhttp::field::allow), 0u);
   auto records = wait_for_records(2);
   ASSERT_EQ(records.size(), 2u);
   // Records land after each response is written, so their order is not the requests' order.

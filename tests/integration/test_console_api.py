@@ -1623,7 +1623,9 @@ class ValidationTests(ConsoleCase):
     def test_unknown_admin_endpoint_is_a_json_404(self):
         self.assertError(self.admin.get("/no-such-endpoint"), "not_found")
         self.assertError(self.admin.post("/no/such/endpoint"), "not_found")
-        self.assertError(self.admin.request("DELETE", "/me"), "method_not_allowed")
+        wrong_method = self.admin.request("DELETE", "/me")
+        self.assertError(wrong_method, "method_not_allowed")
+        self.assertEqual(wrong_method.header("Allow"), "GET")
 
 
 # ================================================================================================ the OpenAPI

@@ -251,6 +251,7 @@ class PayInTests(PaygateTestCase):
         self.assertEqual(self.g.query(f["mrn"], callback="maybe").json["error"], "invalid_data")
         post = http_request(self.srv.port, "POST", "/api/Payments/Query")
         self.assertEqual(post.status, 405)
+        self.assertEqual(post.header("Allow"), "GET")
 
     def test_failed_payment_moves_no_money_and_sends_no_callback(self):
         key = unique("fail")
