@@ -1,5 +1,7 @@
 #include "app/server_app.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,16 +13,14 @@
 #include <iostream>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
+#include "app/due_worker.h"
 #include "app/master_key.h"
 #include "app/open_store.h"
+#include "console/api.h"
 #include "console/assets.h"
 #include "http/server.h"
 #include "metrics/http_metrics.h"
 #include "notify/dispatcher.h"
-#include "app/due_worker.h"
-#include "console/api.h"
 #include "processors/sandbox/card_processor.h"
 #include "processors/sandbox/gateway_processors.h"
 #include "protocols/cashier/handlers.h"
@@ -127,12 +127,11 @@ int serve(const Config& config, const ServeOptions& options) {
   const notify::ScheduleConfig schedule = dc.schedule;
 
   std::vector<DueTask> tasks;
-  tasks.push_back(DueTask{
-      "consign_cards", [](storage::Tx& tx) { return tx.next_consign_due_ms(); },
-      [&card_processor](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
-        // Orders are locked row by row (consign_orders_due skips what another node holds).
-        return consign::process_due_orders(tx, card_processor, now_ms, limits::kProcessorBatchMax);
-      }});
+  tasks.push_back(DueTask{"consign_cards", [](storage::Tx& tx) { return tx.next_consign_due_ms(); },
+                          [&card_processor](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
+                            // Orders are locked row by row (consign_orders_due skips what another node holds).
+                            return consign::process_due_orders(tx, card_processor, now_ms, limits::kProcessorBatchMax);
+                          }});
   tasks.push_back(DueTask{"gateway_expiry", [](storage::Tx& tx) { return tx.next_payin_expiry_ms(); },
                           [](storage::Tx& tx, int64_t now_ms) -> Result<size_t> {
                             return gateway::expire_pay_ins(tx, now_ms, limits::kProcessorBatchMax);
@@ -176,15 +175,25 @@ int serve(const Config& config, const ServeOptions& options) {
   gc.catalog_cache_ttl_ms = config.storage.catalog_cache_ttl_ms;
   gc.schedule = schedule;
   gateway::Service gateway_service(*store, clock, gc, gateway_processors);
-  gateway::HandlerDeps gateway_deps{gateway_service, *store, clock, random, registry,
-                                    config.server.public_url, config.sandbox.enabled,
+  gateway::HandlerDeps gateway_deps{gateway_service,
+                                    *store,
+                                    clock,
+                                    random,
+                                    registry,
+                                    config.server.public_url,
+                                    config.sandbox.enabled,
                                     [&](int64_t due_ms) { worker.work_due(due_ms); },
                                     [&] { dispatcher.wake(); }};
   gateway::register_routes(router, gateway_deps);
 
   cashier::Service cashier_service(*store, clock, cac);
-  cashier::HandlerDeps cashier_deps{cashier_service, *store, clock, random, registry,
-                                    config.server.public_url, config.sandbox.enabled,
+  cashier::HandlerDeps cashier_deps{cashier_service,
+                                    *store,
+                                    clock,
+                                    random,
+                                    registry,
+                                    config.server.public_url,
+                                    config.sandbox.enabled,
                                     [&](int64_t due_ms) { worker.work_due(due_ms); },
                                     [&] { dispatcher.wake(); }};
   cashier::register_routes(router, cashier_deps);
@@ -211,13 +220,14 @@ int serve(const Config& config, const ServeOptions& options) {
   if (config.sandbox.enabled) {
     router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete",
                [&gateway_deps, &cashier_deps](http::Request& req) -> asio::awaitable<http::Response> {
-                 if (req.path_param("id").starts_with("Q")) co_return co_await cashier::sandbox_complete(cashier_deps, req);
+                 if (req.path_param("id").starts_with("Q"))
+                   co_return co_await cashier::sandbox_complete(cashier_deps, req);
                  co_return co_await gateway::sandbox_complete(gateway_deps, req);
                });
   }
   // The console's web app (its JSON API is under /admin/api/); GET / leads to it.
   console::register_asset_routes(router);
-  router.add(bhttp::verb::get, "/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
+  router.add_get_and_head("/healthz", "healthz", [&](http::Request& req) -> asio::awaitable<http::Response> {
     std::function<Result<Unit>(storage::Tx&)> probe = [](storage::Tx&) -> Result<Unit> { return Unit{}; };
     auto st = co_await storage::async_write<Unit>(*store, std::move(probe));
     if (!st.ok()) {
@@ -239,8 +249,8 @@ int serve(const Config& config, const ServeOptions& options) {
   auto& tail_checkpoints_gauge = registry.gauge(
       "paygate_storage_wal_tail_checkpoints",
       "Times the writer copied the WAL's last frames so that the WAL could start over, since start (SQLite).");
-  auto& wal_writes_in_gauge = registry.gauge(
-      "paygate_storage_wal_write_calls", "Writes SQLite made to the write-ahead log since start (SQLite).");
+  auto& wal_writes_in_gauge = registry.gauge("paygate_storage_wal_write_calls",
+                                             "Writes SQLite made to the write-ahead log since start (SQLite).");
   auto& wal_writes_out_gauge = registry.gauge(
       "paygate_storage_wal_write_syscalls",
       "The write system calls those became after paygate's WAL VFS gathered them, since start (SQLite).");
@@ -253,7 +263,7 @@ int serve(const Config& config, const ServeOptions& options) {
                                            "Waits of the writers for the database server since start (PostgreSQL).");
   auto& retries_gauge = registry.gauge("paygate_storage_batch_retries",
                                        "Write batches run again after a deadlock or lost connection (PostgreSQL).");
-  router.add(bhttp::verb::get, "/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
+  router.add_get_and_head("/metrics", "metrics", [&](http::Request& req) -> asio::awaitable<http::Response> {
     auto stats = store->stats();
     queue_gauge.set(static_cast<int64_t>(stats.queue_depth));
     commits_gauge.set(static_cast<int64_t>(stats.commits));

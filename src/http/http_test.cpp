@@ -163,6 +163,22 @@ TEST(Router, MatchesExactPathAndMethod) {
   }
 }
 
+TEST(Router, GetAndHeadShareOneHandler) {
+  Router router;
+  router.add_get_and_head("/healthz", "healthz", dummy_handler);
+  router.add(bhttp::verb::get, "/api/Pay", "gateway.pay_page", dummy_handler);
+  auto get = router.find(bhttp::verb::get, "/healthz");
+  auto head = router.find(bhttp::verb::head, "/healthz");
+  ASSERT_NE(get.handler, nullptr);
+  ASSERT_NE(head.handler, nullptr);
+  EXPECT_EQ(head.route_name, "healthz");
+  EXPECT_EQ(router.find(bhttp::verb::post, "/healthz").allow, "GET, HEAD");
+  auto head_of_get = router.find(bhttp::verb::head, "/api/Pay");
+  EXPECT_EQ(head_of_get.handler, nullptr);
+  EXPECT_TRUE(head_of_get.method_not_allowed);
+  EXPECT_EQ(head_of_get.allow, "GET");
+}
+
 TEST(Router, PatternSegmentsMatchOneNonEmptySegment) {
   Router router;
   router.add(bhttp::verb::post, "/sandbox/payments/{id}/complete", "sandbox.complete", dummy_handler);

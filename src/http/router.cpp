@@ -49,6 +49,11 @@ void Router::add(bhttp::verb method, std::string path, std::string route_name, H
   }
 }
 
+void Router::add_get_and_head(const std::string& path, const std::string& route_name, const Handler& handler) {
+  add(bhttp::verb::get, path, route_name, handler);
+  add(bhttp::verb::head, path, route_name, handler);
+}
+
 void Router::add_fallback(std::string prefix, std::string route_name, Handler handler) {
   PG_ASSERT(!prefix.empty() && prefix.front() == '/', "a fallback prefix is an absolute path");
   fallbacks_.push_back(Fallback{std::move(prefix), std::move(route_name), std::move(handler)});
@@ -79,8 +84,10 @@ Router::Match Router::find(bhttp::verb method, std::string_view path) const {
       bool matches = true;
       for (size_t i = 0; i < pattern.size() && matches; ++i) {
         if (is_param(pattern[i])) {
-          if (segments[i].empty()) matches = false;
-          else params.emplace_back(pattern[i].substr(1, pattern[i].size() - 2), segments[i]);
+          if (segments[i].empty())
+            matches = false;
+          else
+            params.emplace_back(pattern[i].substr(1, pattern[i].size() - 2), segments[i]);
         } else {
           matches = pattern[i] == segments[i];
         }

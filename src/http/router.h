@@ -17,6 +17,11 @@ class Router {
   // `route_name` labels metrics and logs (e.g. "consign.submit").
   void add(bhttp::verb method, std::string path, std::string route_name, Handler handler);
 
+  // A read-only GET route that also answers HEAD: the same handler, and the server sends the answer's head alone
+  // (RFC 9110, 9.3.2). Only for routes without side effects: a protocol's GET may create an order, and a HEAD from
+  // a link checker must not. Monitoring and `curl -I` use HEAD on /healthz, /metrics and the console's pages.
+  void add_get_and_head(const std::string& path, const std::string& route_name, const Handler& handler);
+
   // Answers every request under `prefix` (e.g. "/admin/api/") that no route takes: unknown paths and known paths
   // with another method, so an API can answer those in its own format. The handler may call find() to tell which.
   void add_fallback(std::string prefix, std::string route_name, Handler handler);

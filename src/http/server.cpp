@@ -343,8 +343,11 @@ asio::awaitable<void> Session::serve() {
       co_await bhttp::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
     } else {
       // The head and the body in one gathered write, without Beast's serializer (response_head.h).
+      // An answer to HEAD is the GET's head, Content-Length included, without its body.
       const std::string head = response_head(res);
-      const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body())};
+      const bool head_only = req.raw.method() == bhttp::verb::head;
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                                      head_only ? asio::const_buffer() : asio::buffer(res.body())};
       co_await asio::async_write(stream_, buffers, asio::redirect_error(asio::use_awaitable, ec));
     }
     record(match.route_name, req.raw.method_string(), req.path, req.request_id, res.result_int(), started);

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <tuple>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -17,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "http/testing.h"
 
@@ -64,7 +64,7 @@ asio::awaitable<bool> closed_by_peer(Conn& c, std::chrono::milliseconds limit) {
   boost::system::error_code ec;
   char byte = 0;
   co_await c.stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
-  co_return ec && ec != beast::error::timeout;
+  co_return ec&& ec != beast::error::timeout;
 }
 
 std::string get_request(std::string_view target, std::string_view extra_headers = "") {
@@ -283,6 +283,52 @@ TEST_F(ServerTest, ConnectionsAreDealtToTheSessionContextsInTurn) {
   server_.reset();
 }
 
+TEST_F(ServerTest, HeadOnAReadOnlyRouteAnswersItsGetHeadWithoutTheBody) {
+  router_.add_get_and_head("/page", "test.page", [](Request& req) -> asio::awaitable<Response> {
+    co_return make_response(req, bhttp::status::ok, "text/html; charset=utf-8", "<p>the page</p>");
+  });
+  start();
+  // HEAD first, then a GET on the same connection: had the HEAD's answer carried its body, the GET's answer would
+  // be read from the middle of it.
+  Conn c(threads_.io);
+  auto [head, get] = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::pair<Response, Response>> {
+    co_await connect(c, endpoint_);
+    co_await send(c, "HEAD /page HTTP/1.1\r\nHost: test\r\n\r\n" + get_request("/hello"));
+    c.stream.expires_after(10s);
+    bhttp::response_parser<bhttp::string_body> head_parser;
+    head_parser.skip(true);  // a response to HEAD has no body, whatever its Content-Length says
+    co_await bhttp::async_read(c.stream, c.buffer, head_parser, asio::use_awaitable);
+    Response second = co_await receive(c);
+    co_return std::pair{head_parser.release(), std::move(second)};
+  });
+  EXPECT_EQ(head.result(), bhttp::status::ok);
+  EXPECT_EQ(head[bhttp::field::content_length], "15");  // the GET's length
+  EXPECT_EQ(head[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_TRUE(head.body().empty());
+  EXPECT_EQ(get.result(), bhttp::status::ok);
+  EXPECT_EQ(get.body(), "hello");
+  EXPECT_EQ(roundtrip(get_request("/page")).body(), "<p>the page</p>");
+  auto records = wait_for_records(3);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_TRUE(std::any_of(records.begin(), records.end(),
+                          [](const Recorded& r) { return r.method == "HEAD" && r.route_name == "test.page"; }));
+
+  // A GET route not declared read-only does not run for HEAD (a protocol's GET may create an order); its 405 comes
+  // without a body too, as every answer to HEAD.
+  Conn c2(threads_.io);
+  Response head_of_get = run_on(c2.stream.get_executor(), [&]() -> asio::awaitable<Response> {
+    co_await connect(c2, endpoint_);
+    co_await send(c2, "HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n");
+    c2.stream.expires_after(10s);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(true);
+    co_await bhttp::async_read(c2.stream, c2.buffer, parser, asio::use_awaitable);
+    co_return parser.release();
+  });
+  EXPECT_EQ(head_of_get.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(head_of_get[bhttp::field::allow], "GET");
+}
+
 TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
   start();
   Response missing = roundtrip(get_request("/nope"));
@@ -350,8 +396,9 @@ TEST_F(ServerTest, ABodyAwaitingExpect100ContinueGetsTheGoAhead) {
   auto [interim, res, refused] =
       run_on(c.stream.get_executor(), [&]() -> asio::awaitable<std::tuple<std::string, Response, Response>> {
         co_await connect(c, endpoint_);
-        co_await send(c, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
-                         "Expect: 100-Continue\r\n\r\n");
+        co_await send(c,
+                      "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                      "Expect: 100-Continue\r\n\r\n");
         std::string got;
         c.stream.expires_after(5s);
         while (got.find("\r\n\r\n") == std::string::npos) {

@@ -50,6 +50,25 @@ class OpsTests(PaygateTestCase):
         r = self.srv.get("/healthz")
         self.assertEqual(r.status, 200)
 
+    def test_head_for_monitoring_and_allow_on_405(self):
+        """HEAD works where monitoring and `curl -I` use it; a protocol's GET, which may create an order, does not
+        run for HEAD; a 405 names the methods the path takes."""
+        for path in ("/healthz", "/metrics", "/console/", "/"):
+            get = harness.http_request(self.srv.port, "GET", path)
+            head = harness.http_request(self.srv.port, "HEAD", path)
+            self.assertEqual(head.status, get.status, path)
+            self.assertEqual(head.body, b"", path)
+            self.assertEqual(head.header("Content-Type"), get.header("Content-Type"), path)
+            if path != "/metrics":  # its body changes between two requests
+                self.assertEqual(head.header("Content-Length"), str(len(get.body)), path)
+        head_of_query = harness.http_request(self.srv.port, "HEAD", "/api/Payments/Query")
+        self.assertEqual((head_of_query.status, head_of_query.header("Allow")), (405, "GET"))
+        self.assertEqual(head_of_query.body, b"")
+        post = harness.http_request(self.srv.port, "POST", "/healthz")
+        self.assertEqual((post.status, post.header("Allow")), (405, "GET, HEAD"))
+        delete = harness.http_request(self.srv.port, "DELETE", "/api/consignmentOrders")
+        self.assertEqual((delete.status, delete.header("Allow")), (405, "POST"))
+
     def test_request_id_header(self):
         ids = []
         for r in (self.srv.get("/healthz"), self.srv.get("/healthz"), self.c.submit(),
