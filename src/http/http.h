@@ -57,6 +57,13 @@ struct FormFields {
 
 // Decodes '+' as space and %XX; fails on a malformed escape or more than `fields_max` fields.
 Result<FormFields> parse_form_urlencoded(std::string_view body, size_t fields_max = 64);
+// multipart/form-data (RFC 7578): text fields only (a part with a filename is refused), values as sent, no
+// decoding; the same `fields_max` and repeated-key rule as above. `content_type` carries the boundary.
+bool is_multipart_form_data(std::string_view content_type);
+Result<FormFields> parse_multipart_form_data(std::string_view content_type, std::string_view body,
+                                             size_t fields_max = 64);
+// A form body in either encoding, by its Content-Type (anything but multipart/form-data is read as urlencoded).
+Result<FormFields> parse_form_body(std::string_view content_type, std::string_view body, size_t fields_max = 64);
 // Percent-encodes everything but unreserved characters (RFC 3986), space as %20... except that
 // `form_encode` below uses '+' for space as browsers do.
 std::string url_encode(std::string_view s);

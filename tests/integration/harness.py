@@ -250,6 +250,22 @@ def post_form(port, path, fields, conn=None, timeout=30.0):
                         headers={"Content-Type": "application/x-www-form-urlencoded"}, conn=conn, timeout=timeout)
 
 
+def multipart_body(fields, boundary="------------------------paygate7f3a9c"):
+    """A multipart/form-data body as curl -F and PHP's curl with an array of fields send it; (body, content type)."""
+    parts = []
+    for k, v in (fields.items() if isinstance(fields, dict) else fields):
+        parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                     % (boundary.encode(), k.encode("utf-8"), str(v).encode("utf-8")))
+    body = b"".join(parts) + b"--%s--\r\n" % boundary.encode()
+    return body, "multipart/form-data; boundary=" + boundary
+
+
+def post_multipart(port, path, fields, conn=None, timeout=30.0):
+    body, content_type = multipart_body(fields)
+    return http_request(port, "POST", path, body=body, headers={"Content-Type": content_type}, conn=conn,
+                        timeout=timeout)
+
+
 def post_json(port, path, obj, conn=None, timeout=30.0):
     return http_request(port, "POST", path, body=json.dumps(obj).encode("utf-8"),
                         headers={"Content-Type": "application/json"}, conn=conn, timeout=timeout)

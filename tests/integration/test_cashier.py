@@ -76,6 +76,14 @@ class CashierTests(PaygateTestCase):
         r = c.pay(c.pay_request(), method="GET")
         self.assertEqual(r.status, 302)
         self.assertEqual(c.pay(req).header("Location"), "/cashier?id=" + qid)
+        # A multipart/form-data body (PHP's curl given an array of fields) carries the same two fields.
+        text, good = harness.cashier_seal(req, c.secret)
+        mp = harness.post_multipart(self.srv.port, "/api/icashier", {"req": text, "sign": good})
+        self.assertEqual((mp.status, mp.header("Location")), (302, "/cashier?id=" + qid), mp)
+        qtext, qsign = harness.cashier_seal({"merid": c.merid, "queryid": qid}, c.secret)
+        q = harness.post_multipart(self.srv.port, "/api/query", {"req": qtext, "sign": qsign})
+        self.assertEqual(q.status, 200, q)
+        self.assertEqual(cashier_open(q.json["resp"], q.json["sign"], c.secret)["queryid"], qid, q)
 
     def test_raw_plus_signs_in_a_query_string_still_verify(self):
         m, c = self.merchant()

@@ -67,6 +67,11 @@ class PayInTests(PaygateTestCase):
     def test_webapi_accepts_a_form_body_and_the_document_s_field_spellings(self):
         f = self.g.pay_in_fields()
         self.assertEqual(self.g.create(f, as_form=True).json["success"], True)
+        # multipart/form-data (PHP's curl given an array of fields), WebAPI and page mode alike.
+        mp = harness.post_multipart(self.srv.port, "/api/Pay/Create", self.g.pay_in_fields())
+        self.assertEqual(mp.json["success"], True, mp)
+        page = harness.post_multipart(self.srv.port, "/api/Pay", self.g.pay_in_fields())
+        self.assertEqual(page.status, 302, page)
         # The document's tables spell appKey in Cyrillic and channelId as channelld.
         f2 = self.g.pay_in_fields()
         f2["\u0430\u0440\u0440\u041a\u0435\u0443"] = f2.pop("appKey")

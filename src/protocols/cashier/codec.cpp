@@ -70,8 +70,8 @@ void append_result_members(std::string& out, const TxnView& v) {
 
 // ---- the envelope ----
 
-Result<Fields> parse_form(std::string_view body) {
-  auto form = http::parse_form_urlencoded(body, limits::kCashierFieldsMax);
+Result<Fields> parse_form(std::string_view body, std::string_view content_type) {
+  auto form = http::parse_form_body(content_type, body, limits::kCashierFieldsMax);
   if (!form.ok()) return invalid("request is not a valid form: " + form.error().message);
   if (!form->repeated.empty()) {
     return invalid(describe_field(form->repeated.front()) + " appears more than once; send each field once");

@@ -32,9 +32,9 @@ inline constexpr std::string_view kRequestField = "req";
 inline constexpr std::string_view kResponseField = "resp";
 inline constexpr std::string_view kSignField = "sign";
 
-// application/x-www-form-urlencoded body or query string ('+' and %XX decoded). A field given twice is rejected;
-// more than limits::kCashierFieldsMax fields too.
-Result<Fields> parse_form(std::string_view body);
+// application/x-www-form-urlencoded body or query string ('+' and %XX decoded), or a multipart/form-data body
+// when `content_type` says so. A field given twice is rejected; more than limits::kCashierFieldsMax fields too.
+Result<Fields> parse_form(std::string_view body, std::string_view content_type = {});
 
 // The base64 text as the merchant produced (and signed) it, from the value received after form decoding: every
 // space becomes '+' again. A '+' that was not URL-encoded (raw base64 pasted into a query string or a form body)

@@ -75,8 +75,9 @@ std::string client_message(const Error& e) {
   }
 }
 
-asio::awaitable<http::Response> pay(const HandlerDeps& deps, http::Request& req, std::string_view encoded) {
-  auto form = parse_form(encoded);
+asio::awaitable<http::Response> pay(const HandlerDeps& deps, http::Request& req, std::string_view encoded,
+                                    std::string_view content_type) {
+  auto form = parse_form(encoded, content_type);
   if (!form.ok()) co_return refused(req, Fields{}, Refusal{form.error(), {}});
   Refusal refusal{make_error(ErrorCode::kInternal, ""), {}};
   auto prepared = deps.service.prepare_pay(*form, &refusal, req.remote_ip);
@@ -160,11 +161,11 @@ asio::awaitable<http::Response> sandbox_complete(const HandlerDeps& deps, http::
 void register_routes(http::Router& router, HandlerDeps deps) {
   router.add(bhttp::verb::post, "/api/icashier", "cashier.pay",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               co_return co_await pay(deps, req, req.raw.body());
+               co_return co_await pay(deps, req, req.raw.body(), http::header_value(req, bhttp::field::content_type));
              });
   router.add(bhttp::verb::get, "/apis/icashier", "cashier.pay_get",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               co_return co_await pay(deps, req, req.query);
+               co_return co_await pay(deps, req, req.query, {});
              });
 
   // The hosted cashier: the shared checkout page.
@@ -269,7 +270,7 @@ void register_routes(http::Router& router, HandlerDeps deps) {
 
   router.add(bhttp::verb::post, "/api/query", "cashier.query",
              [deps](http::Request& req) -> asio::awaitable<http::Response> {
-               auto form = parse_form(req.raw.body());
+               auto form = parse_form(req.raw.body(), http::header_value(req, bhttp::field::content_type));
                std::string body = form.ok() ? deps.service.query(*form, req.remote_ip)
                                             : envelope_json(seal_unsigned(query_error_json(RespCode::kBadRequest,
                                                                                            form.error().message)));

@@ -50,7 +50,7 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
   bool json = content_type.find("json") != std::string_view::npos ||
               (first != std::string_view::npos && body[first] == '{');
   if (!json) {
-    auto form = http::parse_form_urlencoded(body);
+    auto form = http::parse_form_body(content_type, body);
     if (!form.ok()) return form.error();
     return std::move(form->values);
   }

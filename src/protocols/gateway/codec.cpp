@@ -97,8 +97,8 @@ const Channel* find_channel(int id) {
 
 // ---- parsing ----
 
-Result<Fields> parse_form(std::string_view body) {
-  auto form = http::parse_form_urlencoded(body, limits::kGatewayFieldsMax);
+Result<Fields> parse_form(std::string_view body, std::string_view content_type) {
+  auto form = http::parse_form_body(content_type, body, limits::kGatewayFieldsMax);
   if (!form.ok()) return invalid("request body is not a valid form: " + form.error().message);
   if (!form->repeated.empty()) {
     return invalid(describe_field(form->repeated.front()) + " appears more than once; send each field once");
@@ -133,7 +133,7 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
   const size_t first = body.find_first_not_of(" \t\r\n");
   bool json =
       content_type.find("json") != std::string_view::npos || (first != std::string_view::npos && body[first] == '{');
-  return json ? parse_json(body) : parse_form(body);
+  return json ? parse_json(body) : parse_form(body, content_type);
 }
 
 // ---- signing ----

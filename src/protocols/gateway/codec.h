@@ -61,9 +61,10 @@ inline constexpr std::string_view kChannelIdTableSpelling = "channelld";
 
 // ---- parsing ----
 
-// application/x-www-form-urlencoded (page mode, the query string of the queries). A field given twice is
-// rejected: which of the two values was signed would be a guess.
-Result<Fields> parse_form(std::string_view body);
+// application/x-www-form-urlencoded (page mode, the query string of the queries), or multipart/form-data when
+// `content_type` says so (a body). A field given twice is rejected: which of the two values was signed would be a
+// guess.
+Result<Fields> parse_form(std::string_view body, std::string_view content_type = {});
 // A flat JSON object (WebAPI pay-in, payouts). Strings and numbers are taken as text (a number exactly as
 // written: 10.50 stays "10.50"), null is an absent field; objects, arrays, booleans, repeated members and
 // non-UTF-8 strings are rejected.
