@@ -36,6 +36,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Bytes requested when waiting for the first byte of a request.
 constexpr size_t kFirstReadBytes = 4 * 1024;
+// A session's read buffer holds at most a header and a body at their limits plus this. Beast's parser bounds
+// neither a chunk's size line and extensions nor the trailer; the buffer's bound does, so that a client cannot make
+// the server hold more than this per connection (the read then fails with buffer_overflow: a 400).
+constexpr size_t kBufferSlackBytes = 16 * 1024;
 // After an error answer the peer may still be sending a body; reading (and discarding) a little of it before
 // closing keeps the kernel from resetting the connection before the peer has read our answer.
 constexpr auto kLingerTimeout = std::chrono::milliseconds(500);
@@ -170,7 +174,10 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<ServerCore> core, tcp::socket socket)
-      : core_(std::move(core)), remote_ip_(remote_ip_of(socket)), stream_(std::move(socket)) {}
+      : core_(std::move(core)),
+        remote_ip_(remote_ip_of(socket)),
+        stream_(std::move(socket)),
+        buffer_(core_->config.header_bytes_max + core_->config.body_bytes_max + kBufferSlackBytes) {}
 
   // The accept loop counted this connection; the count drops when the session is gone.
   ~Session() {

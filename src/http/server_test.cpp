@@ -427,6 +427,42 @@ TEST_F(ServerTest, OversizedHeaderIs431) {
   EXPECT_EQ(res.result(), bhttp::status::request_header_fields_too_large);
 }
 
+// Beast's parser keeps no limit on a chunk's size line and extensions, nor on the trailer: without a bound on the
+// session's buffer, a client could make the server hold gigabytes until the read timeout.
+TEST_F(ServerTest, ChunkedFramingBeyondTheLimitsIsAnsweredNotBuffered) {
+  ServerConfig config;
+  config.header_bytes_max = 1024;
+  config.body_bytes_max = 4096;
+  config.read_timeout_ms = 5000;
+  start(config);
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  struct Case {
+    std::string name;
+    std::string prefix;
+    std::string filler;
+  };
+  const Case cases[] = {
+      {"an endless chunk extension", head + "1;a=", "b"},
+      {"an endless chunk size", head, "0"},
+      {"an endless trailer field", head + "1\r\nx\r\n0\r\nX-T: ", "b"},
+      {"endless trailer fields", head + "1\r\nx\r\n0\r\n", "X-T: b\r\n"},
+  };
+  for (const Case& k : cases) {
+    std::string raw = k.prefix;
+    while (raw.size() < 200 * 1024) raw += k.filler;  // well under the linger drain, far over every limit
+    Conn c(threads_.io);
+    const auto started = std::chrono::steady_clock::now();
+    Response res = run_on(c.stream.get_executor(), [&]() -> asio::awaitable<Response> {
+      co_await connect(c, endpoint_);
+      co_await send(c, raw);
+      co_return co_await receive(c);
+    });
+    EXPECT_GE(res.result_int(), 400u) << k.name;
+    EXPECT_LT(res.result_int(), 500u) << k.name;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 4s) << k.name << ": answered, not timed out";
+  }
+}
+
 TEST_F(ServerTest, GarbageIs400AndCloses) {
   start();
   Conn c(threads_.io);
