@@ -1,11 +1,11 @@
 // paygate: one binary, subcommands. `paygate --help` lists them; every subcommand has its own --help.
-#include <CLI/CLI.hpp>
-#include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
+#include <iostream>
 #include <memory>
 
 #include "app/config.h"
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
 
   auto* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
-  auto* demo = app.add_subcommand("demo", "seed a demo merchant and product catalogue, print credentials and an example");
+  auto* demo =
+      app.add_subcommand("demo", "seed a demo merchant and product catalogue, print credentials and an example");
 
   // merchant
   auto* merchant = app.add_subcommand("merchant", "manage merchants");
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
   auto* p_add = product->add_subcommand("add", "add or update a product");
   p_add->add_option("--code", spec.code, "product code merchants send as productCode")->required();
   p_add->add_option("--name", spec.name, "display name");
-  p_add->add_option("--face-values", spec.face_values, "accepted face values in whole yuan, e.g. 50,100,200")->required();
+  p_add->add_option("--face-values", spec.face_values, "accepted face values in whole yuan, e.g. 50,100,200")
+      ->required();
   p_add->add_option("--rate", spec.rate, "default settlement rate in percent, one decimal, e.g. 96.5")->required();
   p_add->add_option("--custom-rate-min", spec.custom_rate_min, "lowest customizeRate allowed (enables custom rates)");
   p_add->add_option("--custom-rate-max", spec.custom_rate_max, "highest customizeRate allowed");
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
   auto* f_success = o_resolve->add_flag("--success", success, "the card was redeemed");
   auto* f_fail = o_resolve->add_flag("--fail", failure, "the card was rejected");
   f_success->excludes(f_fail);
-  o_resolve->add_option("--real-money", real_money, "the card's true value in whole yuan (with --success)");
+  auto* o_real_money =
+      o_resolve->add_option("--real-money", real_money, "the card's true value in whole yuan (with --success)");
   o_resolve->add_option("--message", message, "message for the merchant");
   add_json(o_resolve);
   std::string resend_id;
@@ -215,15 +218,18 @@ int main(int argc, char** argv) {
   int settlement_days = -1;
   std::string bound_card, release_to;
   int64_t as_of_ms = 0;
-  auto* m_set_cashier = merchant->add_subcommand("set-cashier", "set the cashier settlement delay and bound-card permission");
+  auto* m_set_cashier =
+      merchant->add_subcommand("set-cashier", "set the cashier settlement delay and bound-card permission");
   m_set_cashier->add_option("id", id, "merchant id")->required();
-  m_set_cashier->add_option("--settlement-delay-days", settlement_days,
-                            "days paid money stays pending (1002) before it settles to available; 0: at once (0000)")
+  m_set_cashier
+      ->add_option("--settlement-delay-days", settlement_days,
+                   "days paid money stays pending (1002) before it settles to available; 0: at once (0000)")
       ->check(CLI::Range(0, 365));
   m_set_cashier->add_option("--bound-card", bound_card, "on: bound-card payment (accname + accno) allowed")
       ->check(CLI::IsMember({"on", "off"}));
   add_json(m_set_cashier);
-  auto* settle_cmd = app.add_subcommand("settle", "settle pending cashier orders that are due (as the job in serve does)");
+  auto* settle_cmd =
+      app.add_subcommand("settle", "settle pending cashier orders that are due (as the job in serve does)");
   settle_cmd->add_option("--as-of", as_of_ms, "settle as of this Unix time in ms instead of now");
   add_json(settle_cmd);
   auto* o_hold = order->add_subcommand("hold", "hold a paid cashier order for investigation (1004, funds frozen)");
@@ -260,7 +266,9 @@ int main(int argc, char** argv) {
   bool password_stdin = false;
   auto* op_create = op->add_subcommand("create", "create an operator; prints a generated password once");
   op_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
-  op_create->add_option("--role", user_role, "admin or support")->required()->check(CLI::IsMember({"admin", "support"}));
+  op_create->add_option("--role", user_role, "admin or support")
+      ->required()
+      ->check(CLI::IsMember({"admin", "support"}));
   op_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
   add_json(op_create);
   auto* op_list = op->add_subcommand("list", "list operators");
@@ -278,7 +286,8 @@ int main(int argc, char** argv) {
   auto* m_login = merchant->add_subcommand("login", "merchants' console logins");
   m_login->require_subcommand(1);
   int64_t login_merchant = 0;
-  auto* ml_create = m_login->add_subcommand("create", "create a console login for a merchant; prints a generated password once");
+  auto* ml_create =
+      m_login->add_subcommand("create", "create a console login for a merchant; prints a generated password once");
   ml_create->add_option("merchant_id", login_merchant, "merchant id")->required();
   ml_create->add_option("--name", user_name, "login name (A-Z a-z 0-9 . _ @ -, at most 64)")->required();
   ml_create->add_flag("--password-stdin", password_stdin, "read the password from standard input (one line)");
@@ -319,7 +328,8 @@ int main(int argc, char** argv) {
   tools::StatementSpec statement_spec;
   auto* l_statement = ledger->add_subcommand("statement", "a merchant account's postings with the running balance");
   l_statement->add_option("--merchant", statement_spec.merchant, "merchant id")->required();
-  l_statement->add_option("--account", statement_spec.account, "available (default), pending, frozen or payout_reserved")
+  l_statement
+      ->add_option("--account", statement_spec.account, "available (default), pending, frozen or payout_reserved")
       ->check(CLI::IsMember({"available", "pending", "frozen", "payout_reserved"}));
   l_statement->add_option("--from", statement_spec.from, "from this local day (YYYY-MM-DD) or Unix ms");
   l_statement->add_option("--to", statement_spec.to, "through this local day (YYYY-MM-DD) or before this Unix ms");
@@ -331,18 +341,20 @@ int main(int argc, char** argv) {
   int64_t reconcile_merchant = 0;
   bool reconcile_csv = false;
   auto* r_reconcile = report->add_subcommand(
-      "reconcile", "one local day's orders per merchant and channel, checked against the ledger; exit 1 when they differ");
+      "reconcile",
+      "one local day's orders per merchant and channel, checked against the ledger; exit 1 when they differ");
   r_reconcile->add_option("--date", reconcile_date, "the local day, YYYY-MM-DD")->required();
   r_reconcile->add_option("--merchant", reconcile_merchant, "only this merchant");
   r_reconcile->add_flag("--csv", reconcile_csv, "CSV (UTF-8 with BOM, yuan) instead of text");
   add_json(r_reconcile);
   for (auto* cmd : {m_set_ips, l_statement, r_reconcile}) add_database(cmd);
 
-  for (auto* cmd : {serve, migrate, demo, m_create, m_list, m_show, m_rotate, m_disable, m_enable, m_balance, p_add,
-                    p_list, p_enable, o_list, o_show, o_resolve, l_check, m_set_payout, c_catalogue, c_enable,
-                    c_disable, c_list, pi_list, pi_show, po_list, po_show, po_approve, po_reject, m_set_cashier, settle_cmd,
-                    o_hold, o_release, ca_list, ca_show, op_create, op_list, op_disable, op_enable, op_password,
-                    ml_create, ml_list, a_list, o_resend, n_list}) {
+  for (auto* cmd :
+       {serve,       migrate,       demo,        m_create,  m_list,    m_show,  m_rotate,  m_disable, m_enable,
+        m_balance,   p_add,         p_list,      p_enable,  o_list,    o_show,  o_resolve, l_check,   m_set_payout,
+        c_catalogue, c_enable,      c_disable,   c_list,    pi_list,   pi_show, po_list,   po_show,   po_approve,
+        po_reject,   m_set_cashier, settle_cmd,  o_hold,    o_release, ca_list, ca_show,   op_create, op_list,
+        op_disable,  op_enable,     op_password, ml_create, ml_list,   a_list,  o_resend,  n_list}) {
     add_database(cmd);
   }
 
@@ -382,6 +394,10 @@ int main(int argc, char** argv) {
         std::cerr << "error: give exactly one of --success or --fail\n";
         return 2;
       }
+      if (failure && o_real_money->count() > 0) {
+        std::cerr << "error: --real-money goes with --success only; a failed card has no value\n";
+        return 2;
+      }
       if (success && real_money <= 0) {
         std::cerr << "error: --success needs --real-money N (whole yuan, > 0)\n";
         return 2;
@@ -393,9 +409,9 @@ int main(int argc, char** argv) {
     if (m_set_ips->parsed()) return tools::merchant_set_ips(config, id, allow_ips, out);
     if (l_statement->parsed()) return tools::ledger_statement(config, statement_spec, out);
     if (r_reconcile->parsed()) {
-      return tools::report_reconcile(config, reconcile_date,
-                                     reconcile_merchant != 0 ? std::optional<int64_t>(reconcile_merchant) : std::nullopt,
-                                     reconcile_csv, out);
+      return tools::report_reconcile(
+          config, reconcile_date, reconcile_merchant != 0 ? std::optional<int64_t>(reconcile_merchant) : std::nullopt,
+          reconcile_csv, out);
     }
     if (m_set_payout->parsed()) return tools::merchant_set_payout(config, id, payout_fee, manual_approval, out);
     if (c_catalogue->parsed()) return tools::channel_catalogue(config, out);
@@ -424,8 +440,8 @@ int main(int argc, char** argv) {
       return tools::merchant_login_create(config, login_merchant, user_name, password_stdin, out);
     }
     if (ml_list->parsed()) {
-      return tools::merchant_login_list(config, login_merchant != 0 ? std::optional<int64_t>(login_merchant)
-                                                                    : std::nullopt, out);
+      return tools::merchant_login_list(
+          config, login_merchant != 0 ? std::optional<int64_t>(login_merchant) : std::nullopt, out);
     }
     if (a_list->parsed()) return tools::audit_list(config, afilter, out);
     if (n_list->parsed()) {

@@ -12,11 +12,13 @@ namespace paygate::http {
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
-constexpr size_t kBoundaryBytesMax = 70;     // RFC 2046, 5.1.1
+constexpr size_t kBoundaryBytesMax = 70;      // RFC 2046, 5.1.1
 constexpr size_t kPartHeaderBytesMax = 1024;  // a part's header block; form fields need a line or two
 constexpr std::string_view kMultipartFormData = "multipart/form-data";
 
-Error bad(std::string what) { return make_error(ErrorCode::kInvalidArgument, "multipart body: " + std::move(what)); }
+Error bad(std::string what) {
+  return make_error(ErrorCode::kInvalidArgument, "multipart body: " + std::move(what));
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -128,8 +130,7 @@ bool is_multipart_form_data(std::string_view content_type) {
   return iequals(media, kMultipartFormData);
 }
 
-Result<FormFields> parse_multipart_form_data(std::string_view content_type, std::string_view body,
-                                             size_t fields_max) {
+Result<FormFields> parse_multipart_form_data(std::string_view content_type, std::string_view body, size_t fields_max) {
   const size_t semi = content_type.find(';');
   if (!is_multipart_form_data(content_type) || semi == std::string_view::npos) {
     return bad("the Content-Type multipart/form-data needs a boundary parameter");
@@ -175,7 +176,8 @@ Result<FormFields> parse_multipart_form_data(std::string_view content_type, std:
     const size_t value_end = body.find(next_delimiter, value_start);
     if (value_end == std::string_view::npos) return bad("the body ends inside a part; the close delimiter is missing");
     if (++count > fields_max) {
-      return make_error(ErrorCode::kInvalidArgument, "too many form fields (at most " + std::to_string(fields_max) + ")");
+      return make_error(ErrorCode::kInvalidArgument,
+                        "too many form fields (at most " + std::to_string(fields_max) + ")");
     }
     auto [it, inserted] =
         fields.values.emplace(std::move(name).value(), std::string(body.substr(value_start, value_end - value_start)));

@@ -104,9 +104,11 @@ TEST(MultipartForm, WrongBodiesAreRefusedWithAReason) {
       {type, "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n1\r\n--B--", "file"},
       {type, "--B\r\nContent-Disposition: form-data; name=\"a\r\n\r\n1\r\n--B--", "unterminated"},
       {type, "--B\r\nContent-Disposition form-data\r\n\r\n1\r\n--B--", "without ':'"},
-      {type, "--B\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\nMQ==\r\n--B--",
+      {type,
+       "--B\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\nMQ==\r\n--B--",
        "Content-Transfer-Encoding"},
-      {type, "--B\r\nX-Long: " + std::string(2000, 'x') + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--B--",
+      {type,
+       "--B\r\nX-Long: " + std::string(2000, 'x') + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--B--",
        "over 1024 bytes"},
   };
   for (const Case& c : cases) {

@@ -22,10 +22,12 @@
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <vector>
 
+#include "http/request_rules.h"
 #include "http/response_head.h"
 
 namespace paygate::http {
@@ -40,6 +42,8 @@ constexpr size_t kFirstReadBytes = 4 * 1024;
 // neither a chunk's size line and extensions nor the trailer; the buffer's bound does, so that a client cannot make
 // the server hold more than this per connection (the read then fails with buffer_overflow: a 400).
 constexpr size_t kBufferSlackBytes = 16 * 1024;
+// Empty lines (CR and LF bytes) skipped before one request line; more are answered as a bad request.
+constexpr size_t kEmptyLineBytesMax = 16;
 // After an error answer the peer may still be sending a body; reading (and discarding) a little of it before
 // closing keeps the kernel from resetting the connection before the peer has read our answer.
 constexpr auto kLingerTimeout = std::chrono::milliseconds(500);
@@ -235,6 +239,7 @@ asio::awaitable<void> Session::serve() {
   const auto idle_timeout = std::chrono::milliseconds(core_->config.idle_timeout_ms);
   bool first_request = true;
   bool linger = false;
+  size_t empty_line_bytes = 0;  // empty lines skipped before the current request
 
   for (;;) {
     boost::system::error_code ec;
@@ -250,6 +255,16 @@ asio::awaitable<void> Session::serve() {
       if (ec) break;  // peer closed, idle timeout, or stop
       buffer_.commit(n);
     }
+    // Empty lines before a request line are ignored (RFC 9112, 2.2), a few of them: a client sending nothing else
+    // does not hold the connection open past its idle timeout for long.
+    const auto buffered = buffer_.data();
+    if (size_t n = leading_empty_line_bytes({static_cast<const char*>(buffered.data()), buffered.size()}); n > 0) {
+      empty_line_bytes += n;
+      if (empty_line_bytes > kEmptyLineBytesMax) break;
+      buffer_.consume(n);
+      if (buffer_.size() == 0) continue;
+    }
+    empty_line_bytes = 0;
     first_request = false;
     // From its first byte until its response is written, a request is in flight: a drain waits for it.
     InFlightGuard in_flight(core_->in_flight);
@@ -278,28 +293,31 @@ asio::awaitable<void> Session::serve() {
     }
     const auto started = SteadyClock::now();
 
+    std::optional<RequestProblem> problem;
     if (ec) {
       // Timeouts, resets and a peer that closed mid-request get no answer: nobody is listening.
       if (!is_http_parse_error(ec) || ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream) {
         break;
       }
-      bhttp::status status = bhttp::status::bad_request;
-      std::string_view text = "bad request";
+      problem = RequestProblem{bhttp::status::bad_request, "bad request"};
       if (ec == bhttp::error::body_limit) {
-        status = bhttp::status::payload_too_large;
-        text = "request body too large";
+        problem = RequestProblem{bhttp::status::payload_too_large, "request body too large"};
       } else if (ec == bhttp::error::header_limit) {
-        status = bhttp::status::request_header_fields_too_large;
-        text = "request header too large";
+        problem = RequestProblem{bhttp::status::request_header_fields_too_large, "request header too large"};
       }
-      Response res = plain_response(status, 11, /*keep_alive=*/false, text);
+    } else {
+      problem = request_problem(parser.get());  // parsed, but framed or addressed against the rules
+    }
+    if (problem) {
+      Response res = plain_response(problem->status, 11, /*keep_alive=*/false, problem->text);
       std::string request_id = new_request_id();
       res.set("X-Request-Id", request_id);
-      spdlog::debug("http: {} from {} (request_id={}): {}", static_cast<unsigned>(status), remote_ip_, request_id,
-                    ec.message());
+      res.set(bhttp::field::date, http_date_now());
+      spdlog::debug("http: {} from {} (request_id={}): {}", static_cast<unsigned>(problem->status), remote_ip_,
+                    request_id, ec ? ec.message() : std::string(problem->text));
       stream_.expires_after(read_timeout);
       co_await bhttp::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
-      record(kUnmatchedRoute, "", "", request_id, static_cast<unsigned>(status), started);
+      record(kUnmatchedRoute, "", "", request_id, static_cast<unsigned>(problem->status), started);
       linger = !ec;
       break;
     }
@@ -309,7 +327,7 @@ asio::awaitable<void> Session::serve() {
     req.remote_ip = remote_ip_;
     auto incoming_id = req.raw["X-Request-Id"];
     req.request_id = is_acceptable_request_id(incoming_id) ? std::string(incoming_id) : new_request_id();
-    std::string_view target = req.raw.target();
+    std::string_view target = origin_form(req.raw.target());
     size_t question = target.find('?');
     req.path = std::string(target.substr(0, question));
     if (question != std::string_view::npos) req.query = std::string(target.substr(question + 1));
@@ -337,12 +355,21 @@ asio::awaitable<void> Session::serve() {
     }
 
     // Once stopping, every answer closes its connection.
-    const bool keep_alive = req.raw.keep_alive() && res.keep_alive() && !core_->stopping.load();
+    // `close` in any Connection line counts (Beast reads the first); an HTTP/1.0 request framed by a
+    // Transfer-Encoding it cannot have sent correctly ends its connection.
+    const bool keep_alive = req.raw.keep_alive() && res.keep_alive() && !core_->stopping.load() &&
+                            !asks_to_close(req.raw) && !(req.raw.version() < 11 && has_transfer_encoding(req.raw));
     res.version(req.raw.version());
     res.keep_alive(keep_alive);
     if (res.find(bhttp::field::server) == res.end()) res.set(bhttp::field::server, "paygate");
     res.set("X-Request-Id", req.request_id);
     res.prepare_payload();
+    // 204 and 304 have no content, and no Content-Length to announce one (RFC 9110, 8.6).
+    if (res.result() == bhttp::status::no_content || res.result() == bhttp::status::not_modified) {
+      res.body().clear();
+      res.erase(bhttp::field::content_length);
+    }
+    res.set(bhttp::field::date, http_date_now());
 
     // The write is bounded too, so a peer that stops reading cannot pin the session.
     stream_.expires_after(read_timeout);

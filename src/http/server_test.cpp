@@ -67,6 +67,33 @@ asio::awaitable<bool> closed_by_peer(Conn& c, std::chrono::milliseconds limit) {
   co_return ec&& ec != beast::error::timeout;
 }
 
+// Sends raw bytes and returns everything the server writes back until it closes or `quiet` passes without data.
+asio::awaitable<std::string> raw_exchange(Conn& c, tcp::endpoint endpoint, std::string raw,
+                                          std::chrono::milliseconds quiet) {
+  co_await connect(c, endpoint);
+  co_await send(c, std::move(raw));
+  std::string out;
+  for (;;) {
+    c.stream.expires_after(quiet);
+    boost::system::error_code ec;
+    std::array<char, 4096> chunk{};
+    size_t n = co_await c.stream.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    out.append(chunk.data(), n);
+    if (ec == beast::error::timeout) {
+      out += "<open>";  // still open after `quiet`
+      break;
+    }
+    if (ec) break;  // closed by the server
+  }
+  co_return out;
+}
+
+size_t count_of(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 std::string get_request(std::string_view target, std::string_view extra_headers = "") {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
 }
@@ -460,6 +487,106 @@ TEST_F(ServerTest, ChunkedFramingBeyondTheLimitsIsAnsweredNotBuffered) {
     EXPECT_GE(res.result_int(), 400u) << k.name;
     EXPECT_LT(res.result_int(), 500u) << k.name;
     EXPECT_LT(std::chrono::steady_clock::now() - started, 4s) << k.name << ": answered, not timed out";
+  }
+}
+
+TEST_F(ServerTest, MessageFramingAndConnectionRulesOfRfc9112) {
+  router_.add(bhttp::verb::post, "/nothing", "test.nothing", [](Request& req) -> asio::awaitable<Response> {
+    Response res = make_response(req, bhttp::status::no_content, "text/plain", "");
+    co_return res;
+  });
+  router_.add(bhttp::verb::get, "/unchanged", "test.unchanged", [](Request& req) -> asio::awaitable<Response> {
+    co_return make_response(req, bhttp::status::not_modified, "text/plain", "");
+  });
+  start();
+  auto exchange = [&](std::string raw) {
+    Conn c(threads_.io);
+    return run_on(c.stream.get_executor(),
+                  [&]() -> asio::awaitable<std::string> { co_return co_await raw_exchange(c, endpoint_, raw, 1s); });
+  };
+  const std::string smuggled = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+
+  // A transfer coding that is not chunked, last or alone, cannot frame a request: 400 (or 501 for a coding we
+  // do not know, before chunked), and the connection closes, so the bytes after it are never read as a request.
+  for (std::string te : {"identity", "xchunked", "chunked, identity", "chunked\r\nTransfer-Encoding: gzip"}) {
+    std::string out = exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + te + "\r\n\r\n" + smuggled);
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << te << ": " << out;
+    EXPECT_EQ(out.find("hello"), std::string::npos) << te;
+    EXPECT_FALSE(out.ends_with("<open>")) << te;
+  }
+  std::string with_length = exchange(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\nContent-Length: 3\r\n\r\nabc" + smuggled);
+  EXPECT_TRUE(with_length.starts_with("HTTP/1.1 400 ")) << with_length;
+  EXPECT_EQ(with_length.find("hello"), std::string::npos);
+  std::string gzip =
+      exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" + smuggled);
+  EXPECT_TRUE(gzip.starts_with("HTTP/1.1 501 ")) << gzip;
+  EXPECT_EQ(gzip.find("hello"), std::string::npos);
+  // Chunked alone is fine, in any case.
+  std::string chunked =
+      exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n");
+  EXPECT_TRUE(chunked.starts_with("HTTP/1.1 200 ")) << chunked;
+  EXPECT_NE(chunked.find("/echo||ab"), std::string::npos) << chunked;
+  // HTTP/1.0 has no chunked coding: the request is answered, then the connection closes (its framing is suspect).
+  std::string old_chunked = exchange(
+      "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled);
+  EXPECT_EQ(count_of(old_chunked, "HTTP/1."), 1u) << old_chunked;
+  EXPECT_FALSE(old_chunked.ends_with("<open>"));
+
+  // `close` in any Connection line, or in a list, closes after this answer; nothing after it is served.
+  for (std::string conn : {"foo\r\nConnection: close", "keep-alive, close", "te\r\nConnection: Close"}) {
+    std::string out = exchange("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: " + conn + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(count_of(out, "HTTP/1.1 200"), 1u) << conn << ": " << out;
+    EXPECT_NE(out.find("Connection: close"), std::string::npos) << conn;
+    EXPECT_FALSE(out.ends_with("<open>")) << conn;
+  }
+  std::string old_close = exchange("GET /hello HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n" + smuggled);
+  EXPECT_EQ(count_of(old_close, "HTTP/1."), 1u) << old_close;
+  EXPECT_EQ(old_close.find("keep-alive"), std::string::npos) << old_close;
+
+  // Host: HTTP/1.1 needs exactly one, well formed (empty is allowed); HTTP/1.0 may leave it out.
+  for (std::string host : {"", "Host: t\r\nHost: t\r\n", "Host: a b\r\n", "Host: a/b\r\n", "Host: t:8o\r\n",
+                           "Host: [::1\r\n", "Host: a@b\r\n"}) {
+    std::string out = exchange("GET /hello HTTP/1.1\r\n" + host + "\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << host << ": " << out;
+  }
+  for (std::string host : {"Host: example.com\r\n", "Host: 127.0.0.1:8080\r\n", "Host: [::1]:80\r\n", "Host:\r\n",
+                           "Host: xn--fsq.example\r\n"}) {
+    std::string out = exchange("GET /hello HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 200 ")) << host << ": " << out;
+  }
+  EXPECT_TRUE(exchange("GET /hello HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200 "));
+
+  // The absolute form of a target names the same resource.
+  std::string absolute = exchange("GET http://t/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(absolute.starts_with("HTTP/1.1 200 ")) << absolute;
+  EXPECT_TRUE(absolute.ends_with("hello")) << absolute;
+  std::string absolute_query =
+      exchange("POST https://t:8443/echo?x=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb");
+  EXPECT_TRUE(absolute_query.ends_with("/echo|x=1|b")) << absolute_query;
+
+  // Empty lines before a request line are skipped, not answered (RFC 9112, 2.2).
+  std::string crlf = exchange("\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n\r\n\r\n" + smuggled);
+  EXPECT_EQ(count_of(crlf, "HTTP/1.1 200"), 2u) << crlf;
+  EXPECT_EQ(crlf.find("400"), std::string::npos) << crlf;
+
+  // 204 and 304 carry no Content-Length; every answer carries a Date.
+  std::string no_content =
+      exchange("POST /nothing HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(no_content.starts_with("HTTP/1.1 204 ")) << no_content;
+  EXPECT_EQ(no_content.find("Content-Length"), std::string::npos) << no_content;
+  std::string not_modified = exchange("GET /unchanged HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(not_modified.starts_with("HTTP/1.1 304 ")) << not_modified;
+  EXPECT_EQ(not_modified.find("Content-Length"), std::string::npos) << not_modified;
+  for (const std::string& out :
+       {no_content, not_modified, exchange("GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+        exchange("BAD\r\n\r\n")}) {
+    size_t at = out.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << out;
+    std::string date = out.substr(at + 8, 29);  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+    EXPECT_EQ(date.size(), 29u);
+    EXPECT_EQ(date.substr(3, 2), ", ") << date;
+    EXPECT_TRUE(date.ends_with(" GMT")) << date;
   }
 }
 

@@ -65,9 +65,12 @@ int change(const app::Config& c, const std::string& what,
 int merchant_set_cashier(const app::Config& c, int64_t merchant, int settlement_delay_days,
                          const std::string& bound_card, Output out) {
   std::optional<bool> bound;
-  if (bound_card == "on") bound = true;
-  else if (bound_card == "off") bound = false;
-  else if (!bound_card.empty()) return fail("--bound-card must be on or off");
+  if (bound_card == "on")
+    bound = true;
+  else if (bound_card == "off")
+    bound = false;
+  else if (!bound_card.empty())
+    return fail("--bound-card must be on or off");
   if (settlement_delay_days > 365) return fail("--settlement-delay-days must be 0 to 365");
   if (settlement_delay_days < 0 && !bound) return fail("give --settlement-delay-days and/or --bound-card");
   auto ctx = open(c);
@@ -87,6 +90,13 @@ int merchant_set_cashier(const app::Config& c, int64_t merchant, int settlement_
 }
 
 int settle(const app::Config& c, int64_t as_of_ms, Output out) {
+  // 0 (the default) is now; a time before 2001 or after 2100 is a typo or a unit mistake (seconds for ms).
+  constexpr int64_t kAsOfMinMs = 978'307'200'000;    // 2001-01-01
+  constexpr int64_t kAsOfMaxMs = 4'102'444'800'000;  // 2100-01-01
+  if (as_of_ms != 0 && (as_of_ms < kAsOfMinMs || as_of_ms > kAsOfMaxMs)) {
+    return fail("--as-of must be a Unix time in milliseconds between 2001 and 2100 (got " + std::to_string(as_of_ms) +
+                ")");
+  }
   auto ctx = open(c);
   const int64_t at_ms = as_of_ms > 0 ? as_of_ms : ctx->clock.now_unix_ms();
   const auto cc = cashier_config(c);
@@ -107,25 +117,29 @@ int settle(const app::Config& c, int64_t as_of_ms, Output out) {
 }
 
 int order_hold(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
+  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
   console::ActionConfig config;
   config.cashier = cashier_config(c);
   const console::Principal who = console::cli_principal();
-  return change(c, "held", [&](storage::Tx& tx, int64_t now_ms) {
-    return console::hold_cashier_order(tx, who, id, reason, now_ms, config);
-  }, out);
+  return change(
+      c, "held",
+      [&](storage::Tx& tx, int64_t now_ms) { return console::hold_cashier_order(tx, who, id, reason, now_ms, config); },
+      out);
 }
 
 int order_release(const app::Config& c, const std::string& id, const std::string& to, const std::string& reason,
                   Output out) {
   if (to != "merchant" && to != "payer") return fail("--to must be merchant or payer");
+  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
   console::ActionConfig config;
   config.cashier = cashier_config(c);
   const console::Principal who = console::cli_principal();
-  return change(c, to == "merchant" ? "released to the merchant" : "returned to the payer",
-                [&](storage::Tx& tx, int64_t now_ms) {
-                  return console::release_cashier_order(tx, who, id, to == "merchant", reason, now_ms, config);
-                },
-                out);
+  return change(
+      c, to == "merchant" ? "released to the merchant" : "returned to the payer",
+      [&](storage::Tx& tx, int64_t now_ms) {
+        return console::release_cashier_order(tx, who, id, to == "merchant", reason, now_ms, config);
+      },
+      out);
 }
 
 int cashier_list(const app::Config& c, const GatewayListFilter& f, Output out) {

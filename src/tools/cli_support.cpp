@@ -1,18 +1,37 @@
 #include "tools/cli_support.h"
 
+#include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include "app/master_key.h"
 #include "app/open_store.h"
+#include "base/text.h"
 
 namespace paygate::tools {
 
-std::unique_ptr<Ctx> open(const app::Config& c) {
+std::unique_ptr<Ctx> open(const app::Config& c, Open mode) {
+  if (mode == Open::kExisting && !c.uses_postgres() && !std::filesystem::exists(c.sqlite_path())) {
+    throw std::runtime_error("no database at " + c.sqlite_path() +
+                             ": give --data (or --config) of an existing installation; `paygate demo`, `merchant "
+                             "create`, `product add`, `operator create`, `migrate` and `serve` create one");
+  }
   auto ctx = std::make_unique<Ctx>();
-  ctx->box = app::load_master_key(c.storage.data_dir, c.uses_postgres() ? app::MasterKeyCreation::kForbidden
-                                                                          : app::MasterKeyCreation::kAllowed);
+  ctx->box = app::load_master_key(
+      c.storage.data_dir, c.uses_postgres() ? app::MasterKeyCreation::kForbidden : app::MasterKeyCreation::kAllowed);
   ctx->store = app::open_store(c, ctx->box);
   return ctx;
+}
+
+std::string operator_text_problem(std::string_view option, std::string_view text) {
+  constexpr size_t kOperatorTextBytesMax = 255;  // as the console's actions (console/api_orders.cpp)
+  if (text.size() > kOperatorTextBytesMax) {
+    return std::string(option) + " is longer than " + std::to_string(kOperatorTextBytesMax) + " bytes";
+  }
+  if (!is_utf8(text) || has_control_chars(text)) {
+    return std::string(option) + " must be UTF-8 text without control characters";
+  }
+  return {};
 }
 
 int fail(const std::string& msg) {

@@ -21,9 +21,19 @@ struct Ctx {
 };
 
 // Loads the master key (creating it on SQLite's first run) and opens the store (applying migrations).
-std::unique_ptr<Ctx> open(const app::Config& c);
+// Whether a command may create the database (and master key) when the data directory has none. Only the commands
+// that set up an installation may; every other one refuses, so that a mistyped --data is an error rather than a
+// fresh empty database that reports, say, an empty ledger as balanced.
+enum class Open { kExisting, kMayCreate };
+// Throws (a start-up error, reported by main) when the database is missing and `mode` is kExisting.
+std::unique_ptr<Ctx> open(const app::Config& c, Open mode = Open::kExisting);
 // Prints "error: msg" to stderr; returns the exit code 1.
 int fail(const std::string& msg);
+
+// An operator's message or reason for the merchant (--message, --reason): what the console takes, at most 255
+// bytes of UTF-8 without control characters, since it reaches the merchant's query answers and notifications.
+// Empty when fine, else the error for `option`.
+std::string operator_text_problem(std::string_view option, std::string_view text);
 // The JSON document with --json, the text otherwise.
 void print(const nlohmann::json& j, Output out, const std::string& text);
 

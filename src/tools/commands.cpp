@@ -1,7 +1,5 @@
 #include "tools/commands.h"
 
-#include "tools/cli_support.h"
-
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -9,6 +7,7 @@
 #include "app/master_key.h"
 #include "app/open_store.h"
 #include "base/clock.h"
+#include "base/text.h"
 #include "console/actions.h"
 #include "console/console.h"
 #include "console/merchants.h"
@@ -16,6 +15,7 @@
 #include "http/ip_allowlist.h"
 #include "protocols/consign/service.h"
 #include "storage/postgres/pg_store.h"
+#include "tools/cli_support.h"
 
 namespace paygate::tools {
 
@@ -42,6 +42,13 @@ json merchant_json(const Merchant& m, bool with_secrets) {
     j["aesKey"] = m.aes_key;
   }
   return j;
+}
+
+// What `merchant create` and `rotate-keys` print with --json: exactly the four credentials a merchant's
+// integration needs, so that a script reads them without picking through the merchant's settings
+// (`merchant show` has those).
+json credentials_json(const Merchant& m) {
+  return {{"id", m.id.value()}, {"appKey", m.app_key}, {"key", m.sign_key}, {"aesKey", m.aes_key}};
 }
 
 std::string merchant_text(const json& j) {
@@ -131,7 +138,7 @@ int migrate(const app::Config& c) {
     // Only the schema: no master key needed, no writers started.
     storage::migrate_postgres(c.storage.database);
   } else {
-    auto ctx = open(c);  // opening applies the migrations
+    auto ctx = open(c, Open::kMayCreate);  // opening applies the migrations
   }
   std::cout << "database at " << c.database_display() << " is up to date\n";
   return 0;
@@ -139,12 +146,12 @@ int migrate(const app::Config& c) {
 
 int merchant_create(const app::Config& c, const std::string& name, Output out) {
   if (auto st = console::check_merchant_name(name); !st.ok()) return fail("--name: " + st.error().message);
-  auto ctx = open(c);
+  auto ctx = open(c, Open::kMayCreate);
   Merchant m;
   auto id = create_merchant(*ctx, name, &m);
   if (!id.ok()) return fail(id.error().message);
   json j = merchant_json(m, true);
-  print(j, out, merchant_text(j));
+  print(credentials_json(m), out, merchant_text(j));
   return 0;
 }
 
@@ -209,7 +216,7 @@ int merchant_rotate_keys(const app::Config& c, int64_t id, Output out) {
   });
   if (!st.ok()) return fail(st.error().message);
   json j = merchant_json(updated, true);
-  print(j, out, merchant_text(j));
+  print(credentials_json(updated), out, merchant_text(j));
   return 0;
 }
 
@@ -234,8 +241,9 @@ int merchant_set_ips(const app::Config& c, int64_t id, const std::string& allow,
   if (!m.ok()) return fail(m.error().message);
   print(json{{"merchantId", id}, {"ipAllowlist", m->api_ip_allowlist}}, out,
         "merchant " + std::to_string(id) + ": " +
-            (m->api_ip_allowlist.empty() ? std::string("API calls accepted from any address")
-                                         : "API calls accepted only from " + http::join_ip_allowlist(m->api_ip_allowlist)) +
+            (m->api_ip_allowlist.empty()
+                 ? std::string("API calls accepted from any address")
+                 : "API calls accepted only from " + http::join_ip_allowlist(m->api_ip_allowlist)) +
             "\n");
   return 0;
 }
@@ -258,13 +266,14 @@ int merchant_balance(const app::Config& c, int64_t id, Output out) {
              {"payoutReservedFen", reserved.fen()},
              {"payoutReserved", format_yuan(reserved)}},
         out,
-        "available: " + format_yuan(available) + "\npending: " + format_yuan(pending) + "\nfrozen: " +
-            format_yuan(frozen) + "\npayouts in flight: " + format_yuan(reserved) + "\n");
+        "available: " + format_yuan(available) + "\npending: " + format_yuan(pending) +
+            "\nfrozen: " + format_yuan(frozen) + "\npayouts in flight: " + format_yuan(reserved) + "\n");
   return 0;
 }
 
 int product_add(const app::Config& c, const ProductSpec& spec, Output out) {
-  if (spec.code.empty() || spec.code.size() > limits::kProductCodeLengthMax) return fail("--code must be 1 to 64 characters");
+  if (spec.code.empty() || spec.code.size() > limits::kProductCodeLengthMax)
+    return fail("--code must be 1 to 64 characters");
   for (char ch : spec.code) {
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
       return fail("--code may hold letters, digits, '_' and '-' only");
@@ -273,6 +282,11 @@ int product_add(const app::Config& c, const ProductSpec& spec, Output out) {
   Product p;
   p.code = spec.code;
   p.name = spec.name.empty() ? spec.code : spec.name;
+  // The name is shown to operators and merchants (CLI lists, the console): one line of text.
+  if (p.name.size() > limits::kProductCodeLengthMax || !is_utf8(p.name) || has_control_chars(p.name) ||
+      p.name.find_first_not_of(' ') == std::string::npos) {
+    return fail("--name must be 1 to 64 bytes of UTF-8 text without control characters");
+  }
   auto faces = parse_face_values(spec.face_values);
   if (!faces.ok()) return fail(faces.error().message);
   p.face_values_yuan = *faces;
@@ -289,7 +303,7 @@ int product_add(const app::Config& c, const ProductSpec& spec, Output out) {
     p.custom_rate_min = *lo;
     p.custom_rate_max = *hi;
   }
-  auto ctx = open(c);
+  auto ctx = open(c, Open::kMayCreate);
   p.created_at_ms = ctx->clock.now_unix_ms();
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
     tx.upsert_product(p);
@@ -365,12 +379,14 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
 
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out) {
+  if (auto problem = operator_text_problem("--message", message); !problem.empty()) return fail(problem);
   auto ctx = open(c);
   const console::Principal who = console::cli_principal();
   orders::ConsignOrder after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
-    orders::ConsignOutcome outcome{success ? orders::ConsignOutcome::Kind::kSuccess : orders::ConsignOutcome::Kind::kFail,
-                                   real_money_yuan, message};
+    orders::ConsignOutcome outcome{
+        success ? orders::ConsignOutcome::Kind::kSuccess : orders::ConsignOutcome::Kind::kFail, real_money_yuan,
+        message};
     auto o = console::resolve_review(tx, who, sys_order_id, outcome, ctx->clock.now_unix_ms());
     if (!o.ok()) return o.error();
     after = *o;
@@ -402,20 +418,31 @@ int order_resend(const app::Config& c, const std::string& id, Output out) {
 int ledger_check(const app::Config& c, Output out) {
   auto ctx = open(c);
   auto r = ctx->store->read()->check_ledger();
-  json j = {{"ok", r.ok}, {"entries", r.entries}, {"postings", r.postings}, {"accounts", r.accounts},
+  json j = {{"ok", r.ok},
+            {"entries", r.entries},
+            {"postings", r.postings},
+            {"accounts", r.accounts},
             {"problems", r.problems}};
   std::string text = std::string(r.ok ? "ledger OK" : "ledger BROKEN") + ": " + std::to_string(r.entries) +
-                     " entries, " + std::to_string(r.postings) + " postings, " + std::to_string(r.accounts) + " accounts\n";
+                     " entries, " + std::to_string(r.postings) + " postings, " + std::to_string(r.accounts) +
+                     " accounts\n";
   for (const auto& p : r.problems) text += "  " + p + "\n";
   print(j, out, text);
   return r.ok ? 0 : 1;
 }
 
 int demo(const app::Config& c) {
-  auto ctx = open(c);
+  auto ctx = open(c, Open::kMayCreate);
   const std::vector<Product> catalogue = {
-      {"JDE", "京东E卡 JD E-card", {50, 100, 200, 500, 1000}, RatePermille{965}, true, RatePermille{900},
-       RatePermille{990}, true, 0},
+      {"JDE",
+       "京东E卡 JD E-card",
+       {50, 100, 200, 500, 1000},
+       RatePermille{965},
+       true,
+       RatePermille{900},
+       RatePermille{990},
+       true,
+       0},
       {"CTRIP", "携程任我行 Ctrip gift card", {100, 200, 500, 1000}, RatePermille{950}, false, {}, {}, true, 0},
       {"SINOPEC", "中石化加油卡 Sinopec fuel card", {100, 200, 500, 1000}, RatePermille{980}, false, {}, {}, true, 0},
   };
@@ -457,50 +484,59 @@ int demo(const app::Config& c) {
     auto colon = c.server.listen.rfind(':');
     return std::pair{c.server.listen.substr(0, colon), c.server.listen.substr(colon + 1)};
   }();
-  std::cout << "\n=== paygate demo merchant ===\n"
-            << "customerId: " << demo_merchant.id.value() << "\n"
-            << "appKey:     " << demo_merchant.app_key << "\n"
-            << "key:        " << demo_merchant.sign_key << "   (signing secret)\n"
-            << "aesKey:     " << demo_merchant.aes_key << "   (AES-128 key for cardPassword)\n"
-            << "products:   JDE (50/100/200/500/1000, 96.5%), CTRIP (95%), SINOPEC (98%)\n\n"
-            << "Submit a card (paste into bash; needs openssl and curl):\n\n"
-            << "CID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " AES=" << demo_merchant.aes_key
-            << "\n"
-            << "TS=$(date +%s); OID=demo-$TS; CARD=JD$TS; PLAIN=DEMO-$TS\n"
-            << "PW=$(printf '%s' \"$PLAIN\" | openssl enc -aes-128-ecb -K \"$(printf '%s' \"$AES\" | od -An -tx1 | tr -d ' \\n')\" "
-               "| base64 -w0 | od -An -tx1 | tr -d ' \\n')\n"
-            << "SIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&batchno=demo&productCode=JDE&cardNumber=$CARD"
-               "&cardPassword=$PW&faceMoney=100&notifyUrl=&key=$KEY\" | md5sum | cut -d' ' -f1 | tr a-f A-F)\n"
-            << "curl -s http://" << host << ":" << port << "/api/consignmentOrders -d customerId=$CID -d timestamp=$TS "
-               "-d orderId=$OID -d productType=0 -d batchno=demo -d productCode=JDE -d cardNumber=$CARD "
-               "-d cardPassword=$PW -d faceMoney=100 -d sign=$SIGN; echo\n\n"
-            << "Then query it:\n\n"
-            << "QSIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&key=$KEY\" | md5sum | cut -d' ' -f1 | tr a-f A-F)\n"
-            << "curl -s http://" << host << ":" << port
-            << "/api/searchOrders -d customerId=$CID -d timestamp=$TS -d orderId=$OID -d sign=$QSIGN; echo\n\n"
-            << "Sandbox: a password starting FAIL fails, REAL<n>-... is worth n yuan, HOLD... waits for review "
-               "(docs/sandbox.md).\n\n"
-            << "=== gateway (pay-in) ===\n"
-            << "appKey:     " << demo_merchant.app_key << "\nchannels:   1 WeChat Pay 2.5%, 2 Alipay 2.5%, 3 bank card 1.0%\n\n"
-            << "Create a pay-in and open its payment page (sandbox: pay or fail it there):\n\n"
-            << "AK=" << demo_merchant.app_key << " KEY=" << demo_merchant.sign_key << " MRN=demo-$(date +%s)\n"
-            << "GSIGN=$(printf '%s' \"amount=10.00&appKey=$AK&callbackUrl=https://example.com/cb&channelId=1&mrn=$MRN"
-               "&returnUrl=https://example.com/&key=$KEY\" | md5sum | cut -d' ' -f1)\n"
-            << "curl -s http://" << host << ":" << port << "/api/Pay/Create -H 'Content-Type: application/json' "
-               "-d \"{\\\"amount\\\":\\\"10.00\\\",\\\"appKey\\\":\\\"$AK\\\",\\\"callbackUrl\\\":\\\"https://example.com/cb\\\","
-               "\\\"channelId\\\":\\\"1\\\",\\\"mrn\\\":\\\"$MRN\\\",\\\"returnUrl\\\":\\\"https://example.com/\\\",\\\"sign\\\":\\\"$GSIGN\\\"}\"; echo\n"
-            << "# then open http://" << host << ":" << port << "<payUrl> in a browser\n\n"
-            << "=== cashier ===\n"
-            << "merid " << demo_merchant.id.value() << "; methods WeiXin, AliPay, Bank (Arbi: the customer picks)\n\n"
-            << "MERID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " OID=demo$(date +%s)\n"
-            << "REQ=$(printf '%s' \"{\\\"action\\\":\\\"Arbi\\\",\\\"txnamt\\\":1000,\\\"merid\\\":\\\"$MERID\\\","
-               "\\\"orderid\\\":\\\"$OID\\\",\\\"backurl\\\":\\\"https://example.com/back\\\","
-               "\\\"fronturl\\\":\\\"https://example.com/front\\\"}\" | base64 -w0)\n"
-            << "CSIGN=$(printf '%s' \"$REQ$KEY\" | md5sum | cut -d' ' -f1)\n"
-            << "curl -si http://" << host << ":" << port
-            << "/api/icashier --data-urlencode req=$REQ --data-urlencode sign=$CSIGN | grep -i '^location'\n"
-            << "# then open http://" << host << ":" << port << "<location> in a browser\n\n"
-            << demo_console_logins(*ctx, demo_merchant.id, "http://" + host + ":" + port + "/console");
+  std::cout
+      << "\n=== paygate demo merchant ===\n"
+      << "customerId: " << demo_merchant.id.value() << "\n"
+      << "appKey:     " << demo_merchant.app_key << "\n"
+      << "key:        " << demo_merchant.sign_key << "   (signing secret)\n"
+      << "aesKey:     " << demo_merchant.aes_key << "   (AES-128 key for cardPassword)\n"
+      << "products:   JDE (50/100/200/500/1000, 96.5%), CTRIP (95%), SINOPEC (98%)\n\n"
+      << "Submit a card (paste into bash; needs openssl and curl):\n\n"
+      << "CID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " AES=" << demo_merchant.aes_key
+      << "\n"
+      << "TS=$(date +%s); OID=demo-$TS; CARD=JD$TS; PLAIN=DEMO-$TS\n"
+      << "PW=$(printf '%s' \"$PLAIN\" | openssl enc -aes-128-ecb -K \"$(printf '%s' \"$AES\" | od -An -tx1 | tr -d ' "
+         "\\n')\" "
+         "| base64 -w0 | od -An -tx1 | tr -d ' \\n')\n"
+      << "SIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&batchno=demo&productCode=JDE&cardNumber=$CARD"
+         "&cardPassword=$PW&faceMoney=100&notifyUrl=&key=$KEY\" | md5sum | cut -d' ' -f1 | tr a-f A-F)\n"
+      << "curl -s http://" << host << ":" << port
+      << "/api/consignmentOrders -d customerId=$CID -d timestamp=$TS "
+         "-d orderId=$OID -d productType=0 -d batchno=demo -d productCode=JDE -d cardNumber=$CARD "
+         "-d cardPassword=$PW -d faceMoney=100 -d sign=$SIGN; echo\n\n"
+      << "Then query it:\n\n"
+      << "QSIGN=$(printf '%s' \"customerId=$CID&timestamp=$TS&orderId=$OID&key=$KEY\" | md5sum | cut -d' ' -f1 | tr "
+         "a-f A-F)\n"
+      << "curl -s http://" << host << ":" << port
+      << "/api/searchOrders -d customerId=$CID -d timestamp=$TS -d orderId=$OID -d sign=$QSIGN; echo\n\n"
+      << "Sandbox: a password starting FAIL fails, REAL<n>-... is worth n yuan, HOLD... waits for review "
+         "(docs/sandbox.md).\n\n"
+      << "=== gateway (pay-in) ===\n"
+      << "appKey:     " << demo_merchant.app_key
+      << "\nchannels:   1 WeChat Pay 2.5%, 2 Alipay 2.5%, 3 bank card 1.0%\n\n"
+      << "Create a pay-in and open its payment page (sandbox: pay or fail it there):\n\n"
+      << "AK=" << demo_merchant.app_key << " KEY=" << demo_merchant.sign_key << " MRN=demo-$(date +%s)\n"
+      << "GSIGN=$(printf '%s' \"amount=10.00&appKey=$AK&callbackUrl=https://example.com/cb&channelId=1&mrn=$MRN"
+         "&returnUrl=https://example.com/&key=$KEY\" | md5sum | cut -d' ' -f1)\n"
+      << "curl -s http://" << host << ":" << port
+      << "/api/Pay/Create -H 'Content-Type: application/json' "
+         "-d "
+         "\"{\\\"amount\\\":\\\"10.00\\\",\\\"appKey\\\":\\\"$AK\\\",\\\"callbackUrl\\\":\\\"https://example.com/"
+         "cb\\\","
+         "\\\"channelId\\\":\\\"1\\\",\\\"mrn\\\":\\\"$MRN\\\",\\\"returnUrl\\\":\\\"https://example.com/"
+         "\\\",\\\"sign\\\":\\\"$GSIGN\\\"}\"; echo\n"
+      << "# then open http://" << host << ":" << port << "<payUrl> in a browser\n\n"
+      << "=== cashier ===\n"
+      << "merid " << demo_merchant.id.value() << "; methods WeiXin, AliPay, Bank (Arbi: the customer picks)\n\n"
+      << "MERID=" << demo_merchant.id.value() << " KEY=" << demo_merchant.sign_key << " OID=demo$(date +%s)\n"
+      << "REQ=$(printf '%s' \"{\\\"action\\\":\\\"Arbi\\\",\\\"txnamt\\\":1000,\\\"merid\\\":\\\"$MERID\\\","
+         "\\\"orderid\\\":\\\"$OID\\\",\\\"backurl\\\":\\\"https://example.com/back\\\","
+         "\\\"fronturl\\\":\\\"https://example.com/front\\\"}\" | base64 -w0)\n"
+      << "CSIGN=$(printf '%s' \"$REQ$KEY\" | md5sum | cut -d' ' -f1)\n"
+      << "curl -si http://" << host << ":" << port
+      << "/api/icashier --data-urlencode req=$REQ --data-urlencode sign=$CSIGN | grep -i '^location'\n"
+      << "# then open http://" << host << ":" << port << "<location> in a browser\n\n"
+      << demo_console_logins(*ctx, demo_merchant.id, "http://" + host + ":" + port + "/console");
   return 0;
 }
 

@@ -70,7 +70,7 @@ int channel_catalogue(const app::Config& c, Output out);
 struct ChannelSpec {
   int64_t merchant = 0;
   int channel = 0;
-  std::string fee_rate;  // percent, one decimal: "2.5"
+  std::string fee_rate;    // percent, one decimal: "2.5"
   std::string min_amount;  // yuan, "" for none
   std::string max_amount;
   std::string processor = "sandbox";

@@ -7,9 +7,9 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "console/audit.h"
-#include "console/notifications.h"
 #include "console/auth.h"
 #include "console/console.h"
+#include "console/notifications.h"
 #include "tools/cli_support.h"
 #include "tools/commands.h"
 
@@ -81,8 +81,8 @@ Result<console::User> create_console_user(Ctx& ctx, const std::string& name, con
 
 int print_created(const console::User& u, const std::string& password, bool generated, Output out) {
   json j = console::user_json(u);  // the User object, plus "password" when generated
-  std::string text = "created " + std::string(console::role_name(u.role)) + " user " + u.name + " (id " +
-                     std::to_string(u.id) + ")\n";
+  std::string text =
+      "created " + std::string(console::role_name(u.role)) + " user " + u.name + " (id " + std::to_string(u.id) + ")\n";
   if (generated) {
     j["password"] = password;
     text += "password: " + password + "   (shown once: store it safely)\n";
@@ -94,7 +94,7 @@ int print_created(const console::User& u, const std::string& password, bool gene
 int user_create(const app::Config& c, const std::string& name, console::Role role, std::optional<MerchantId> merchant,
                 bool password_stdin, Output out) {
   if (auto st = console::check_user_name(name); !st.ok()) return fail(st.error().message);
-  auto ctx = open(c);
+  auto ctx = open(c, Open::kMayCreate);
   bool generated = false;
   auto password = password_to_set(password_stdin, ctx->random, generated);
   if (!password.ok()) return fail(password.error().message);

@@ -129,8 +129,9 @@ int channel_enable(const app::Config& c, const ChannelSpec& spec, Output out) {
   });
   if (!st.ok()) return fail(st.error().message);
   print(channel_json(ch), out,
-        "channel " + std::to_string(ch.channel_id) + " (" + channel_name(ch.channel_id, true) + ") enabled for merchant " +
-            std::to_string(spec.merchant) + ", fee " + format_rate_percent(ch.fee_rate) + "%\n");
+        "channel " + std::to_string(ch.channel_id) + " (" + channel_name(ch.channel_id, true) +
+            ") enabled for merchant " + std::to_string(spec.merchant) + ", fee " + format_rate_percent(ch.fee_rate) +
+            "%\n");
   return 0;
 }
 
@@ -143,8 +144,8 @@ int channel_disable(const app::Config& c, int64_t merchant, int channel, Output 
   std::optional<storage::MerchantChannel> after;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
     if (!tx.merchant_channel(MerchantId{merchant}, channel)) {
-      return make_error(ErrorCode::kNotFound, "channel " + std::to_string(channel) + " was never enabled for merchant " +
-                                                  std::to_string(merchant));
+      return make_error(ErrorCode::kNotFound, "channel " + std::to_string(channel) +
+                                                  " was never enabled for merchant " + std::to_string(merchant));
     }
     auto r = console::set_channel(tx, who, MerchantId{merchant}, channel, change, ctx->clock.now_unix_ms());
     if (!r.ok()) return r.error();
@@ -183,9 +184,12 @@ int merchant_set_payout(const app::Config& c, int64_t merchant, const std::strin
     new_fee = *parsed;
   }
   std::optional<bool> manual;
-  if (manual_approval == "on" || manual_approval == "true") manual = true;
-  else if (manual_approval == "off" || manual_approval == "false") manual = false;
-  else if (!manual_approval.empty()) return fail("--manual-approval must be on or off");
+  if (manual_approval == "on" || manual_approval == "true")
+    manual = true;
+  else if (manual_approval == "off" || manual_approval == "false")
+    manual = false;
+  else if (!manual_approval.empty())
+    return fail("--manual-approval must be on or off");
   if (!new_fee && !manual) return fail("give --fee and/or --manual-approval");
   auto ctx = open(c);
   console::MerchantPatch patch;
@@ -287,6 +291,7 @@ int payout_approve(const app::Config& c, const std::string& id, Output out) {
 }
 
 int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
+  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
   auto ctx = open(c);
   const console::Principal who = console::cli_principal();
   orders::Payout after;

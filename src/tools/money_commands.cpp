@@ -13,7 +13,9 @@ using nlohmann::json;
 namespace {
 
 // The local day offset reports use.
-int report_utc_offset_minutes(const app::Config& c) { return c.console.utc_offset_minutes; }
+int report_utc_offset_minutes(const app::Config& c) {
+  return c.console.utc_offset_minutes;
+}
 
 // "" -> fallback; YYYY-MM-DD -> the local day's start (end_of_day: the next day's start); digits -> Unix ms.
 Result<int64_t> parse_time(const app::Config& c, const std::string& text, int64_t fallback, bool end_of_day,
@@ -78,7 +80,8 @@ int ledger_statement(const app::Config& c, const StatementSpec& spec, Output out
       items.push_back(page_items[i]);
       const auto& l = page->items[i];
       text += std::to_string(l.entry_id) + "  " + std::to_string(l.at_ms) + "  " + l.kind + "  " + l.reference + "  " +
-              (l.amount.is_negative() ? "" : "+") + format_yuan(l.amount) + "  balance " + format_yuan(l.balance) + "\n";
+              (l.amount.is_negative() ? "" : "+") + format_yuan(l.amount) + "  balance " + format_yuan(l.balance) +
+              "\n";
     }
     if (truncated || !page->next_cursor) break;
     q.cursor = *page->next_cursor;
@@ -109,8 +112,8 @@ int report_reconcile(const app::Config& c, const std::string& date, std::optiona
     return r->matches ? 0 : 1;
   }
   std::string text = "reconciliation of " + r->date + " (UTC" + (report_utc_offset_minutes(c) >= 0 ? "+" : "") +
-                     std::to_string(report_utc_offset_minutes(c) / 60) + "): " +
-                     (r->matches ? "orders and ledger match" : "ORDERS AND LEDGER DIFFER") + "\n";
+                     std::to_string(report_utc_offset_minutes(c) / 60) +
+                     "): " + (r->matches ? "orders and ledger match" : "ORDERS AND LEDGER DIFFER") + "\n";
   for (const auto& row : r->rows) {
     text += std::to_string(row.merchant_id.value()) + "  " + row.merchant_name + "  " + row.protocol +
             (row.channel.empty() ? "" : " " + row.channel) + "  ";

@@ -635,10 +635,11 @@ class Server:
 
     def new_merchant(self, name=None, products=(PRODUCT_MAIN, PRODUCT_NOCUSTOM)):
         self.add_catalogue()
-        m = self.cli("merchant", "create", "--name", name or unique("m"))
-        for k in ("id", "key", "aesKey"):
-            if k not in m:
-                raise AssertionError("merchant create --json lacks %r: %r" % (k, m))
+        name = name or unique("m")
+        m = self.cli("merchant", "create", "--name", name)
+        if set(m) != {"id", "appKey", "key", "aesKey"}:
+            raise AssertionError("merchant create --json has exactly id, appKey, key, aesKey: %r" % (m,))
+        m["name"] = name  # for the tests' convenience; the CLI prints the credentials only
         if len(m["aesKey"]) != 16:
             raise AssertionError("aesKey is not 16 characters: %r" % m)
         for code in products:

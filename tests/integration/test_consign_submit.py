@@ -382,6 +382,7 @@ class SubmitTests(PaygateTestCase):
         sid = assert_submit_ok(self, r)
         new = self.srv.cli("merchant", "rotate-keys", m["id"])
         self.assertEqual(new.get("id"), m["id"])
+        self.assertEqual(set(new), {"id", "appKey", "key", "aesKey"}, new)
         self.assertNotEqual(new["key"], m["key"])
         self.assertNotEqual(new["aesKey"], m["aesKey"])
         self.assertEqual(len(new["aesKey"]), 16)

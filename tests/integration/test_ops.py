@@ -3,6 +3,7 @@
 import os
 import re
 import socket
+import subprocess
 import time
 import unittest
 import urllib.parse
@@ -68,6 +69,35 @@ class OpsTests(PaygateTestCase):
         self.assertEqual((post.status, post.header("Allow")), (405, "GET, HEAD"))
         delete = harness.http_request(self.srv.port, "DELETE", "/api/consignmentOrders")
         self.assertEqual((delete.status, delete.header("Allow")), (405, "POST"))
+
+    def test_cli_refuses_a_missing_database_and_wrong_operator_input(self):
+        # A mistyped --data is an error, not a fresh empty database whose empty ledger "checks OK".
+        missing = os.path.join(self.srv.tmp, "no-such-install")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PAYGATE_MASTER_KEY": "ab" * 32}
+        for args in (["ledger", "check"], ["order", "list"], ["merchant", "list", "--json"], ["settle"]):
+            p = subprocess.run([harness.paygate_bin()] + args + ["--data", missing], capture_output=True, env=env,
+                               timeout=60)
+            self.assertNotEqual(p.returncode, 0, args)
+            self.assertIn(b"no database at", p.stderr, args)
+            self.assertEqual(p.stdout, b"", args)
+            self.assertFalse(os.path.exists(missing), "%s created %s" % (args, missing))
+
+        def refused(*args):
+            p = self.srv.cli_raw(*args)
+            self.assertNotEqual(p.returncode, 0, args)
+            return p.stderr.decode()
+
+        self.assertIn("--real-money goes with --success", refused("order", "resolve", "C1", "--fail", "--real-money", "5"))
+        self.assertIn("longer than 255", refused("order", "resolve", "C1", "--fail", "--message", "m" * 256))
+        self.assertIn("control characters", refused("order", "resolve", "C1", "--fail", "--message", "a\nb"))
+        self.assertIn("control characters", refused("payout", "reject", "P1", "--reason", "a\x1b[31m"))
+        self.assertIn("--name", refused("product", "add", "--code", "ESC", "--name", "evil\nFAKE", "--face-values", "100",
+                                        "--rate", "95"))
+        self.assertIn("--name", refused("product", "add", "--code", "LONG", "--name", "n" * 65, "--face-values", "100",
+                                        "--rate", "95"))
+        for as_of in ("-5", "99999999999999999999", "1700000000"):  # negative, overflowing, seconds for ms
+            refused("settle", "--as-of", as_of)
+        self.assertNotIn("ESC", [p["code"] for p in self.srv.cli("product", "list")])  # nothing was stored
 
     def test_request_id_header(self):
         ids = []
