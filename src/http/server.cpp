@@ -42,7 +42,7 @@ constexpr size_t kFirstReadBytes = 4 * 1024;
 // neither a chunk's size line and extensions nor the trailer; the buffer's bound does, so that a client cannot make
 // the server hold more than this per connection (the read then fails with buffer_overflow: a 400).
 constexpr size_t kBufferSlackBytes = 16 * 1024;
-// Empty lines (CR and LF bytes) skipped before one request line; more are answered as a bad request.
+// Empty lines (CR and LF bytes) skipped before one request line; a client that sends more closes its connection.
 constexpr size_t kEmptyLineBytesMax = 16;
 // After an error answer the peer may still be sending a body; reading (and discarding) a little of it before
 // closing keeps the kernel from resetting the connection before the peer has read our answer.
