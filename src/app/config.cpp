@@ -1,12 +1,13 @@
 #include "app/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <stdexcept>
 #include <utility>
-#include <toml++/toml.h>
 
 #include "base/limits.h"
 #include "base/money.h"
@@ -52,9 +53,12 @@ class Loader {
     }
     if (const char* e = std::getenv(env_name(section, key).c_str())) {
       std::string s = e;
-      if (s == "true" || s == "1" || s == "yes") out = true;
-      else if (s == "false" || s == "0" || s == "no") out = false;
-      else bad(section, key, "environment value must be true or false");
+      if (s == "true" || s == "1" || s == "yes")
+        out = true;
+      else if (s == "false" || s == "0" || s == "no")
+        out = false;
+      else
+        bad(section, key, "environment value must be true or false");
     }
   }
 
@@ -129,8 +133,8 @@ class Loader {
       }
       for (const auto& [key, value] : *keys) {
         if (!known_.contains({std::string(section.str()), std::string(key.str())})) {
-          throw std::runtime_error("config: unknown key " + std::string(section.str()) + "." +
-                                   std::string(key.str()) + " (see docs/configuration.md)");
+          throw std::runtime_error("config: unknown key " + std::string(section.str()) + "." + std::string(key.str()) +
+                                   " (see docs/configuration.md)");
         }
       }
     }
@@ -151,7 +155,9 @@ void check_database(const std::string& database) {
       "must be empty (SQLite in the data directory), sqlite:PATH, or a postgresql:// or postgres:// URL");
 }
 
-bool Config::uses_postgres() const { return storage::is_postgres_url(storage.database); }
+bool Config::uses_postgres() const {
+  return storage::is_postgres_url(storage.database);
+}
 
 std::string Config::sqlite_path() const {
   if (storage.database.starts_with("sqlite:")) return storage.database.substr(7);
@@ -195,10 +201,8 @@ Config load_config(const std::string& path) {
   l.integer("storage", "commit_batch_max", c.storage.commit_batch_max, 1, int64_t{limits::kCommitBatchSizeMax});
   l.integer("storage", "queue_depth_max", c.storage.queue_depth_max, 1, int64_t{limits::kWriteQueueDepthMax});
   l.integer("storage", "catalog_cache_ttl_ms", c.storage.catalog_cache_ttl_ms, 0, 60'000);
-  l.integer("storage", "writer_connections", c.storage.writer_connections, 1,
-            int64_t{limits::kPgWriterConnectionsMax});
-  l.integer("storage", "reader_connections", c.storage.reader_connections, 1,
-            int64_t{limits::kPgReaderConnectionsMax});
+  l.integer("storage", "writer_connections", c.storage.writer_connections, 1, int64_t{limits::kPgWriterConnectionsMax});
+  l.integer("storage", "reader_connections", c.storage.reader_connections, 1, int64_t{limits::kPgReaderConnectionsMax});
   l.integer("storage", "lock_timeout_ms", c.storage.lock_timeout_ms, 1, 600'000);
   l.boolean("sandbox", "enabled", c.sandbox.enabled);
   l.integer("sandbox", "processing_delay_ms", c.sandbox.processing_delay_ms, 0, 86'400'000);
@@ -224,6 +228,12 @@ Config load_config(const std::string& path) {
   l.boolean("log", "access_log", c.log.access_log);
   l.reject_unknown();
   if (c.storage.data_dir.empty()) bad("storage", "data_dir", "must not be empty");
+  // spdlog's own names; an unknown one would otherwise fall back to `off` silently.
+  static constexpr std::string_view kLevels[] = {"trace",   "debug", "info",     "warn",
+                                                 "warning", "error", "critical", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log.level) == std::end(kLevels)) {
+    bad("log", "level", "must be one of trace, debug, info, warn, error, critical, off");
+  }
   if (!c.server.public_url.empty()) {
     const auto& u = c.server.public_url;
     if (!(u.starts_with("http://") || u.starts_with("https://")) || u.ends_with("/") ||

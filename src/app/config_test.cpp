@@ -53,9 +53,9 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
 }
 
 TEST_F(ConfigTest, FileValues) {
-  Config c = load_config(write(
-      "[server]\nlisten = \"0.0.0.0:9000\"\n[storage]\ndata_dir = \"/srv/pg\"\n"
-      "[sandbox]\nprocessing_delay_ms = 0\n[notify]\nallow_private_targets = true\n"));
+  Config c =
+      load_config(write("[server]\nlisten = \"0.0.0.0:9000\"\n[storage]\ndata_dir = \"/srv/pg\"\n"
+                        "[sandbox]\nprocessing_delay_ms = 0\n[notify]\nallow_private_targets = true\n"));
   EXPECT_EQ(c.server.listen, "0.0.0.0:9000");
   EXPECT_EQ(c.storage.data_dir, "/srv/pg");
   EXPECT_EQ(c.sandbox.processing_delay_ms, 0);
@@ -87,11 +87,18 @@ TEST_F(ConfigTest, IoThreadsFollowTheCoresUnlessSet) {
 TEST_F(ConfigTest, BadValuesNameTheKey) {
   EXPECT_NE(load_error("[sandbox]\nprocessing_delay_ms = \"2s\"\n").find("sandbox.processing_delay_ms"),
             std::string::npos);
-  EXPECT_NE(load_error("[server]\nthreads = -1\n").find("server.threads: must be between 0 and 64"),
-            std::string::npos);
+  EXPECT_NE(load_error("[server]\nthreads = -1\n").find("server.threads: must be between 0 and 64"), std::string::npos);
   EXPECT_NE(load_error("[notify]\nallow_private_targets = 1\n").find("must be true or false"), std::string::npos);
   EXPECT_NE(load_error("[storage]\ndata_dir = \"\"\n").find("storage.data_dir"), std::string::npos);
   EXPECT_NE(load_error("[server\n").find("config file"), std::string::npos);
+  EXPECT_NE(load_error("[log]\nlevel = \"verbose\"\n").find("log.level: must be one of"), std::string::npos);
+  {
+    ScopedEnv e("PAYGATE_LOG_LEVEL", "loud");
+    EXPECT_NE(load_error("").find("log.level"), std::string::npos);
+  }
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    EXPECT_EQ(load_error(std::string("[log]\nlevel = \"") + level + "\"\n"), "") << level;
+  }
 }
 
 TEST_F(ConfigTest, BadEnvironmentValuesNameTheKey) {
@@ -122,9 +129,9 @@ TEST_F(ConfigTest, GatewayKeys) {
   EXPECT_TRUE(defaults.notify.gateway_retry_delays_ms.empty()) << "empty means the platform default";
   EXPECT_TRUE(defaults.server.public_url.empty());
 
-  Config c = load_config(write(
-      "[gateway]\npayment_expiry_ms = 5000\n[sandbox]\nenabled = false\npayout_delay_ms = 0\n"
-      "[notify]\ngateway_retry_delays_ms = [100, 200]\n[server]\npublic_url = \"https://pay.example.com\"\n"));
+  Config c = load_config(
+      write("[gateway]\npayment_expiry_ms = 5000\n[sandbox]\nenabled = false\npayout_delay_ms = 0\n"
+            "[notify]\ngateway_retry_delays_ms = [100, 200]\n[server]\npublic_url = \"https://pay.example.com\"\n"));
   EXPECT_EQ(c.gateway.payment_expiry_ms, 5000);
   EXPECT_FALSE(c.sandbox.enabled);
   EXPECT_EQ(c.sandbox.payout_delay_ms, 0);
@@ -154,8 +161,9 @@ TEST_F(ConfigTest, CashierKeys) {
   EXPECT_EQ(defaults.cashier.order_expiry_ms, 900'000);
   EXPECT_EQ(defaults.cashier.utc_offset_minutes, 480);
   EXPECT_EQ(defaults.notify.cashier_retry_unit_ms, 10'000);
-  Config c = load_config(write("[cashier]\norder_expiry_ms = 60000\nutc_offset_minutes = -300\n"
-                               "[notify]\ncashier_retry_unit_ms = 100\n"));
+  Config c =
+      load_config(write("[cashier]\norder_expiry_ms = 60000\nutc_offset_minutes = -300\n"
+                        "[notify]\ncashier_retry_unit_ms = 100\n"));
   EXPECT_EQ(c.cashier.order_expiry_ms, 60'000);
   EXPECT_EQ(c.cashier.utc_offset_minutes, -300);
   EXPECT_EQ(c.notify.cashier_retry_unit_ms, 100);
