@@ -305,12 +305,21 @@ int product_add(const app::Config& c, const ProductSpec& spec, Output out) {
   }
   auto ctx = open(c, Open::kMayCreate);
   p.created_at_ms = ctx->clock.now_unix_ms();
+  // `add` on an existing code replaces the whole definition (name, faces, rates); the audit log keeps both.
+  bool replaced = false;
   auto st = ctx->store->write_sync([&](storage::Tx& tx) -> Status {
+    auto before = tx.product(p.code);
+    replaced = before.has_value();
     tx.upsert_product(p);
+    console::write_audit(tx, console::cli_principal(),
+                         {replaced ? "product.update" : "product.add", "product", p.code,
+                          replaced ? product_json(*before).dump() : "{}", product_json(p).dump()},
+                         p.created_at_ms);
     return ok_status();
   });
   if (!st.ok()) return fail(st.error().message);
-  print(product_json(p), out, "product " + p.code + " saved\n");
+  print(product_json(p), out,
+        "product " + p.code + (replaced ? " saved (it replaced the earlier definition)\n" : " saved\n"));
   return 0;
 }
 

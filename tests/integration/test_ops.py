@@ -99,6 +99,21 @@ class OpsTests(PaygateTestCase):
             refused("settle", "--as-of", as_of)
         self.assertNotIn("ESC", [p["code"] for p in self.srv.cli("product", "list")])  # nothing was stored
 
+    def test_cli_product_add_is_audited_and_says_when_it_replaces(self):
+        code = "AUD" + unique("")[-6:].upper().replace("-", "")
+        first = self.srv.cli_raw("product", "add", "--code", code, "--name", "Audited", "--face-values", "100",
+                                 "--rate", "96.5")
+        self.assertEqual(first.returncode, 0, first)
+        second = self.srv.cli_raw("product", "add", "--code", code, "--face-values", "100", "--rate", "80")
+        self.assertEqual(second.returncode, 0, second)
+        self.assertIn(b"replaced", second.stdout)  # the earlier definition, name and custom rates included
+        rows = self.srv.cli("audit", "list", "--target-id", code)
+        self.assertEqual(sorted(r["action"] for r in rows), ["product.add", "product.update"], rows)
+        update = [r for r in rows if r["action"] == "product.update"][0]
+        self.assertEqual((update["target_type"], update["before"]["name"], update["after"]["name"]),
+                         ("product", "Audited", code), update)
+        self.assertTrue(update["actor_name"].startswith("cli:"), update)
+
     def test_request_id_header(self):
         ids = []
         for r in (self.srv.get("/healthz"), self.srv.get("/healthz"), self.c.submit(),
