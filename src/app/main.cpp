@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   // Also on each subcommand that touches data, so that its --help shows it.
   auto add_database = [&](CLI::App* cmd) {
     cmd->add_option("--database", database, "database URL (postgresql://..., sqlite:PATH; empty: SQLite in --data)");
+    cmd->add_option("--config", config_path, "TOML config file (docs/configuration.md)");
+    cmd->add_option("--data", data_dir, "data directory (overrides storage.data_dir)");
   };
 
   // serve
@@ -348,6 +350,8 @@ int main(int argc, char** argv) {
   r_reconcile->add_flag("--csv", reconcile_csv, "CSV (UTF-8 with BOM, yuan) instead of text");
   add_json(r_reconcile);
   for (auto* cmd : {m_set_ips, l_statement, r_reconcile}) add_database(cmd);
+  // One output format at a time.
+  for (auto* cmd : {l_statement, r_reconcile}) cmd->get_option("--csv")->excludes(cmd->get_option("--json"));
 
   for (auto* cmd :
        {serve,       migrate,       demo,        m_create,  m_list,    m_show,  m_rotate,  m_disable, m_enable,

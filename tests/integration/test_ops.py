@@ -97,6 +97,12 @@ class OpsTests(PaygateTestCase):
                                         "--rate", "95"))
         for as_of in ("-5", "99999999999999999999", "1700000000"):  # negative, overflowing, seconds for ms
             refused("settle", "--as-of", as_of)
+        self.assertIn("--csv excludes --json", refused("ledger", "statement", "--merchant", "1", "--csv", "--json"))
+        # Every data command's own help names the options that choose the installation.
+        for sub in (["ledger", "check"], ["order", "resolve"], ["product", "add"], ["serve"]):
+            out = subprocess.run([harness.paygate_bin()] + sub + ["--help"], capture_output=True, timeout=60).stdout
+            for option in (b"--config", b"--data", b"--database"):
+                self.assertIn(option, out, sub)
         self.assertNotIn("ESC", [p["code"] for p in self.srv.cli("product", "list")])  # nothing was stored
 
     def test_cli_product_add_is_audited_and_says_when_it_replaces(self):
