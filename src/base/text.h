@@ -19,9 +19,13 @@ bool has_control_chars(std::string_view s);
 bool all_ascii_digits(std::string_view s);
 
 // 'A'..'Z' to 'a'..'z'; every other byte, UTF-8 included, unchanged.
-constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 std::string ascii_lower(std::string_view s);
 
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace around a field value or list element).
+std::string_view trim_blanks(std::string_view s);
 // Equal when ASCII letters are compared without case; other bytes exactly.
 bool equals_ignoring_ascii_case(std::string_view a, std::string_view b);
 

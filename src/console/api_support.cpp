@@ -1,8 +1,8 @@
 #include "console/api_support.h"
 
-#include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/beast/http/field.hpp>
 #include <string>
 
 #include "base/limits.h"
@@ -20,31 +20,24 @@ std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool is_json_media_type(std::string_view content_type) {
-  auto media = trim(content_type.substr(0, content_type.find(';')));
+  auto media = trim_blanks(content_type.substr(0, content_type.find(';')));
   return equals_ignoring_ascii_case(media, "application/json");
 }
 
 }  // namespace
 
 std::optional<std::string> session_token_from_cookie(const http::Request& req) {
-  for (auto it = req.raw.find(bhttp::field::cookie); it != req.raw.end() && it->name() == bhttp::field::cookie;
-       ++it) {
+  for (auto it = req.raw.find(bhttp::field::cookie); it != req.raw.end() && it->name() == bhttp::field::cookie; ++it) {
     std::string_view header(it->value().data(), it->value().size());
     while (!header.empty()) {
       auto semi = header.find(';');
-      auto pair = trim(header.substr(0, semi));
+      auto pair = trim_blanks(header.substr(0, semi));
       header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
       auto eq = pair.find('=');
       if (eq == std::string_view::npos) continue;
-      if (trim(pair.substr(0, eq)) != kSessionCookie) continue;
-      auto value = trim(pair.substr(eq + 1));
+      if (trim_blanks(pair.substr(0, eq)) != kSessionCookie) continue;
+      auto value = trim_blanks(pair.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
       return std::string(value);
     }
@@ -78,7 +71,8 @@ std::variant<Principal, http::Response> authorize(ApiDeps& deps, const http::Req
   const auto method = req.raw.method();
   if (method != bhttp::verb::get && method != bhttp::verb::head) {
     auto it = req.raw.find(kCsrfHeader);
-    std::string_view sent = it == req.raw.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+    std::string_view sent =
+        it == req.raw.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
     if (sent.empty() || !constant_time_equal(sent, session->csrf_token)) {
       return json_error(req, bhttp::status::forbidden, "csrf", "missing or wrong X-CSRF-Token header");
     }
@@ -155,7 +149,8 @@ std::variant<nlohmann::json, http::Response> json_body(const http::Request& req)
   }
   auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return json_error(req, bhttp::status::bad_request, "bad_request", "malformed JSON");
-  if (!parsed.is_object()) return json_error(req, bhttp::status::bad_request, "bad_request", "the body must be a JSON object");
+  if (!parsed.is_object())
+    return json_error(req, bhttp::status::bad_request, "bad_request", "the body must be a JSON object");
   return parsed;
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.h"
 #include "http/http.h"
 
 namespace paygate::http {
@@ -18,24 +19,6 @@ constexpr std::string_view kMultipartFormData = "multipart/form-data";
 
 Error bad(std::string what) {
   return make_error(ErrorCode::kInvalidArgument, "multipart body: " + std::move(what));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // One `name=value` parameter of a header (`; name="x"`), value unquoted. `rest` starts after the media type or
@@ -54,7 +37,7 @@ Result<std::vector<Param>> parse_params(std::string_view rest, std::string_view 
     size_t eq = rest.find('=', i);
     if (eq == std::string_view::npos) return bad("a parameter of " + std::string(header) + " has no '='");
     Param p;
-    p.name = std::string(trim(rest.substr(i, eq - i)));
+    p.name = std::string(trim_blanks(rest.substr(i, eq - i)));
     i = eq + 1;
     while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\t')) ++i;
     if (i < rest.size() && rest[i] == '"') {
@@ -75,7 +58,7 @@ Result<std::vector<Param>> parse_params(std::string_view rest, std::string_view 
     } else {
       size_t end = rest.find(';', i);
       if (end == std::string_view::npos) end = rest.size();
-      p.value = std::string(trim(rest.substr(i, end - i)));
+      p.value = std::string(trim_blanks(rest.substr(i, end - i)));
       i = end;
     }
     out.push_back(std::move(p));
@@ -94,28 +77,30 @@ Result<std::string> part_field_name(std::string_view headers) {
     pos = end + kCrlf.size();
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return bad("a part header without ':'");
-    std::string_view header = trim(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(header, "content-transfer-encoding")) {
+    std::string_view header = trim_blanks(line.substr(0, colon));
+    std::string_view value = trim_blanks(line.substr(colon + 1));
+    if (equals_ignoring_ascii_case(header, "content-transfer-encoding")) {
       // RFC 7578 4.7: deprecated; only the identity encodings mean the bytes are the value.
-      if (!iequals(value, "binary") && !iequals(value, "8bit") && !iequals(value, "7bit")) {
+      if (!equals_ignoring_ascii_case(value, "binary") && !equals_ignoring_ascii_case(value, "8bit") &&
+          !equals_ignoring_ascii_case(value, "7bit")) {
         return bad("Content-Transfer-Encoding " + std::string(value) + " is not supported; send the value as is");
       }
       continue;
     }
-    if (!iequals(header, "content-disposition")) continue;  // Content-Type of a text part, and others: ignored
+    if (!equals_ignoring_ascii_case(header, "content-disposition"))
+      continue;  // Content-Type of a text part, and others: ignored
     size_t semi = value.find(';');
-    if (!iequals(trim(value.substr(0, semi)), "form-data")) {
+    if (!equals_ignoring_ascii_case(trim_blanks(value.substr(0, semi)), "form-data")) {
       return bad("a part's Content-Disposition is not form-data");
     }
     if (semi == std::string_view::npos) return bad("a part's Content-Disposition has no name");
     auto params = parse_params(value.substr(semi + 1), "Content-Disposition");
     if (!params.ok()) return params.error();
     for (const Param& p : *params) {
-      if (iequals(p.name, "filename") || iequals(p.name, "filename*")) {
+      if (equals_ignoring_ascii_case(p.name, "filename") || equals_ignoring_ascii_case(p.name, "filename*")) {
         return bad("a part carries a file; send the fields as text fields");
       }
-      if (iequals(p.name, "name")) name = p.value;
+      if (equals_ignoring_ascii_case(p.name, "name")) name = p.value;
     }
   }
   if (!name) return bad("a part without a Content-Disposition name");
@@ -126,8 +111,8 @@ Result<std::string> part_field_name(std::string_view headers) {
 }  // namespace
 
 bool is_multipart_form_data(std::string_view content_type) {
-  std::string_view media = trim(content_type.substr(0, content_type.find(';')));
-  return iequals(media, kMultipartFormData);
+  std::string_view media = trim_blanks(content_type.substr(0, content_type.find(';')));
+  return equals_ignoring_ascii_case(media, kMultipartFormData);
 }
 
 Result<FormFields> parse_multipart_form_data(std::string_view content_type, std::string_view body, size_t fields_max) {
@@ -139,7 +124,7 @@ Result<FormFields> parse_multipart_form_data(std::string_view content_type, std:
   if (!params.ok()) return params.error();
   std::string boundary;
   for (const Param& p : *params) {
-    if (iequals(p.name, "boundary")) boundary = p.value;
+    if (equals_ignoring_ascii_case(p.name, "boundary")) boundary = p.value;
   }
   if (boundary.empty() || boundary.size() > kBoundaryBytesMax) {
     return bad("the Content-Type's boundary must be 1 to 70 characters");

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "base/limits.h"
 #include "base/text.h"
@@ -21,7 +20,8 @@ struct Range {
 };
 
 Error invalid(std::string_view entry, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument, "IP allowlist entry '" + std::string(entry) + "': " + std::string(why));
+  return make_error(ErrorCode::kInvalidArgument,
+                    "IP allowlist entry '" + std::string(entry) + "': " + std::string(why));
 }
 
 // Parses an address (no prefix). IPv4-mapped IPv6 addresses become IPv4.
@@ -108,12 +108,6 @@ Result<Range> parse_range(std::string_view entry) {
   return r;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 Result<std::string> normalize_ip_entry(std::string_view entry) {
@@ -130,13 +124,13 @@ Result<std::string> normalize_ip_entry(std::string_view entry) {
 Result<std::vector<std::string>> normalize_ip_allowlist(const std::vector<std::string>& entries) {
   std::vector<std::string> out;
   for (const auto& e : entries) {
-    auto n = normalize_ip_entry(trim(e));
+    auto n = normalize_ip_entry(trim_blanks(e));
     if (!n.ok()) return n.error();
     if (std::find(out.begin(), out.end(), *n) != out.end()) continue;
     out.push_back(std::move(n).value());
     if (out.size() > limits::kConsoleIpAllowlistMax) {
-      return make_error(ErrorCode::kInvalidArgument, "an IP allowlist holds at most " +
-                                                         std::to_string(limits::kConsoleIpAllowlistMax) + " entries");
+      return make_error(ErrorCode::kInvalidArgument,
+                        "an IP allowlist holds at most " + std::to_string(limits::kConsoleIpAllowlistMax) + " entries");
     }
   }
   return out;
@@ -144,13 +138,14 @@ Result<std::vector<std::string>> normalize_ip_allowlist(const std::vector<std::s
 
 Result<std::vector<std::string>> parse_ip_allowlist(std::string_view comma_separated) {
   std::vector<std::string> entries;
-  if (trim(comma_separated).empty()) return entries;
+  if (trim_blanks(comma_separated).empty()) return entries;
   size_t start = 0;
   // Bounded: at most one entry per character.
   while (start <= comma_separated.size()) {
     auto comma = comma_separated.find(',', start);
-    auto piece = comma_separated.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    entries.emplace_back(trim(piece));
+    auto piece =
+        comma_separated.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    entries.emplace_back(trim_blanks(piece));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }

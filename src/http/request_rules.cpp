@@ -3,16 +3,12 @@
 #include <boost/beast/core/string.hpp>
 #include <chrono>
 
+#include "base/text.h"
+
 namespace paygate::http {
 namespace {
 
 constexpr std::string_view kChunked = "chunked";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Calls `f` with each non-empty comma-separated element of every line of field `name`.
 template <typename F>
@@ -24,9 +20,9 @@ void for_each_element(const bhttp::request_header<>& req, bhttp::field name, F f
     while (pos <= line.size()) {
       size_t comma = line.find(',', pos);
       if (comma == std::string_view::npos) comma = line.size();
-      std::string_view element = trim(line.substr(pos, comma - pos));
+      std::string_view element = trim_blanks(line.substr(pos, comma - pos));
       // A coding may carry parameters ("gzip;q=1"); its name is what matters here.
-      element = trim(element.substr(0, element.find(';')));
+      element = trim_blanks(element.substr(0, element.find(';')));
       if (!element.empty()) f(element);
       pos = comma + 1;
     }
@@ -102,7 +98,7 @@ std::optional<RequestProblem> request_problem(const bhttp::request_header<>& req
   if (hosts > 1 || (hosts == 0 && req.version() >= 11)) {
     return RequestProblem{bhttp::status::bad_request, "bad request: exactly one Host header is required"};
   }
-  if (hosts == 1 && !is_valid_host(trim(req[bhttp::field::host]))) {
+  if (hosts == 1 && !is_valid_host(trim_blanks(req[bhttp::field::host]))) {
     return RequestProblem{bhttp::status::bad_request, "bad request: the Host header is not host[:port]"};
   }
   return std::nullopt;
