@@ -1,10 +1,11 @@
 #include "notify/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http/client.h"
 #include "notify/outbox.h"
@@ -123,49 +124,54 @@ asio::awaitable<void> Dispatcher::deliver(Notification n) {
       .observe(static_cast<double>(attempt.latency_ms) / 1000.0);
 
   const ScheduleConfig schedule = config_.schedule;
-  std::function<Result<std::string>(storage::Tx&)> record =
-      [n, attempt, schedule, this](storage::Tx& tx) mutable -> Result<std::string> {
-        auto current = tx.notification(n.id);
-        // Someone else finished it (its lease ran out and another node delivered it): record nothing twice.
-        const bool superseded = current && current->state == NotificationState::kSuperseded;
-        if (!current || (current->state != NotificationState::kPending && !superseded)) return std::string("stale");
-        attempt.attempt_no = current->attempts_made + 1;
-        tx.record_attempt(attempt);
-        current->attempts_made = attempt.attempt_no;
-        current->claimed_until_ms = 0;
-        int64_t now_ms = clock_.now_unix_ms();
-        current->updated_at_ms = now_ms;
-        if (superseded) {
-          // A newer state was enqueued while this attempt ran: it stays superseded, and the newer one, which
-          // waited for this attempt so as not to overtake it, is due now.
-          tx.update_notification(*current);
-          release_newer_after(tx, *current, now_ms);
-          return std::string("superseded");
-        }
-        std::string result;
-        if (attempt.delivered) {
-          current->state = NotificationState::kDelivered;
-          result = "delivered";
-        } else if (current->attempts_made >= current->attempts_max) {
-          current->state = NotificationState::kFailed;
-          result = "failed";
-        } else {
-          // Spacing is measured between attempt starts, as a merchant watching its logs would.
-          current->next_attempt_at_ms =
-              std::max(now_ms, attempt.started_at_ms + retry_delay_ms(current->schedule, current->attempts_made, schedule));
-          result = "retry";
-        }
-        tx.update_notification(*current);
-        return result;
-      };
+  std::function<Result<std::string>(storage::Tx&)> record = [n, attempt, schedule,
+                                                             this](storage::Tx& tx) mutable -> Result<std::string> {
+    // The order's notifications first, in id order as enqueue_newest reads them: on PostgreSQL this locks
+    // them, so a newer state enqueued on another writer either sees this attempt recorded or is seen here
+    // (and released below); one row alone, then the rest, could deadlock with it.
+    tx.notifications_for_order(n.order_ref);
+    auto current = tx.notification(n.id);
+    // Someone else finished it (its lease ran out and another node delivered it): record nothing twice.
+    const bool superseded = current && current->state == NotificationState::kSuperseded;
+    if (!current || (current->state != NotificationState::kPending && !superseded)) return std::string("stale");
+    attempt.attempt_no = current->attempts_made + 1;
+    tx.record_attempt(attempt);
+    current->attempts_made = attempt.attempt_no;
+    current->claimed_until_ms = 0;
+    int64_t now_ms = clock_.now_unix_ms();
+    current->updated_at_ms = now_ms;
+    if (superseded) {
+      // A newer state was enqueued while this attempt ran: it stays superseded, and the newer one, which
+      // waited for this attempt so as not to overtake it, is due now.
+      tx.update_notification(*current);
+      release_newer_after(tx, *current, now_ms);
+      return std::string("superseded");
+    }
+    std::string result;
+    if (attempt.delivered) {
+      current->state = NotificationState::kDelivered;
+      result = "delivered";
+    } else if (current->attempts_made >= current->attempts_max) {
+      current->state = NotificationState::kFailed;
+      result = "failed";
+    } else {
+      // Spacing is measured between attempt starts, as a merchant watching its logs would.
+      current->next_attempt_at_ms =
+          std::max(now_ms, attempt.started_at_ms + retry_delay_ms(current->schedule, current->attempts_made, schedule));
+      result = "retry";
+    }
+    tx.update_notification(*current);
+    return result;
+  };
   auto outcome = co_await storage::async_write<std::string>(store_, std::move(record));
   std::string label = outcome.ok() ? *outcome : "record_failed";
   metrics_
       .counter("paygate_notify_attempts_total", "Notification attempts by protocol and outcome.",
                "{protocol=\"" + n.protocol + "\",outcome=\"" + label + "\"}")
       .inc();
-  spdlog::info("event=notify_attempt protocol={} order={} notification={} http_status={} outcome={} latency_ms={} error=\"{}\"",
-               n.protocol, n.order_ref, n.id.value(), attempt.http_status, label, attempt.latency_ms, attempt.error);
+  spdlog::info(
+      "event=notify_attempt protocol={} order={} notification={} http_status={} outcome={} latency_ms={} error=\"{}\"",
+      n.protocol, n.order_ref, n.id.value(), attempt.http_status, label, attempt.latency_ms, attempt.error);
   --in_flight_;
   waker_.wake();
 }

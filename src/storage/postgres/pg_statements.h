@@ -117,6 +117,8 @@ enum Stmt : int {
   kNotificationUpdate,
   kNotificationById,
   kNotificationsForOrder,
+  kNotificationByIdForUpdate,
+  kNotificationsForOrderForUpdate,
   kAttempts,
   kPendingCount,
   kReleaseClaims,

@@ -12,7 +12,7 @@ namespace {
 
 #define PG_MERCHANT_COLUMNS                                                                              \
   "merchant_id, name, enabled, app_key, sign_key_sealed, aes_key_sealed, keys_version, payout_fee_fen, " \
-  "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms, "     \
+  "payout_manual_approval, settlement_delay_days, bound_card_allowed, created_at_ms, updated_at_ms, "    \
   "api_ip_allowlist"
 
 #define PG_PRODUCT_COLUMNS                                                                                       \
@@ -388,6 +388,14 @@ Table make_statements() {
       "SELECT " PG_NOTIFICATION_COLUMNS " FROM notifications WHERE notification_id = $1");
   def(kNotificationsForOrder, "notifications_for_order",
       "SELECT " PG_NOTIFICATION_COLUMNS " FROM notifications WHERE order_ref = $1 ORDER BY notification_id");
+  // In a write, an order's notifications are read locked, in id order everywhere (enqueue_newest, the
+  // dispatcher's record of an attempt): under READ COMMITTED, two nodes could otherwise each act on a state the
+  // other is changing (an attempt recorded as delivered over its being superseded, and the newer one left
+  // waiting for a claim nobody releases).
+  def(kNotificationByIdForUpdate, "notification_by_id_for_update",
+      "SELECT " PG_NOTIFICATION_COLUMNS " FROM notifications WHERE notification_id = $1 FOR UPDATE");
+  def(kNotificationsForOrderForUpdate, "notifications_for_order_for_update",
+      "SELECT " PG_NOTIFICATION_COLUMNS " FROM notifications WHERE order_ref = $1 ORDER BY notification_id FOR UPDATE");
   def(kAttempts, "attempts",
       "SELECT notification_id, attempt_no, started_at_ms, latency_ms, http_status, error, body_excerpt, delivered "
       "FROM notification_attempts WHERE notification_id = $1 ORDER BY attempt_no");
@@ -401,7 +409,6 @@ Table make_statements() {
   for (const auto& s : t) PG_ASSERT(s.name != nullptr && s.sql != nullptr, "statement table has a gap");
   return t;
 }
-
 
 Product read_product(const Rows& r, int i) {
   Product p;
@@ -751,8 +758,7 @@ std::vector<orders::ConsignOrder> PgTx::consign_orders_due(int64_t now_ms, size_
   return out;
 }
 
-bool PgTx::consign_card_live(const std::string& product_code, const std::string& card_number,
-                             const std::string& fp) {
+bool PgTx::consign_card_live(const std::string& product_code, const std::string& card_number, const std::string& fp) {
   return !c_.query(kCardLive, Params().text(product_code).bytes(card_number).text(fp)).empty();
 }
 
@@ -1453,13 +1459,15 @@ void PgTx::update_notification(const Notification& n) {
 }
 
 std::optional<Notification> PgTx::notification(NotificationId id) {
-  auto rows = c_.query(kNotificationById, Params().i64(id.value()));
+  auto rows =
+      c_.query(mode_ == Mode::kWrite ? kNotificationByIdForUpdate : kNotificationById, Params().i64(id.value()));
   if (rows.empty()) return std::nullopt;
   return read_notification(rows, 0);
 }
 
 std::vector<Notification> PgTx::notifications_for_order(const std::string& order_ref) {
-  auto rows = c_.query(kNotificationsForOrder, Params().text(order_ref));
+  auto rows = c_.query(mode_ == Mode::kWrite ? kNotificationsForOrderForUpdate : kNotificationsForOrder,
+                       Params().text(order_ref));
   std::vector<Notification> out;
   for (int i = 0; i < rows.size(); ++i) out.push_back(read_notification(rows, i));
   return out;
