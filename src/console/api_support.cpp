@@ -20,11 +20,6 @@ std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool is_json_media_type(std::string_view content_type) {
-  auto media = trim_blanks(content_type.substr(0, content_type.find(';')));
-  return equals_ignoring_ascii_case(media, "application/json");
-}
-
 }  // namespace
 
 std::optional<std::string> session_token_from_cookie(const http::Request& req) {
@@ -138,7 +133,8 @@ http::Response error_response(const http::Request& req, const Error& error) {
 
 std::variant<nlohmann::json, http::Response> json_body(const http::Request& req) {
   auto it = req.raw.find(bhttp::field::content_type);
-  if (it == req.raw.end() || !is_json_media_type(std::string_view(it->value().data(), it->value().size()))) {
+  if (it == req.raw.end() ||
+      !http::has_media_type(std::string_view(it->value().data(), it->value().size()), "application/json")) {
     return json_error(req, bhttp::status::unsupported_media_type, "unsupported_media_type",
                       "send Content-Type: application/json");
   }

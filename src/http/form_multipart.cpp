@@ -110,9 +110,12 @@ Result<std::string> part_field_name(std::string_view headers) {
 
 }  // namespace
 
+bool has_media_type(std::string_view content_type, std::string_view media_type) {
+  return equals_ignoring_ascii_case(trim_blanks(content_type.substr(0, content_type.find(';'))), media_type);
+}
+
 bool is_multipart_form_data(std::string_view content_type) {
-  std::string_view media = trim_blanks(content_type.substr(0, content_type.find(';')));
-  return equals_ignoring_ascii_case(media, kMultipartFormData);
+  return has_media_type(content_type, kMultipartFormData);
 }
 
 Result<FormFields> parse_multipart_form_data(std::string_view content_type, std::string_view body, size_t fields_max) {

@@ -1,8 +1,6 @@
 // HTTP types shared by the server, the router and the outbound client.
 #pragma once
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>; include it first.
-#include <utility>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -12,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/field_map.h"
@@ -29,9 +28,9 @@ using Response = bhttp::response<bhttp::string_body>;
 struct Request {
   RawRequest raw;
   std::string remote_ip;
-  std::string request_id;   // generated per request, echoed as X-Request-Id, logged
-  std::string path;         // target without the query string, percent-decoding NOT applied
-  std::string query;        // raw query string without '?'
+  std::string request_id;  // generated per request, echoed as X-Request-Id, logged
+  std::string path;        // target without the query string, percent-decoding NOT applied
+  std::string query;       // raw query string without '?'
   // Values of a pattern route's {name} segments, in order (e.g. {"id", "P17..."}); empty for exact routes.
   std::vector<std::pair<std::string, std::string>> path_params;
   std::string_view path_param(std::string_view name) const {
@@ -57,6 +56,8 @@ struct FormFields {
 
 // Decodes '+' as space and %XX; fails on a malformed escape or more than `fields_max` fields.
 Result<FormFields> parse_form_urlencoded(std::string_view body, size_t fields_max = 64);
+// Whether a Content-Type value names `media_type` ("type/subtype"), whatever its case, blanks and parameters.
+bool has_media_type(std::string_view content_type, std::string_view media_type);
 // multipart/form-data (RFC 7578): text fields only (a part with a filename is refused), values as sent, no
 // decoding; the same `fields_max` and repeated-key rule as above. `content_type` carries the boundary.
 bool is_multipart_form_data(std::string_view content_type);
