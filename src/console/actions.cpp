@@ -1,9 +1,9 @@
 #include "console/actions.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "protocols/consign/service.h"
 #include "protocols/gateway/service.h"
 
@@ -31,7 +31,8 @@ std::vector<std::string> available_actions(const Principal& who, OrderKind kind,
         out.emplace_back("reject");
       }
       break;
-    case OrderKind::kPayIn: break;
+    case OrderKind::kPayIn:
+      break;
   }
   return out;
 }
@@ -108,8 +109,8 @@ Result<NotificationId> resend_notification(storage::Tx& tx, const Principal& who
     copy.created_at_ms = copy.updated_at_ms = now_ms;
     NotificationId id = tx.enqueue_notification(copy);
     json after = found->before;
-    after["notification"] = {{"id", id.value()},          {"copy_of", n.id.value()}, {"state", "pending"},
-                             {"attempts_made", 0},        {"attempts_max", 1},       {"next_attempt_at_ms", now_ms}};
+    after["notification"] = {{"id", id.value()},   {"copy_of", n.id.value()}, {"state", "pending"},
+                             {"attempts_made", 0}, {"attempts_max", 1},       {"next_attempt_at_ms", now_ms}};
     json before = found->before;
     before["notification"] = {{"id", n.id.value()},
                               {"state", "in flight"},
@@ -143,6 +144,19 @@ Result<NotificationId> resend_notification(storage::Tx& tx, const Principal& who
   return n.id;
 }
 
+Status check_operator_text(std::string_view field, std::string_view text) {
+  constexpr size_t kOperatorTextBytesMax = 255;
+  if (text.size() > kOperatorTextBytesMax) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(field) + " is longer than " + std::to_string(kOperatorTextBytesMax) + " bytes");
+  }
+  if (!is_utf8(text) || has_control_chars(text)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(field) + " must be UTF-8 text without control characters");
+  }
+  return ok_status();
+}
+
 Result<orders::ConsignOrder> resolve_review(storage::Tx& tx, const Principal& who, const std::string& order_id,
                                             const orders::ConsignOutcome& outcome, int64_t now_ms) {
   PG_TRY(check_permission(who, Permission::kResolveReview, "resolve reviews"));
@@ -158,9 +172,9 @@ Result<orders::ConsignOrder> resolve_review(storage::Tx& tx, const Principal& wh
   auto o = tx.consign_order_by_sys(SysOrderId{order_id});
   PG_ASSERT(o.has_value(), "a consign order found a moment ago is gone");
   if (o->state != orders::ConsignState::kReview) {
-    return make_error(ErrorCode::kFailedPrecondition, "order " + order_id + " is " +
-                                                          std::string(orders::state_name(o->state)) +
-                                                          ", not waiting for manual review");
+    return make_error(
+        ErrorCode::kFailedPrecondition,
+        "order " + order_id + " is " + std::string(orders::state_name(o->state)) + ", not waiting for manual review");
   }
   PG_TRY(consign::finish_order(tx, *o, outcome, now_ms));
   auto after = tx.consign_order_by_sys(SysOrderId{order_id});

@@ -43,6 +43,11 @@ std::vector<std::string> available_actions(const Principal& who, OrderKind kind,
 Result<NotificationId> resend_notification(storage::Tx& tx, const Principal& who, const std::string& order_id,
                                            int64_t now_ms);
 
+// An operator's message or reason for the merchant (resolve, hold, release, reject), from the admin API or the
+// CLI: at most 255 bytes of UTF-8 without control characters, since it reaches the merchant's query answers and
+// notifications. The error names `field` ("message", "--reason", ...).
+Status check_operator_text(std::string_view field, std::string_view text);
+
 // A consign card in review: success with its real value (whole yuan, > 0) or failure with a message. Audit
 // order.resolve. Returns the order after.
 Result<orders::ConsignOrder> resolve_review(storage::Tx& tx, const Principal& who, const std::string& order_id,

@@ -21,11 +21,9 @@ namespace paygate::console {
 namespace {
 
 namespace asio = boost::asio;
-using nlohmann::json;
 using http::Request;
 using http::Response;
-
-constexpr size_t kMessageBytesMax = 255;  // an operator's message or reason for the merchant
+using nlohmann::json;
 
 // An action's refusal: 403 for a missing permission (actions.h), else the common mapping.
 Response action_error(const Request& req, const Error& e) {
@@ -60,21 +58,17 @@ std::string local_time(int64_t at_ms, int utc_offset_minutes) {
   return buf;
 }
 
-std::string yuan(int64_t fen) { return format_yuan(Money::from_fen(fen)); }
+std::string yuan(int64_t fen) {
+  return format_yuan(Money::from_fen(fen));
+}
 
-// The message or reason of an action's body, if any: at most kMessageBytesMax bytes of UTF-8 text.
+// The message or reason of an action's body, if any (console::check_operator_text).
 Result<std::string> body_message(const json& body) {
   for (const char* key : {"message", "reason"}) {
     if (!body.contains(key) || body[key].is_null()) continue;
     if (!body[key].is_string()) return make_error(ErrorCode::kInvalidArgument, std::string(key) + " must be a string");
     std::string m = body[key].get<std::string>();
-    if (m.size() > kMessageBytesMax) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        std::string(key) + " is longer than " + std::to_string(kMessageBytesMax) + " bytes");
-    }
-    if (!is_utf8(m) || has_control_chars(m)) {
-      return make_error(ErrorCode::kInvalidArgument, std::string(key) + " must be UTF-8 text without control characters");
-    }
+    PG_TRY(check_operator_text(key, m));
     return m;
   }
   return std::string();
@@ -112,8 +106,9 @@ asio::awaitable<Response> export_orders(ApiDeps& deps, Request& req) {
   auto page = search_orders(*deps.store.read(), std::get<Principal>(who), *query);
   const int offset = deps.config.utc_offset_minutes;
   std::string csv = "\xEF\xBB\xBF";  // UTF-8 BOM: spreadsheets then read Chinese text correctly
-  csv += "id,protocol,kind,merchant_id,merchant_name,merchant_order_id,channel,amount_yuan,settled_yuan,fee_yuan,"
-         "status,created_at,created_at_ms,updated_at_ms\r\n";
+  csv +=
+      "id,protocol,kind,merchant_id,merchant_name,merchant_order_id,channel,amount_yuan,settled_yuan,fee_yuan,"
+      "status,created_at,created_at_ms,updated_at_ms\r\n";
   for (const auto& o : page.items) {
     csv += csv_text(o.id) + "," + std::string(protocol_name(o.kind)) + "," + std::string(kind_name(o.kind)) + "," +
            std::to_string(o.merchant_id.value()) + "," + csv_text(o.merchant_name) + "," +
@@ -149,12 +144,15 @@ enum class Act { kResend, kResolve, kHold, kRelease, kApprove, kReject };
 
 Permission permission_of(Act a) {
   switch (a) {
-    case Act::kResend: return Permission::kResend;
+    case Act::kResend:
+      return Permission::kResend;
     case Act::kResolve:
     case Act::kHold:
-    case Act::kRelease: return Permission::kResolveReview;
+    case Act::kRelease:
+      return Permission::kResolveReview;
     case Act::kApprove:
-    case Act::kReject: return Permission::kApprovePayout;
+    case Act::kReject:
+      return Permission::kApprovePayout;
   }
   return Permission::kApprovePayout;
 }

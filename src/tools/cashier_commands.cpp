@@ -117,7 +117,7 @@ int settle(const app::Config& c, int64_t as_of_ms, Output out) {
 }
 
 int order_hold(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
-  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
+  if (auto st = console::check_operator_text("--reason", reason); !st.ok()) return fail(st.error().message);
   console::ActionConfig config;
   config.cashier = cashier_config(c);
   const console::Principal who = console::cli_principal();
@@ -130,7 +130,7 @@ int order_hold(const app::Config& c, const std::string& id, const std::string& r
 int order_release(const app::Config& c, const std::string& id, const std::string& to, const std::string& reason,
                   Output out) {
   if (to != "merchant" && to != "payer") return fail("--to must be merchant or payer");
-  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
+  if (auto st = console::check_operator_text("--reason", reason); !st.ok()) return fail(st.error().message);
   console::ActionConfig config;
   config.cashier = cashier_config(c);
   const console::Principal who = console::cli_principal();

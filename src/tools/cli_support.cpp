@@ -6,7 +6,6 @@
 
 #include "app/master_key.h"
 #include "app/open_store.h"
-#include "base/text.h"
 
 namespace paygate::tools {
 
@@ -21,17 +20,6 @@ std::unique_ptr<Ctx> open(const app::Config& c, Open mode) {
       c.storage.data_dir, c.uses_postgres() ? app::MasterKeyCreation::kForbidden : app::MasterKeyCreation::kAllowed);
   ctx->store = app::open_store(c, ctx->box);
   return ctx;
-}
-
-std::string operator_text_problem(std::string_view option, std::string_view text) {
-  constexpr size_t kOperatorTextBytesMax = 255;  // as the console's actions (console/api_orders.cpp)
-  if (text.size() > kOperatorTextBytesMax) {
-    return std::string(option) + " is longer than " + std::to_string(kOperatorTextBytesMax) + " bytes";
-  }
-  if (!is_utf8(text) || has_control_chars(text)) {
-    return std::string(option) + " must be UTF-8 text without control characters";
-  }
-  return {};
 }
 
 int fail(const std::string& msg) {

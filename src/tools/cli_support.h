@@ -30,10 +30,6 @@ std::unique_ptr<Ctx> open(const app::Config& c, Open mode = Open::kExisting);
 // Prints "error: msg" to stderr; returns the exit code 1.
 int fail(const std::string& msg);
 
-// An operator's message or reason for the merchant (--message, --reason): what the console takes, at most 255
-// bytes of UTF-8 without control characters, since it reaches the merchant's query answers and notifications.
-// Empty when fine, else the error for `option`.
-std::string operator_text_problem(std::string_view option, std::string_view text);
 // The JSON document with --json, the text otherwise.
 void print(const nlohmann::json& j, Output out, const std::string& text);
 

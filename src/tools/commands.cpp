@@ -388,7 +388,7 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
 
 int order_resolve(const app::Config& c, const std::string& sys_order_id, bool success, int64_t real_money_yuan,
                   const std::string& message, Output out) {
-  if (auto problem = operator_text_problem("--message", message); !problem.empty()) return fail(problem);
+  if (auto st = console::check_operator_text("--message", message); !st.ok()) return fail(st.error().message);
   auto ctx = open(c);
   const console::Principal who = console::cli_principal();
   orders::ConsignOrder after;

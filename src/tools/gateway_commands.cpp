@@ -291,7 +291,7 @@ int payout_approve(const app::Config& c, const std::string& id, Output out) {
 }
 
 int payout_reject(const app::Config& c, const std::string& id, const std::string& reason, Output out) {
-  if (auto problem = operator_text_problem("--reason", reason); !problem.empty()) return fail(problem);
+  if (auto st = console::check_operator_text("--reason", reason); !st.ok()) return fail(st.error().message);
   auto ctx = open(c);
   const console::Principal who = console::cli_principal();
   orders::Payout after;
