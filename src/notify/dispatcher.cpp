@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <optional>
 
 #include "http/client.h"
 #include "notify/outbox.h"
@@ -129,8 +130,10 @@ asio::awaitable<void> Dispatcher::deliver(Notification n) {
     // The order's notifications first, in id order as enqueue_newest reads them: on PostgreSQL this locks
     // them, so a newer state enqueued on another writer either sees this attempt recorded or is seen here
     // (and released below); one row alone, then the rest, could deadlock with it.
-    tx.notifications_for_order(n.order_ref);
-    auto current = tx.notification(n.id);
+    std::optional<storage::Notification> current;
+    for (storage::Notification& same_order : tx.notifications_for_order(n.order_ref)) {
+      if (same_order.id == n.id) current = std::move(same_order);
+    }
     // Someone else finished it (its lease ran out and another node delivered it): record nothing twice.
     const bool superseded = current && current->state == NotificationState::kSuperseded;
     if (!current || (current->state != NotificationState::kPending && !superseded)) return std::string("stale");
