@@ -171,7 +171,7 @@ int cashier_show(const app::Config& c, const std::string& id, Output out) {
   if (!o) return fail("no cashier order " + id);
   json j = order_json(*o, c.cashier.utc_offset_minutes);
   add_history(*tx, id, j);
-  print(j, out, j.dump(2) + "\n");
+  print(j, out, json_text(j) + "\n");
   return 0;
 }
 

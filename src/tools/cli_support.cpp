@@ -29,10 +29,14 @@ int fail(const std::string& msg) {
 
 void print(const nlohmann::json& j, Output out, const std::string& text) {
   if (out.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j) << "\n";
   } else {
     std::cout << text;
   }
+}
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void add_history(storage::Tx& tx, const std::string& order_ref, nlohmann::json& j) {

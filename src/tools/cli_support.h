@@ -32,6 +32,9 @@ int fail(const std::string& msg);
 
 // The JSON document with --json, the text otherwise.
 void print(const nlohmann::json& j, Output out, const std::string& text);
+// j as indented JSON text. Bytes that are not UTF-8 (a receiver's answer excerpt, an order stored before the
+// protocols refused them) become U+FFFD: nlohmann's dump throws on them, and a command must still print the record.
+std::string json_text(const nlohmann::json& j);
 
 // Applies a merchant change through the console layer (checked and audited as the CLI's principal) in one write
 // transaction; the merchant after it, or why not.

@@ -382,7 +382,7 @@ int order_show(const app::Config& c, const std::string& sys_order_id, Output out
   if (!o) return fail("no order " + sys_order_id);
   json j = order_json(*o);
   add_history(*tx, sys_order_id, j);
-  print(j, out, j.dump(2) + "\n");
+  print(j, out, json_text(j) + "\n");
   return 0;
 }
 

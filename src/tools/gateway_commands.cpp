@@ -236,7 +236,7 @@ int payin_show(const app::Config& c, const std::string& id, Output out) {
   if (!p) return fail("no pay-in " + id);
   json j = payin_json(*p);
   add_history(*tx, id, j);
-  print(j, out, j.dump(2) + "\n");
+  print(j, out, json_text(j) + "\n");
   return 0;
 }
 
@@ -269,7 +269,7 @@ int payout_show(const app::Config& c, const std::string& id, Output out) {
   if (!p) return fail("no payout " + id);
   json j = payout_json(*p);
   add_history(*tx, id, j);
-  print(j, out, j.dump(2) + "\n");
+  print(j, out, json_text(j) + "\n");
   return 0;
 }
 

@@ -920,7 +920,7 @@ class Receiver:
                         resp = action[2]
                     elif action[0] == "status":
                         status, resp = action[1], action[2]
-                data = resp.encode("utf-8")
+                data = resp if isinstance(resp, bytes) else resp.encode("utf-8")  # bytes: sent as they are
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "text/plain")
@@ -1162,9 +1162,12 @@ class CashierClient:
         return r
 
     def pay(self, request, secret=None, sign=None, accept_json=False, method="POST"):
+        """accept_json: True sends `Accept: application/json`; a string sends that Accept header as it is."""
         text, good = cashier_seal(request, secret or self.secret)
         form = {"req": text, "sign": sign if sign is not None else good}
-        headers = {"Accept": "application/json"} if accept_json else {}
+        headers = {}
+        if accept_json:
+            headers["Accept"] = accept_json if isinstance(accept_json, str) else "application/json"
         if method == "GET":
             return http_request(self.server.port, "GET", "/apis/icashier?" + urllib.parse.urlencode(form),
                                 headers=headers)

@@ -4,6 +4,7 @@ cashier, every result code end to end with the money behind it (0000 available, 
 verified by an independent decoder, queries, refusals with and without a known merchant."""
 
 import base64
+import hashlib
 import json
 import time
 import unittest
@@ -253,18 +254,26 @@ class CashierTests(PaygateTestCase):
 
     def test_refusals(self):
         m, c = self.merchant(methods=((1, "0"),))
-        # A wrong sign gets an unsigned answer: signing it would give anyone the platform's signature over fields
-        # they chose (a 1003 for another order, to replay to the merchant's fronturl).
-        bad = c.pay(c.pay_request(), secret="wrong", accept_json=True).json
-        self.assertEqual(bad["sign"], "")
+        # A wrong sign from a known merchant gets a signed answer (DECISIONS.md: the sign is empty only when the
+        # merchant could not be identified), but one that carries none of the request's fields: otherwise anyone
+        # could get the platform's signature over a 1003 for an order of their choosing, to replay to the
+        # merchant's fronturl.
+        bad = c.pay(c.pay_request(txnamt=777), secret="wrong", accept_json=True).json
+        self.assertEqual(bad["sign"], hashlib.md5((bad["resp"] + m["key"]).encode()).hexdigest())
         a = json.loads(base64.b64decode(bad["resp"]))
         self.assertEqual(a["resultcode"], "1003")
         self.assertIn("bad sign", a["resultmsg"])
+        self.assertEqual((a["queryid"], a["txnamt"], a["merid"], a["orderid"]), ("", 0, str(m["id"]), ""))
         unknown = c.pay(c.pay_request(extra={"merid": "99999999"}), accept_json=True).json
         self.assertEqual(unknown["sign"], "", "no merchant, no key: an empty sign")
         html = c.pay(c.pay_request(txnamt=0))
         self.assertEqual(html.status, 200)
         self.assertIn("text/html", html.header("Content-Type"))
+        # Media types compare without case (RFC 9110, 8.3.1), in a list with others too.
+        for accept in ("Application/JSON", "text/html;q=0.5, APPLICATION/JSON"):
+            j = c.pay(c.pay_request(txnamt=0), accept_json=accept)
+            self.assertIn("application/json", j.header("Content-Type"), accept)
+            self.assertIn("txnamt", json.loads(base64.b64decode(j.json["resp"]))["resultmsg"], accept)
         for request, msg in [  # noqa: each refused with a signed 1003
             (c.pay_request(action="AliPay"), "not enabled"),
             (c.pay_request(action="Arbi"), "two or more"),
@@ -286,7 +295,8 @@ class CashierTests(PaygateTestCase):
         m, c = self.merchant()
         self.assertEqual(c.query_answer(orderid="NOSUCHORDER1")["respcode"], "04")
         bad = c.query(orderid="NOSUCHORDER1", secret="wrong").json
-        self.assertEqual(bad["sign"], "")
+        self.assertEqual(bad["sign"], hashlib.md5((bad["resp"] + m["key"]).encode()).hexdigest(),
+                         "a known merchant's answer is signed, a wrong sign's too (DECISIONS.md)")
         self.assertEqual(json.loads(base64.b64decode(bad["resp"]))["respcode"], "02")
         self.assertEqual(c.query_answer()["respcode"], "01")
 

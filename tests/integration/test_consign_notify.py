@@ -76,6 +76,23 @@ class NotifyTests(PaygateTestCase):
         att = attempts_of(self.srv.order_show(sid))
         self.assertEqual(len(att), 3, att)
 
+    def test_an_answer_that_is_not_utf8_is_shown(self):
+        # GBK 成功, then UTF-8 Chinese cut by the 256-byte excerpt in the middle of a character: the CLI printed
+        # neither (nlohmann throws on such bytes) and exited 1, on exactly the orders an operator must look at.
+        key = unique("gbk")
+        self.rx.script(key, [b"\xb3\xc9\xb9\xa6", "失" * 100], default="success")
+        _, sid = self.submit(key)
+        self.rx.wait_count(key, 3, timeout=10)
+        att = wait_until(lambda: (lambda a: a if len(a) == 3 else None)(attempts_of(self.srv.order_show(sid))),
+                         5, 0.1, "order show to list 3 attempts")
+        self.assertEqual(att[0]["bodyExcerpt"], "\ufffd\u0279\ufffd", att)  # C9 B9 happens to be UTF-8
+        self.assertTrue(att[1]["bodyExcerpt"].startswith("失" * 85), att)
+        self.assertEqual(att[2]["delivered"], True, att)
+        text = self.srv.cli("order", "show", sid, json_out=False)
+        self.assertIn(sid, text.stdout.decode("utf-8"))
+        notes = self.srv.cli("notify", "list", "--order", sid)
+        self.assertTrue(notes, notes)
+
     def test_success_body_trimmed_any_case(self):
         for body in (" SUCCESS \n", "Success", "\tsuccess\r\n"):
             key = unique("trim")

@@ -1,8 +1,10 @@
 """consign submit (POST /api/consignmentOrders): the end-to-end paths, validation, duplicates, batches, HTTP."""
 
+import json
 import threading
 import time
 import unittest
+import urllib.parse
 from decimal import Decimal
 
 import harness
@@ -646,6 +648,29 @@ class SubmitTests(PaygateTestCase):
                                    headers={"Content-Type": ctype})
         self.assertEqual((cut.status, cut.json["code"]), (200, -1), cut)
         self.assertEqual(self.c.query(g["orderId"]).json["code"], "2")
+
+    def test_repeated_and_non_utf8_fields_refused(self):
+        # A field sent twice (nobody can tell which value was signed) or bytes that are not UTF-8 (the document signs
+        # UTF-8; a GBK custom came back as U+FFFD in the query and raw in the notify): code -1, nothing stored.
+        f = self.c.submit_fields(face=100)
+        wire = [(k, v) for k, v in f.items() if not k.startswith("_")]
+        body = urllib.parse.urlencode(wire + [("faceMoney", "50")]).encode()
+        r = harness.http_request(self.srv.port, "POST", "/api/consignmentOrders", body=body,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((r.status, r.json["code"], r.json["msg"]),
+                         (200, -1, "field faceMoney appears more than once; send each field once"), r)
+        j = harness.http_request(self.srv.port, "POST", "/api/consignmentOrders",
+                                 body=json.dumps(dict(wire))[:-1].encode() + b', "faceMoney": "50"}',
+                                 headers={"Content-Type": "application/json"})
+        self.assertEqual(j.json["code"], -1, j)
+        self.assertIn("appears more than once", j.json["msg"])
+        gbk = urllib.parse.urlencode([(k, v) for k, v in wire] + [("custom", "中文".encode("gbk"))]).encode()
+        g = harness.http_request(self.srv.port, "POST", "/api/consignmentOrders", body=gbk,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((g.json["code"], g.json["msg"]),
+                         (-1, "custom is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded"), g)
+        self.assertEqual(self.c.query(f["orderId"]).json["code"], "2", "nothing stored")
+        self.assertEqual(self.c.send_submit(f).json["code"], 1, "the same fields sent once are accepted")
 
     def test_json_body_with_numbers(self):
         # A merchant's Java client sends the long/int fields as JSON numbers; they are signed as written.

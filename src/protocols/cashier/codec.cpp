@@ -73,9 +73,7 @@ void append_result_members(std::string& out, const TxnView& v) {
 Result<Fields> parse_form(std::string_view body, std::string_view content_type) {
   auto form = http::parse_form_body(content_type, body, limits::kCashierFieldsMax);
   if (!form.ok()) return invalid("request is not a valid form: " + form.error().message);
-  if (!form->repeated.empty()) {
-    return invalid(describe_field(form->repeated.front()) + " appears more than once; send each field once");
-  }
+  if (auto checked = protocols::check_form_fields(form->values, form->repeated); !checked.ok()) return checked.error();
   return std::move(form->values);
 }
 

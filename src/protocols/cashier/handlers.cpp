@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/text.h"
 #include "checkout/page.h"
 #include "http/pages.h"
 #include "protocols/common/wire.h"
@@ -20,8 +21,9 @@ using orders::CashierState;
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
+// Media types compare without case (RFC 9110, 8.3.1).
 bool wants_json(const http::Request& req) {
-  return http::header_value(req, bhttp::field::accept).find("application/json") != std::string::npos;
+  return ascii_lower(http::header_value(req, bhttp::field::accept)).find("application/json") != std::string::npos;
 }
 
 std::string page_path(const CashierId& id) { return "/cashier?id=" + http::url_encode(id.value()); }
@@ -54,7 +56,10 @@ const MethodText& text_of(Action a) {
 http::Response refused(const http::Request& req, const Fields& form, const Refusal& r) {
   if (wants_json(req)) {
     Fields request;
-    if (auto env = open_envelope(form); env.ok()) request = env->fields;
+    if (auto env = open_envelope(form); env.ok()) {
+      request = env->fields;
+      if (!r.echo_request) request = Fields{{"merid", std::string(field(env->fields, "merid"))}};
+    }
     auto json = pay_result_json(refused_pay_view(r.error.message, request));
     auto sealed = r.merchant_key.empty() ? seal_unsigned(json) : seal(json, r.merchant_key);
     return http::make_response(req, bhttp::status::ok, kJson, envelope_json(sealed));

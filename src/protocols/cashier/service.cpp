@@ -157,8 +157,8 @@ std::vector<Action> Service::enabled_methods(MerchantId merchant) const {
 }
 
 Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal, std::string_view remote_ip) const {
-  auto refuse = [&](Error e, std::string key = {}) -> Result<PreparedPay> {
-    if (refusal) *refusal = Refusal{e, std::move(key)};
+  auto refuse = [&](Error e, std::string key = {}, bool echo_request = true) -> Result<PreparedPay> {
+    if (refusal) *refusal = Refusal{e, std::move(key), echo_request};
     return e;
   };
   auto envelope = open_envelope(form);
@@ -173,7 +173,9 @@ Result<PreparedPay> Service::prepare_pay(const Fields& form, Refusal* refusal, s
     if (!req.ok()) return refuse(req.error());
     return refuse(make_error(ErrorCode::kNotFound, "unknown merid " + std::to_string(req->merchant_id.value())));
   }
-  if (auto sig = check_signature(*envelope, merchant->sign_key); !sig.ok()) return refuse(sig.error());
+  if (auto sig = check_signature(*envelope, merchant->sign_key); !sig.ok()) {
+    return refuse(sig.error(), merchant->sign_key, /*echo_request=*/false);
+  }
   const std::string& key = merchant->sign_key;
   if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {
     return refuse(make_error(ErrorCode::kUnauthenticated, http::ip_not_allowed_message(remote_ip)), key);
@@ -275,8 +277,10 @@ std::string Service::query(const Fields& form, std::string_view remote_ip) const
   if (!merid.ok()) return answer(RespCode::kBadRequest, merid.error().message, "");
   auto merchant = catalog_.merchant(*merid);
   if (!merchant) return answer(RespCode::kUnknownMerchant, "unknown merid " + std::to_string(merid->value()), "");
+  // Signed, as every answer once the merchant is known (DECISIONS.md); a query's failure holds nothing the
+  // request chose.
   if (auto sig = check_signature(*envelope, merchant->sign_key); !sig.ok()) {
-    return answer(RespCode::kBadSign, sig.error().message, "");
+    return answer(RespCode::kBadSign, sig.error().message, merchant->sign_key);
   }
   const std::string& key = merchant->sign_key;
   if (!http::ip_allowed(merchant->api_ip_allowlist, remote_ip)) {

@@ -55,7 +55,11 @@ struct PayAnswer {
 // Why a request was refused, with what the answer can be signed with (empty: the merchant is unknown).
 struct Refusal {
   Error error;
-  std::string merchant_key;
+  std::string merchant_key;  // empty: the merchant could not be identified, so the answer goes out unsigned
+  // false for a request whose signature failed: its answer is signed (DECISIONS.md) but carries none of the
+  // request's own fields, or anyone could get the platform's signature over a 1003 for an order and amount of their
+  // choosing, a valid-looking front notify to replay to the merchant's fronturl.
+  bool echo_request = true;
 };
 
 class Service {

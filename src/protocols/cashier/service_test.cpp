@@ -451,20 +451,25 @@ TEST_P(CashierServiceTest, RefusalsCarryTheKeyTheAnswerCanBeSignedWith) {
   EXPECT_EQ(r.error.code, ErrorCode::kInvalidArgument);
   EXPECT_NE(r.error.message.find("URL-safe alphabet"), std::string::npos) << r.error.message;
   EXPECT_EQ(r.merchant_key, "");
-  // A wrong or missing sign is answered unsigned (no signing oracle), even when a field is bad too.
+  // A wrong or missing sign from a known merchant is answered signed (DECISIONS.md: the sign is empty only when
+  // the merchant could not be identified), even when a field is bad too; but without the request's own fields,
+  // which nobody authenticated (see Refusal::echo_request).
   r = refusal_of(sealed(PayReq{}, "not-the-key"));
   EXPECT_EQ(r.error.code, ErrorCode::kUnauthenticated);
   EXPECT_NE(r.error.message.find("bad sign"), std::string::npos) << r.error.message;
-  EXPECT_EQ(r.merchant_key, "");
+  EXPECT_EQ(r.merchant_key, kKey);
+  EXPECT_FALSE(r.echo_request);
   Fields unsigned_form = sealed(PayReq{});
   unsigned_form.erase("sign");
   r = refusal_of(unsigned_form);
   EXPECT_EQ(r.error.code, ErrorCode::kUnauthenticated);
   EXPECT_NE(r.error.message.find("missing required field sign"), std::string::npos) << r.error.message;
-  EXPECT_EQ(r.merchant_key, "");
+  EXPECT_EQ(r.merchant_key, kKey);
+  EXPECT_FALSE(r.echo_request);
   r = refusal_of(sealed(PayReq{.orderid = "M2023-1115"}, "not-the-key"));
   EXPECT_EQ(r.error.code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(r.merchant_key, "");
+  EXPECT_EQ(r.merchant_key, kKey);
+  EXPECT_FALSE(r.echo_request);
   // A well-signed request from a known merchant is refused signed, whatever the reason.
   r = refusal_of(sealed(PayReq{.orderid = "M2023-1115"}));
   EXPECT_EQ(r.error.code, ErrorCode::kInvalidArgument);
@@ -1195,15 +1200,16 @@ TEST_P(CashierServiceTest, QueryErrorsAreRespcodesSignedOnlyForAKnownMerchantAnd
                         R"(,"paytime":""})");
   EXPECT_EQ(o.sign, md5_lower(o.text + kSingleKey));
 
-  // 02, unsigned: a wrong or missing sign.
+  // 02, signed with the merchant's key (DECISIONS.md): a wrong or missing sign. The answer holds nothing the
+  // request chose.
   o = answer(sealed(R"({"merid":"10001","orderid":"M20231115000001"})", "not-the-key"));
   EXPECT_EQ(o.json.substr(0, 31), R"({"respcode":"02","respmsg":"bad)");
-  EXPECT_EQ(o.sign, "");
+  EXPECT_EQ(o.sign, md5_lower(o.text + kKey));
   Fields unsigned_form = sealed(R"({"merid":"10001","orderid":"M20231115000001"})");
   unsigned_form.erase("sign");
   o = answer(unsigned_form);
   EXPECT_NE(o.json.find(R"({"respcode":"02","respmsg":"missing required field sign)"), std::string::npos) << o.json;
-  EXPECT_EQ(o.sign, "");
+  EXPECT_EQ(o.sign, md5_lower(o.text + kKey));
 
   // 03: an unknown merchant (unsigned), a disabled one (signed).
   o = answer(sealed(R"({"merid":"99999","orderid":"M20231115000001"})"));

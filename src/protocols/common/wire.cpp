@@ -286,6 +286,21 @@ std::string describe_field(std::string_view name) {
   return "a field";
 }
 
+Status check_form_fields(const Fields& values, const std::vector<std::string>& repeated) {
+  if (!repeated.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      describe_field(repeated.front()) + " appears more than once; send each field once");
+  }
+  for (const auto& [name, value] : values) {
+    if (!is_utf8(name) || !is_utf8(value)) {
+      // Worded as check_text words a value (`payer is not UTF-8: ...`), whichever check finds it first.
+      const std::string who = describe_field(name) == "a field" ? "a field" : std::string(name);
+      return make_error(ErrorCode::kInvalidArgument, who + " is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+    }
+  }
+  return ok_status();
+}
+
 Status check_http_url(std::string_view name, std::string_view value, size_t bytes_max) {
   if (value.size() > bytes_max) {
     return make_error(ErrorCode::kInvalidArgument,

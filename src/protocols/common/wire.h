@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/field_map.h"
 #include "base/result.h"
@@ -26,6 +27,11 @@ Status require_fields(const Fields& f, std::initializer_list<const char*> names)
 // How a field the merchant sent is named in a message: "field <name>" for a short printable ASCII name, "a field"
 // otherwise, so a message never carries arbitrary bytes.
 std::string describe_field(std::string_view name);
+
+// A decoded form's fields (http::FormFields: the values, and the names that came more than once), refused
+// (kInvalidArgument) when a field came twice, since nobody can tell which value the merchant signed, or when a
+// name or value is not UTF-8, which all three documents require. The message names the field (describe_field).
+Status check_form_fields(const Fields& values, const std::vector<std::string>& repeated);
 
 // An absolute http:// or https:// URL of at most bytes_max bytes (kInvalidArgument naming `name` otherwise).
 Status check_http_url(std::string_view name, std::string_view value, size_t bytes_max);

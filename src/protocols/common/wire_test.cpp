@@ -99,6 +99,35 @@ TEST(JsonString, TheQuickQuotingAgreesWithNlohmann) {
 }
 
 // Seeded random bodies: a plain pay-in body with bytes replaced, inserted or removed.
+// The form check all three protocols run after decoding: a field sent twice, then a name or value not UTF-8.
+TEST(FormFields, RepeatedAndNonUtf8FieldsAreRefusedByName) {
+  Fields f;
+  f.emplace("amount", "1.00");
+  f.emplace("payer", "\xe5\xbc\xa0");  // 张 in UTF-8
+  EXPECT_TRUE(check_form_fields(f, {}).ok());
+  auto repeated = check_form_fields(f, {"amount"});
+  ASSERT_FALSE(repeated.ok());
+  EXPECT_EQ(repeated.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(repeated.error().message, "field amount appears more than once; send each field once");
+
+  f.insert_or_assign("payer", "\xd5\xc5");  // 张 in GBK
+  auto gbk = check_form_fields(f, {});
+  ASSERT_FALSE(gbk.ok());
+  EXPECT_EQ(gbk.error().message, "payer is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+  EXPECT_EQ(check_form_fields(f, {"amount"}).error().message,
+            "field amount appears more than once; send each field once")
+      << "the repeat is named first";
+
+  Fields odd;
+  odd.emplace("\xd5\xc5", "1");
+  EXPECT_EQ(check_form_fields(odd, {}).error().message,
+            "a field is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded")
+      << "a name that is not UTF-8 is never echoed";
+  Fields cut;
+  cut.emplace("custom", "\xe5\xbc");  // a character cut short
+  EXPECT_FALSE(check_form_fields(cut, {}).ok());
+}
+
 TEST(FlatJson, MutatedBodiesReadTheSameEitherWay) {
   const std::string base =
       R"({"appKey":"ak_123","amount":"10.00","channelId":1,"mrn":"M-1","payer":"张三","rate":96.5,"x":null,"n":-12})";

@@ -7,6 +7,7 @@
 namespace paygate::consign {
 namespace {
 
+using protocols::describe_field;
 using protocols::json_string;
 
 void append_pair(std::string& out, std::string_view name, std::string_view value, bool first = false) {
@@ -52,14 +53,29 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
   if (!json) {
     auto form = http::parse_form_body(content_type, body);
     if (!form.ok()) return form.error();
+    if (auto checked = protocols::check_form_fields(form->values, form->repeated); !checked.ok()) {
+      return checked.error();
+    }
     return std::move(form->values);
   }
-  // Repeated members: the last one wins, as it always has for consign.
-  auto parsed = protocols::parse_flat_json_object(body);
-  if (parsed.problem == protocols::FlatJsonProblem::kNotStringOrNumber) {
-    return make_error(ErrorCode::kInvalidArgument, "field " + parsed.key + " must be a string or a number");
+  auto parsed = protocols::parse_flat_json_object(body, {.reject_duplicate_keys = true});
+  using protocols::FlatJsonProblem;
+  switch (parsed.problem) {
+    case FlatJsonProblem::kNone:
+      break;
+    case FlatJsonProblem::kNotStringOrNumber:
+      return make_error(ErrorCode::kInvalidArgument, describe_field(parsed.key) + " must be a string or a number");
+    case FlatJsonProblem::kDuplicateKey:
+      return make_error(ErrorCode::kInvalidArgument,
+                        describe_field(parsed.key) + " appears more than once in the JSON object; send each field once");
+    case FlatJsonProblem::kNotUtf8:
+      return make_error(ErrorCode::kInvalidArgument,
+                        "request body is not UTF-8 (" + parsed.detail + "): send JSON encoded in UTF-8");
+    case FlatJsonProblem::kNotJson:
+    case FlatJsonProblem::kNotAnObject:
+    case FlatJsonProblem::kTooManyFields:
+      return make_error(ErrorCode::kInvalidArgument, "request body is not a JSON object");
   }
-  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "request body is not a JSON object");
   return std::move(parsed.fields);
 }
 

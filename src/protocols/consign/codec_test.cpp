@@ -204,6 +204,39 @@ TEST(ConsignCodec, ParseJsonBodyRejectsMalformedJsonAndNonObjects) {
   }
 }
 
+// A field sent twice: nobody can tell which value the merchant signed, so the request is refused (as gateway and
+// cashier do). Found by a black-box audit: the form kept the first value, JSON the last.
+TEST(ConsignCodec, ParseBodyRejectsARepeatedField) {
+  auto form = parse_body("application/x-www-form-urlencoded", "faceMoney=100&orderId=O-1&faceMoney=50");
+  ASSERT_FALSE(form.ok());
+  EXPECT_EQ(form.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(form.error().message, "field faceMoney appears more than once; send each field once");
+  auto same = parse_body("", "sign=AB&sign=AB");
+  ASSERT_FALSE(same.ok()) << "even with the same value";
+  EXPECT_EQ(same.error().message, "field sign appears more than once; send each field once");
+  auto json = parse_body("application/json", R"({"faceMoney":"50","faceMoney":"100"})");
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.error().message, "field faceMoney appears more than once in the JSON object; send each field once");
+}
+
+// The document signs UTF-8 strings. A GBK form was accepted and its bytes came back as U+FFFD in the query but raw
+// in the notify (and `paygate order show` could not print the order).
+TEST(ConsignCodec, ParseBodyRejectsFieldsThatAreNotUtf8) {
+  auto gbk = parse_body("application/x-www-form-urlencoded", "orderId=O-1&custom=%D6%D0%CE%C4");
+  ASSERT_FALSE(gbk.ok());
+  EXPECT_EQ(gbk.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(gbk.error().message, "custom is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+  auto name = parse_body("", "%D6%D0=1");
+  ASSERT_FALSE(name.ok());
+  EXPECT_EQ(name.error().message, "a field is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+  auto utf8 = parse_body("", "custom=%E4%B8%AD%E6%96%87");
+  ASSERT_TRUE(utf8.ok()) << utf8.error().message;
+  EXPECT_EQ(field(*utf8, "custom"), "\xe4\xb8\xad\xe6\x96\x87");
+  auto json = parse_body("application/json", "{\"custom\":\"\xd6\xd0\"}");
+  ASSERT_FALSE(json.ok());
+  EXPECT_TRUE(json.error().message.starts_with("request body is not UTF-8 (")) << json.error().message;
+}
+
 // ---- responses ----
 
 TEST(ConsignCodec, SubmitOkJsonExactBytes) {

@@ -121,9 +121,8 @@ Result<PreparedSubmit> Service::prepare_submit(const Fields& f, std::string_view
 
   std::string_view product_code = field(f, "productCode");
   // Checked before it appears in any message or log line.
-  if (product_code.size() > limits::kProductCodeLengthMax || !is_printable_ascii_no_space(product_code)) {
-    return invalid("unknown productCode");
-  }
+  if (product_code.size() > limits::kProductCodeLengthMax) return invalid("productCode is longer than 64 characters");
+  if (!is_printable_ascii_no_space(product_code)) return invalid("productCode must be printable ASCII without spaces");
   auto product = catalog_.product(std::string(product_code));
   if (!product || !product->enabled) {
     return refuse_unless_retry(invalid("unknown productCode " + std::string(product_code)));

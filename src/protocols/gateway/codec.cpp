@@ -100,9 +100,7 @@ const Channel* find_channel(int id) {
 Result<Fields> parse_form(std::string_view body, std::string_view content_type) {
   auto form = http::parse_form_body(content_type, body, limits::kGatewayFieldsMax);
   if (!form.ok()) return invalid("request body is not a valid form: " + form.error().message);
-  if (!form->repeated.empty()) {
-    return invalid(describe_field(form->repeated.front()) + " appears more than once; send each field once");
-  }
+  if (auto checked = protocols::check_form_fields(form->values, form->repeated); !checked.ok()) return checked.error();
   return normalize_aliases(std::move(form->values));
 }
 
@@ -168,6 +166,19 @@ bool signature_matches(std::string_view received, std::string_view signing_strin
 
 // ---- values ----
 
+namespace {
+
+// The advice for an amount written with leading zeros (only digits and a point, checked before): "010" is 10,
+// "00.50" is 0.50. A long one is not echoed.
+std::string leading_zeros_message(std::string_view t) {
+  static constexpr size_t kEchoBytesMax = 24;
+  if (t.size() > kEchoBytesMax) return "amount must not have leading zeros";
+  size_t i = 0;
+  while (i + 1 < t.size() && t[i] == '0' && t[i + 1] != '.') ++i;
+  return "amount must not have leading zeros: write " + std::string(t.substr(i)) + ", not " + std::string(t);
+}
+
+}  // namespace
 Result<Money> parse_pay_in_amount(std::string_view t) {
   if (t.empty()) return invalid("amount is empty");
   if (t[0] == '-' || t[0] == '+') {
@@ -186,7 +197,7 @@ Result<Money> parse_pay_in_amount(std::string_view t) {
     return invalid("amount must not end with a decimal point: write 5 or 5.00");
   }
   if (frac.size() > 2) return invalid("amount has more than two decimals: yuan are counted to the fen (0.01)");
-  if (whole.size() > 1 && whole[0] == '0') return invalid("amount must not have leading zeros: write 10, not 010");
+  if (whole.size() > 1 && whole[0] == '0') return invalid(leading_zeros_message(t));
   // 9 digits of yuan hold kMoneyFenMax (100000000.00); more cannot fit, and parse_yuan must not see them.
   if (whole.size() > 9) return invalid(too_large_message(false));
   auto m = parse_yuan(t, 2);
@@ -206,7 +217,7 @@ Result<Money> parse_payout_amount(std::string_view t) {
         "单位:元): write 10, not 10.0 or 10.00");
   }
   if (!all_ascii_digits(t)) return invalid("amount must be a whole number of yuan written with digits only, e.g. 100");
-  if (t.size() > 1 && t[0] == '0') return invalid("amount must not have leading zeros: write 10, not 010");
+  if (t.size() > 1 && t[0] == '0') return invalid(leading_zeros_message(t));
   if (t.size() > 9) return invalid(too_large_message(true));
   auto yuan = parse_int64_strict(t);
   auto m = yuan ? Money::from_yuan(*yuan) : std::nullopt;

@@ -485,7 +485,9 @@ TEST(GatewayCodec, PayInAmountTable) {
            {"１０", kGrammar},  // full-width digits
            {"", "amount is empty"},
            {"010", "amount must not have leading zeros: write 10, not 010"},
-           {"00.50", "amount must not have leading zeros: write 10, not 010"},
+           {"00.50", "amount must not have leading zeros: write 0.50, not 00.50"},
+           {"000", "amount must not have leading zeros: write 0, not 000"},
+           {"0010.00", "amount must not have leading zeros: write 10.00, not 0010.00"},
            {"100000000.01", kTooLarge},
            {"1000000000", kTooLarge},
            {"99999999999999999999", kTooLarge},

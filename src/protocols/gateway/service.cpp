@@ -204,7 +204,9 @@ Result<PayInAnswer> Service::commit_pay_in(storage::Tx& tx, const PreparedPayIn&
   const auto& in = p.payin;
   auto answer_existing = [&](const orders::PayIn& existing) -> Result<PayInAnswer> {
     if (existing.request_fingerprint == in.request_fingerprint) return PayInAnswer{existing, true};
-    return make_error(ErrorCode::kAlreadyExists, mrn_taken("pay-in", in.mrn));
+    // A pay-in answer has no code member (payouts carry `"error":"mrn_duplication"`): DECISIONS.md names the
+    // gateway's duplicate error for both, so the message leads with it.
+    return make_error(ErrorCode::kAlreadyExists, "mrn_duplication: " + mrn_taken("pay-in", in.mrn));
   };
   if (p.refused) {
     if (auto existing = tx.payin(in.merchant_id, in.mrn)) return answer_existing(*existing);

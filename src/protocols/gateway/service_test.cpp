@@ -282,7 +282,7 @@ TEST_P(GatewayServiceTest, IdenticalPayInRetryGetsTheFirstAnswerAndAChangeIsADup
   EXPECT_TRUE(retry->identical_retry);
   EXPECT_EQ(retry->payin.id, first->payin.id);
   EXPECT_TRUE(fails_with(pay_in(signed_pay_in(with(pay_in_fields(), "amount", "10.50"))), WireError::kMrnDuplication,
-                         "mrn M-1 was already used"));
+                         "mrn_duplication: mrn M-1 was already used"));
   EXPECT_TRUE(fails_with(pay_in(signed_pay_in(with(pay_in_fields(), "returnUrl", "https://x.example/r"))),
                          WireError::kMrnDuplication, "different fields"));
   auto stored = store_->read()->payin(kMerchant, "M-1");
