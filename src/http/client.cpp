@@ -67,6 +67,28 @@ int64_t elapsed_ms(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
 }
 
+// WHATWG URL's "ends in a number": the last label (after one trailing dot) is decimal digits or 0x and hex digits.
+// Such a host is an IPv4 address to browsers and to getaddrinfo, in forms (127.1, 2130706433, 0x7f000001,
+// 0177.0.0.1) that a strict address parser does not read, so a check on the literal would miss them.
+bool ends_in_a_number(std::string_view host) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  const size_t dot = host.rfind('.');
+  std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
+  if (last.empty()) return false;
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  if (!last.starts_with("0x")) return false;
+  return std::all_of(last.begin() + 2, last.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+// Four decimal octets 0-255 without leading zeros: the one spelling every reader agrees on.
+bool is_dotted_quad(std::string_view host) {
+  error_code ec;
+  const auto addr = asio::ip::make_address_v4(std::string(host), ec);
+  return !ec && addr.to_string() == host;
+}
+
 bool forbidden_v4(const asio::ip::address_v4& addr) {
   const uint32_t v = addr.to_uint();
   auto in = [v](uint32_t network, int prefix_bits) {
@@ -80,8 +102,11 @@ bool forbidden_v4(const asio::ip::address_v4& addr) {
          || in(0xA9FE0000, 16)  // 169.254.0.0/16 link-local (cloud metadata endpoints live here)
          || in(0xAC100000, 12)  // 172.16.0.0/12
          || in(0xC0000000, 24)  // 192.0.0.0/24 IETF protocol assignments
+         || in(0xC0000200, 24)  // 192.0.2.0/24 TEST-NET-1 (documentation, RFC 5737)
          || in(0xC0A80000, 16)  // 192.168.0.0/16
          || in(0xC6120000, 15)  // 198.18.0.0/15 benchmarking
+         || in(0xC6336400, 24)  // 198.51.100.0/24 TEST-NET-2
+         || in(0xCB007100, 24)  // 203.0.113.0/24 TEST-NET-3
          || in(0xE0000000, 4)   // 224.0.0.0/4 multicast
          || in(0xF0000000, 4);  // 240.0.0.0/4 reserved, includes the broadcast address
 }
@@ -95,6 +120,14 @@ bool forbidden_v6(const asio::ip::address_v6& addr) {
   const bool first_96_zero = std::all_of(b.begin(), b.begin() + 12, [](unsigned char x) { return x == 0; });
   if (first_96_zero) return true;  // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
   if (addr.is_v4_mapped()) return forbidden_v4(v4_at(b, 12));
+  // ::ffff:0:a.b.c.d, IPv4-translated (RFC 2765), embeds one as well.
+  const bool v4_translated = std::all_of(b.begin(), b.begin() + 8, [](unsigned char x) { return x == 0; }) &&
+                             b[8] == 0xFF && b[9] == 0xFF && b[10] == 0 && b[11] == 0;
+  if (v4_translated) return forbidden_v4(v4_at(b, 12));
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8) return true;  // 2001:db8::/32 documentation
+  if (b[0] == 0x01 && std::all_of(b.begin() + 1, b.begin() + 8, [](unsigned char x) { return x == 0; })) {
+    return true;  // 100::/64 discard-only (RFC 6666)
+  }
   if (b[0] == 0xFF) return true;                             // ff00::/8 multicast
   if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;    // fe80::/10 link-local
   if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;    // fec0::/10 site-local (deprecated)
@@ -297,6 +330,10 @@ Result<Url> parse_url(std::string_view url) {
     if (host.empty()) return invalid_url("URL has no host");
     if (!std::all_of(host.begin(), host.end(), is_host_char)) return invalid_url("URL has an invalid host name");
     for (char c : host) out.host.push_back(ascii_lower(c));
+    if (ends_in_a_number(out.host) && !is_dotted_quad(out.host)) {
+      return invalid_url("URL host is a number but not a dotted-quad IPv4 address: write 192.0.2.1, not 3221225985, "
+                         "0xc0000201 or 192.513");
+    }
   }
 
   if (has_port) {

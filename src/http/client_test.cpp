@@ -82,12 +82,35 @@ TEST(ParseUrl, RejectsBadUrls) {
   }
 }
 
+// A host that ends in a number is an IPv4 address (as browsers read it, WHATWG URL), and getaddrinfo reads
+// 127.1, 2130706433, 0x7f000001 and 0177.0.0.1 as 127.0.0.1: only the dotted quad, which the submit-time check
+// sees as the address it is, is accepted. A black-box audit had these pass the check at submit (then every
+// attempt was refused at send time, and the merchant never heard why).
+TEST(ParseUrl, ANumericHostMustBeADottedQuad) {
+  for (const char* bad : {"http://127.1/", "http://127.0.1/", "http://2130706433/", "http://0x7f000001/",
+                          "http://017700000001/", "http://0177.0.0.1/", "http://0x7f.0.0.1/", "http://0/",
+                          "http://127.0.0.1./", "http://1.2.3.4.5/", "http://256.0.0.1/", "http://example.123/",
+                          "http://a.0x1f/", "http://08.8.8.8/"}) {
+    auto url = parse_url(bad);
+    ASSERT_FALSE(url.ok()) << bad;
+    EXPECT_NE(url.error().message.find("dotted"), std::string::npos) << bad << ": " << url.error().message;
+  }
+  for (const char* ok : {"http://8.8.8.8/", "http://127.0.0.1:8080/", "http://0.0.0.0/", "http://1host.example/",
+                         "http://123.example/", "http://host.example./", "http://0x.example/", "http://a1/"}) {
+    EXPECT_TRUE(parse_url(ok).ok()) << ok;
+  }
+}
+
 TEST(ForbiddenTarget, PrivateAndSpecialAddresses) {
   for (const char* addr :
        {"127.0.0.1", "127.1.2.3", "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255", "192.168.1.1",
         "169.254.169.254", "100.64.0.1", "100.127.255.255", "224.0.0.1", "239.255.255.250", "0.0.0.0",
         "255.255.255.255", "::", "::1", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
-        "::ffff:10.1.2.3", "::ffff:192.168.0.1", "64:ff9b::a00:1", "2002:c0a8:101::1"}) {
+        "::ffff:10.1.2.3", "::ffff:192.168.0.1", "64:ff9b::a00:1", "2002:c0a8:101::1",
+        // Documentation ranges (RFC 5737, 3849), never a real target, and where a test network may put its hosts
+        // (this CI machine's own address is 192.0.2.2); the discard prefix (RFC 6666); IPv4-translated (RFC 2765).
+        "192.0.2.2", "198.51.100.1", "203.0.113.1", "2001:db8::1", "100::1", "::ffff:192.0.2.2",
+        "::ffff:0:127.0.0.1", "::ffff:0:a00:1"}) {
     EXPECT_TRUE(forbidden(addr)) << addr;
   }
 }
@@ -95,7 +118,8 @@ TEST(ForbiddenTarget, PrivateAndSpecialAddresses) {
 TEST(ForbiddenTarget, PublicAddresses) {
   for (const char* addr : {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1",
                            "11.0.0.1", "223.255.255.255", "2001:4860::1", "2606:4700::1111", "::ffff:8.8.8.8",
-                           "64:ff9b::808:808"}) {
+                           "64:ff9b::808:808", "192.0.3.1", "198.51.99.1", "203.0.114.1", "2001:db9::1",
+                           "100:0:0:1::1"}) {
     EXPECT_FALSE(forbidden(addr)) << addr;
   }
 }

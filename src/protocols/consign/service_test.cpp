@@ -622,7 +622,7 @@ TEST_F(ConsignServiceTest, NotifyUrlMustBeHttpOrHttps) {
         << bad;
   }
   for (const char* ok : {"http://merchant.example.com/n", "https://merchant.example.com:8443/n?x=1",
-                         "http://203.0.113.7/callback"}) {
+                         "http://93.184.215.14/callback"}) {
     EXPECT_TRUE(succeeds(prepare_signed(with(fields(), "notifyUrl", ok)))) << ok;
   }
   EXPECT_TRUE(fails_with(prepare_signed(with(fields(), "notifyUrl", "https://m.example.com/" + std::string(1'010, 'a'))),
