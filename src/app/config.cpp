@@ -212,6 +212,8 @@ Config load_config(const std::string& path) {
   l.integer("notify", "total_timeout_ms", c.notify.total_timeout_ms, 1, 300'000);
   l.integer("notify", "claim_lease_margin_ms", c.notify.claim_lease_margin_ms, 100, 600'000);
   l.integer("notify", "in_flight_max", c.notify.in_flight_max, 1, int64_t{limits::kNotifyInFlightMax});
+  l.integer("notify", "in_flight_per_merchant_max", c.notify.in_flight_per_merchant_max, 1,
+            int64_t{limits::kNotifyInFlightMax});
   l.integer("notify", "poll_interval_ms", c.notify.poll_interval_ms, 10, 60'000);
   l.integer("notify", "consign_retry_step_ms", c.notify.consign_retry_step_ms, 1, 3'600'000);
   l.integer_list("notify", "gateway_retry_delays_ms", c.notify.gateway_retry_delays_ms,

@@ -47,6 +47,7 @@ struct Config {
     int64_t total_timeout_ms = 10'000;
     int64_t claim_lease_margin_ms = 30'000;
     size_t in_flight_max = 256;
+    size_t in_flight_per_merchant_max = 64;
     int64_t poll_interval_ms = 1'000;
     int64_t consign_retry_step_ms = 10'000;
     // The waits between gateway callback attempts; empty: the platform default (notify/schedule.h).

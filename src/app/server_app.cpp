@@ -100,6 +100,7 @@ int serve(const Config& config, const ServeOptions& options) {
   dc.connect_timeout_ms = config.notify.connect_timeout_ms;
   dc.total_timeout_ms = config.notify.total_timeout_ms;
   dc.in_flight_max = config.notify.in_flight_max;
+  dc.in_flight_per_merchant_max = config.notify.in_flight_per_merchant_max;
   dc.claim_lease_margin_ms = config.notify.claim_lease_margin_ms;
   dc.poll_interval_ms = config.notify.poll_interval_ms;
   dc.schedule.consign_retry_step_ms = config.notify.consign_retry_step_ms;

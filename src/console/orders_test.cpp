@@ -610,7 +610,7 @@ TEST_P(ConsoleOrdersTest, ResendWhileADeliveryIsInFlightQueuesACopyForOneMoreAtt
               }).ok());
   // The dispatcher claims it: a delivery is in flight until now + 40 s.
   auto claimed = in_write<size_t>(
-      [&](Tx& tx) -> Result<size_t> { return tx.claim_due_notifications(now, 40'000, 10).size(); });
+      [&](Tx& tx) -> Result<size_t> { return tx.claim_due_notifications(now, 40'000, 10, {}).size(); });
   ASSERT_TRUE(claimed.ok());
   ASSERT_EQ(*claimed, 1u);
   auto original = store_->read()->notifications_for_order("Q0005").at(0);

@@ -43,6 +43,7 @@ Dispatcher::Dispatcher(asio::io_context& io, storage::Store& store, const Clock&
       tls_(std::make_unique<asio::ssl::context>(http::make_client_tls_context())) {
   PG_ASSERT(config_.in_flight_max > 0 && config_.in_flight_max <= limits::kNotifyInFlightMax,
             "notify in_flight_max out of range");
+  PG_ASSERT(config_.in_flight_per_merchant_max > 0, "notify in_flight_per_merchant_max out of range");
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -74,14 +75,25 @@ asio::awaitable<void> Dispatcher::run() {
     size_t room = config_.in_flight_max - std::min(config_.in_flight_max, in_flight_.load());
     if (next_due_ms && *next_due_ms <= now_ms && room > 0) {
       size_t want = std::min(room, limits::kNotifyClaimBatchMax);
+      std::vector<MerchantId> skip;  // at their share: their due notifications wait for one of theirs to finish
+      {
+        std::lock_guard lock(by_merchant_mutex_);
+        for (const auto& [merchant, count] : in_flight_by_merchant_) {
+          if (count >= config_.in_flight_per_merchant_max) skip.push_back(MerchantId{merchant});
+        }
+      }
       std::function<Result<std::vector<Notification>>(storage::Tx&)> claim =
-          [now_ms, lease_ms, want](storage::Tx& tx) -> Result<std::vector<Notification>> {
-        return tx.claim_due_notifications(now_ms, lease_ms, want);
+          [now_ms, lease_ms, want, skip = std::move(skip)](storage::Tx& tx) -> Result<std::vector<Notification>> {
+        return tx.claim_due_notifications(now_ms, lease_ms, want, skip);
       };
       auto claimed = co_await storage::async_write<std::vector<Notification>>(store_, std::move(claim));
       if (claimed.ok()) {
         for (auto& n : *claimed) {
           ++in_flight_;
+          {
+            std::lock_guard lock(by_merchant_mutex_);
+            ++in_flight_by_merchant_[n.merchant_id.value()];
+          }
           asio::co_spawn(io_, deliver(std::move(n)), asio::detached);
         }
         if (claimed->size() == want) continue;  // more may be due right now
@@ -175,6 +187,12 @@ asio::awaitable<void> Dispatcher::deliver(Notification n) {
   spdlog::info(
       "event=notify_attempt protocol={} order={} notification={} http_status={} outcome={} latency_ms={} error=\"{}\"",
       n.protocol, n.order_ref, n.id.value(), attempt.http_status, label, attempt.latency_ms, attempt.error);
+  {
+    std::lock_guard lock(by_merchant_mutex_);
+    auto it = in_flight_by_merchant_.find(n.merchant_id.value());
+    PG_ASSERT(it != in_flight_by_merchant_.end() && it->second > 0, "notify: merchant in-flight count underflow");
+    if (--it->second == 0) in_flight_by_merchant_.erase(it);
+  }
   --in_flight_;
   waker_.wake();
 }

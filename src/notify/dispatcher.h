@@ -6,6 +6,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "base/clock.h"
 #include "metrics/metrics.h"
@@ -23,6 +25,10 @@ struct DispatcherConfig {
   // commit of the attempt's record: another node retries a claimed notification only after that.
   int64_t claim_lease_margin_ms = 30'000;
   size_t in_flight_max = limits::kNotifyInFlightMax;
+  // One merchant's attempts in flight at most (on this node): a merchant whose endpoint hangs holds this many slots
+  // for the total timeout, not all of them, so other merchants' notifications still go out. A claim batch may
+  // overshoot it once (a merchant under it gets all of its due notifications that the batch takes).
+  size_t in_flight_per_merchant_max = 64;
   int64_t poll_interval_ms = 1'000;
   ScheduleConfig schedule;
 };
@@ -54,6 +60,9 @@ class Dispatcher {
   runtime::Waker waker_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::atomic<size_t> in_flight_{0};
+  // Attempts in flight per merchant id, merchants with none left out: at most in_flight_max entries.
+  std::mutex by_merchant_mutex_;
+  std::unordered_map<int64_t, size_t> in_flight_by_merchant_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
 };

@@ -74,7 +74,7 @@ class OutboxTest : public ::testing::TestWithParam<storage::testing::StoreBacken
     std::vector<Notification> claimed;
     EXPECT_TRUE(store_
                     ->write_sync([&](Tx& tx) {
-                      claimed = tx.claim_due_notifications(now_ms, 40'000, 10);
+                      claimed = tx.claim_due_notifications(now_ms, 40'000, 10, {});
                       return ok_status();
                     })
                     .ok());

@@ -372,7 +372,10 @@ class Tx {
   // Notification outbox.
   virtual NotificationId enqueue_notification(const Notification& n) = 0;
   // Marks up to `limit` due, unclaimed pending notifications (skipping rows another transaction has locked) as claimed until now + lease and returns them.
-  virtual std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) = 0;
+  // None of `skip_merchants`' (the dispatcher's merchants at their in-flight share, so that one merchant's dead
+  // endpoint does not hold every slot; at most limits::kNotifyInFlightMax of them).
+  virtual std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                            const std::vector<MerchantId>& skip_merchants) = 0;
   virtual void record_attempt(const NotificationAttempt& attempt) = 0;
   virtual void update_notification(const Notification& n) = 0;
   virtual std::optional<Notification> notification(NotificationId id) = 0;

@@ -1026,11 +1026,11 @@ TEST_P(StoreConformance, EnqueueNotificationRoundTrips) {
 TEST_P(StoreConformance, ClaimRespectsDueTimeAndLease) {
   auto id = written([&](Tx& tx) { return tx.enqueue_notification(sample_notification("C1", 1'000)); });
   auto claim = [&](int64_t now) {
-    return ids_of(written([&](Tx& tx) { return tx.claim_due_notifications(now, 5'000, 10); }));
+    return ids_of(written([&](Tx& tx) { return tx.claim_due_notifications(now, 5'000, 10, {}); }));
   };
   using V = std::vector<int64_t>;
   EXPECT_EQ(claim(999), V{}) << "not due yet";
-  auto first = written([&](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 10); });
+  auto first = written([&](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 10, {}); });
   ASSERT_EQ(ids_of(first), V{id.value()});
   EXPECT_EQ(first[0].claimed_until_ms, 6'000);
   EXPECT_EQ(first[0].body, sample_notification("C1", 1'000).body);
@@ -1066,11 +1066,11 @@ TEST_P(StoreConformance, ClaimHonorsLimitAndDueOrderAndSkipsFinished) {
     tx.update_notification(failed);
   });
   using V = std::vector<int64_t>;
-  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })),
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2, {}); })),
             (V{ids[1].value(), ids[2].value()}));
-  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })),
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2, {}); })),
             (V{ids[0].value()}));
-  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2); })), V{});
+  EXPECT_EQ(ids_of(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 2, {}); })), V{});
   EXPECT_EQ(store_->read()->pending_notifications(), 3);
 }
 
@@ -1079,7 +1079,7 @@ TEST_P(StoreConformance, RecordAttemptAndUpdateNotification) {
   NotificationAttempt a1{id, 1, 1'000, 35, 500, "HTTP 500", "internal error", false};
   NotificationAttempt a2{id, 2, 11'000, 12, 200, "", "success", true};
   write([&](Tx& tx) {
-    tx.claim_due_notifications(1'000, 5'000, 10);
+    tx.claim_due_notifications(1'000, 5'000, 10, {});
     tx.record_attempt(a1);
     auto n = *tx.notification(id);
     n.attempts_made = 1;
@@ -1099,9 +1099,9 @@ TEST_P(StoreConformance, RecordAttemptAndUpdateNotification) {
     EXPECT_EQ(tx->pending_notifications(), 1);
     EXPECT_EQ(tx->next_notification_due_ms(), std::optional<int64_t>{11'000});
   }
-  EXPECT_TRUE(written([](Tx& tx) { return tx.claim_due_notifications(10'999, 5'000, 10); }).empty());
+  EXPECT_TRUE(written([](Tx& tx) { return tx.claim_due_notifications(10'999, 5'000, 10, {}); }).empty());
   write([&](Tx& tx) {
-    ASSERT_EQ(tx.claim_due_notifications(11'000, 5'000, 10).size(), 1u);
+    ASSERT_EQ(tx.claim_due_notifications(11'000, 5'000, 10, {}).size(), 1u);
     tx.record_attempt(a2);
     auto n = *tx.notification(id);
     n.attempts_made = 2;
@@ -1143,9 +1143,9 @@ TEST_P(StoreConformance, NextNotificationDueAndPendingCount) {
   EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{1'000});
   EXPECT_EQ(store_->read()->pending_notifications(), 2);
   // While claimed, a notification is next due when its lease runs out (what the dispatcher sleeps until).
-  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 1); }).size(), 1u);
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, 1, {}); }).size(), 1u);
   EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{2'000});
-  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(2'000, 500, 1); }).size(), 1u);
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(2'000, 500, 1, {}); }).size(), 1u);
   EXPECT_EQ(store_->read()->next_notification_due_ms(), std::optional<int64_t>{2'500});
   EXPECT_EQ(store_->read()->pending_notifications(), 2);
   write([&](Tx& tx) {
@@ -1157,6 +1157,28 @@ TEST_P(StoreConformance, NextNotificationDueAndPendingCount) {
   EXPECT_EQ(store_->read()->pending_notifications(), 1);
 }
 
+// The dispatcher passes the merchants at their in-flight share: their due notifications wait, everyone else's
+// are claimed in due order.
+TEST_P(StoreConformance, ClaimSkipsTheGivenMerchants) {
+  std::vector<NotificationId> ids;
+  write([&](Tx& tx) {
+    for (int64_t m : {10001, 10002, 10003, 10001, 10002}) {
+      Notification n = sample_notification("C" + std::to_string(ids.size()), 100 + static_cast<int64_t>(ids.size()));
+      n.merchant_id = MerchantId{m};
+      ids.push_back(tx.enqueue_notification(n));
+    }
+  });
+  using V = std::vector<int64_t>;
+  auto claim = [&](std::vector<MerchantId> skip, size_t limit) {
+    return ids_of(written([&](Tx& tx) { return tx.claim_due_notifications(1'000, 5'000, limit, skip); }));
+  };
+  EXPECT_EQ(claim({MerchantId{10001}, MerchantId{10003}}, 10), (V{ids[1].value(), ids[4].value()}));
+  EXPECT_EQ(claim({MerchantId{10001}}, 10), V{ids[2].value()});
+  EXPECT_EQ(claim({MerchantId{10001}, MerchantId{10002}, MerchantId{10003}}, 10), V{});
+  EXPECT_EQ(claim({MerchantId{99999}}, 1), V{ids[0].value()});
+  EXPECT_EQ(claim({}, 10), V{ids[3].value()});
+}
+
 TEST_P(StoreConformance, ReleaseNotificationClaimsClearsEveryPendingClaim) {
   NotificationId a, b, done;
   write([&](Tx& tx) {
@@ -1164,7 +1186,7 @@ TEST_P(StoreConformance, ReleaseNotificationClaimsClearsEveryPendingClaim) {
     b = tx.enqueue_notification(sample_notification("C2", 1'000));
     done = tx.enqueue_notification(sample_notification("C3", 1'000));
   });
-  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10); }).size(), 3u);
+  ASSERT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10, {}); }).size(), 3u);
   write([&](Tx& tx) {
     auto n = *tx.notification(done);
     n.state = NotificationState::kDelivered;
@@ -1178,7 +1200,7 @@ TEST_P(StoreConformance, ReleaseNotificationClaimsClearsEveryPendingClaim) {
   EXPECT_EQ(tx->next_notification_due_ms(), std::optional<int64_t>{1'000});
   tx.reset();
   EXPECT_EQ(written([](Tx& tx) { return tx.release_notification_claims(); }), 0);
-  EXPECT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10); }).size(), 2u);
+  EXPECT_EQ(written([](Tx& tx) { return tx.claim_due_notifications(1'000, 60'000, 10, {}); }).size(), 2u);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

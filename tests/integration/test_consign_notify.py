@@ -263,6 +263,41 @@ class NotifyRestartTests(PaygateTestCase):
         self.assertEqual(len(self.rx.for_key(key)), 1)
 
 
+class NotifyFairnessTest(PaygateTestCase):
+    """One merchant whose endpoint hangs holds its share of the attempt slots, not all of them (a black-box audit:
+    1500 hanging notifications of one merchant held another merchant's for 29 s)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(name="notify-fair", extra_env={"PAYGATE_NOTIFY_IN_FLIGHT_MAX": "4",
+                                                        "PAYGATE_NOTIFY_IN_FLIGHT_PER_MERCHANT_MAX": "2",
+                                                        "PAYGATE_NOTIFY_TOTAL_TIMEOUT_MS": "5000"})
+        harness.start_or_dump(cls.srv)
+        cls.rx = Receiver().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rx.close()
+        cls.srv.close()
+
+    def test_a_hanging_merchant_does_not_hold_the_others(self):
+        stuck = ConsignClient(self.srv, self.srv.new_merchant())
+        other = ConsignClient(self.srv, self.srv.new_merchant())
+        hang = unique("hang")
+        self.rx.script(hang, [], default=("hang", 8.0, "success"))
+        for _ in range(6):
+            assert_submit_ok(self, stuck.submit(notify_url=self.rx.url(hang)))
+        self.rx.wait_count(hang, 2, timeout=5)
+        time.sleep(0.3)
+        self.assertEqual(len(self.rx.for_key(hang)), 2, "the stuck merchant has 2 of the 4 slots")
+        ok = unique("ok")
+        self.rx.script(ok, [], default="success")
+        started = time.time()
+        assert_submit_ok(self, other.submit(notify_url=self.rx.url(ok)))
+        self.rx.wait_count(ok, 1, timeout=3)
+        self.assertLess(time.time() - started, 2.0, "the other merchant's notify went out while the first hung")
+
+
 class NotifyRealScheduleTest(PaygateTestCase):
     """The real default spacing: the 2nd attempt 10 s after the 1st, the 3rd 20 s after the 2nd."""
 

@@ -98,6 +98,17 @@ Params& Params::null() {
   formats_.push_back(0);
   return *this;
 }
+Params& Params::i64_array(const std::vector<int64_t>& v) {
+  std::string lit = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) lit += ',';
+    lit += std::to_string(v[i]);
+  }
+  lit += '}';
+  values_.emplace_back(std::move(lit));
+  formats_.push_back(0);  // the text form of the literal, as text_array
+  return *this;
+}
 Params& Params::text_array(const std::vector<std::string>& v) {
   std::string lit = "{";
   for (size_t i = 0; i < v.size(); ++i) {

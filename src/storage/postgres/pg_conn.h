@@ -72,6 +72,7 @@ class Params {
   Params& bytes(std::string_view v);  // BYTEA: any bytes
   Params& null();
   Params& text_array(const std::vector<std::string>& v);  // TEXT[] literal
+  Params& i64_array(const std::vector<int64_t>& v);       // BIGINT[] literal
 
   int size() const { return static_cast<int>(values_.size()); }
   // Pointers into this object, valid until it changes.

@@ -197,7 +197,7 @@ TEST_F(PostgresNodes, AClaimedNotificationIsNeverHandedToBothNodes) {
         for (int round = 0; round < 200; ++round) {
           std::vector<Notification> got;
           auto st = node->write_sync([&](Tx& tx) {
-            got = tx.claim_due_notifications(2'000, 60'000, 7);
+            got = tx.claim_due_notifications(2'000, 60'000, 7, {});
             return ok_status();
           });
           ASSERT_TRUE(st.ok()) << st.error().message;

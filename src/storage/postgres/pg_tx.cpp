@@ -371,7 +371,8 @@ Table make_statements() {
   def(kNotificationsClaim, "notifications_claim",
       "WITH claimed AS (UPDATE notifications SET claimed_until_ms = $2 WHERE notification_id IN ("
       "SELECT notification_id FROM notifications WHERE state = 'pending' AND next_attempt_at_ms <= $1 "
-      "AND claimed_until_ms <= $1 ORDER BY next_attempt_at_ms, notification_id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+      "AND claimed_until_ms <= $1 AND merchant_id <> ALL($4::bigint[]) "
+      "ORDER BY next_attempt_at_ms, notification_id LIMIT $3 FOR UPDATE SKIP LOCKED) "
       "RETURNING " PG_NOTIFICATION_COLUMNS
       ") "
       "SELECT * FROM claimed ORDER BY next_attempt_at_ms, notification_id");
@@ -1425,10 +1426,14 @@ NotificationId PgTx::enqueue_notification(const Notification& n) {
   return NotificationId{rows.i64(0, 0)};
 }
 
-std::vector<Notification> PgTx::claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) {
+std::vector<Notification> PgTx::claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                        const std::vector<MerchantId>& skip_merchants) {
   require_write("claim_due_notifications");
-  auto rows =
-      c_.query(kNotificationsClaim, Params().i64(now_ms).i64(now_ms + lease_ms).i64(static_cast<int64_t>(limit)));
+  std::vector<int64_t> skip;  // {} skips nobody
+  skip.reserve(skip_merchants.size());
+  for (const MerchantId& m : skip_merchants) skip.push_back(m.value());
+  auto rows = c_.query(kNotificationsClaim,
+                       Params().i64(now_ms).i64(now_ms + lease_ms).i64(static_cast<int64_t>(limit)).i64_array(skip));
   std::vector<Notification> out;
   for (int i = 0; i < rows.size(); ++i) out.push_back(read_notification(rows, i));
   return out;

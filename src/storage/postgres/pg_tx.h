@@ -92,7 +92,8 @@ class PgTx : public Tx {
   bool try_job_lock(std::string_view job) override;
 
   NotificationId enqueue_notification(const Notification& n) override;
-  std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit) override;
+  std::vector<Notification> claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                    const std::vector<MerchantId>& skip_merchants) override;
   void record_attempt(const NotificationAttempt& attempt) override;
   void update_notification(const Notification& n) override;
   std::optional<Notification> notification(NotificationId id) override;
