@@ -260,10 +260,23 @@ asio::awaitable<Result<ClientResponse>> fetch_on_strand(ssl::context& tls, const
     co_return unavailable("tls: cannot set SNI for " + url.host);
   }
   tls_stream.set_verify_mode(ssl::verify_peer);
-  tls_stream.set_verify_callback(ssl::host_name_verification(url.host));
+  // Asio's host name check fails the handshake without saying why; the error it leaves names the mismatch, so the
+  // attempt's record can tell it from an expired or untrusted certificate.
+  tls_stream.set_verify_callback(
+      [check = ssl::host_name_verification(url.host)](bool preverified, ssl::verify_context& ctx) mutable {
+        if (check(preverified, ctx)) return true;
+        if (preverified) X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+        return false;
+      });
   beast::get_lowest_layer(tls_stream).expires_at(deadline);
   co_await tls_stream.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return stage_error("tls handshake", url, ec, request.total_timeout_ms);
+  if (ec) {
+    Error e = stage_error("tls handshake", url, ec, request.total_timeout_ms);
+    // "certificate verify failed" alone cannot tell an expired certificate from a self-signed one or another host's.
+    const long verify_result = SSL_get_verify_result(tls_stream.native_handle());
+    if (verify_result != X509_V_OK) e.message += std::string(" (") + X509_verify_cert_error_string(verify_result) + ")";
+    co_return e;
+  }
   co_return co_await exchange(tls_stream, url, request, verb, start, deadline);
 }
 

@@ -385,6 +385,8 @@ TEST_F(FetchTest, TlsRejectsAnUntrustedCertificate) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(res.error().message.find("tls"), std::string::npos) << res.error().message;
+  // Why, in OpenSSL's words, for the merchant reading the attempt's record.
+  EXPECT_NE(res.error().message.find("(self-signed certificate)"), std::string::npos) << res.error().message;
 }
 
 TEST_F(FetchTest, TlsRejectsACertificateForAnotherHost) {
@@ -400,6 +402,7 @@ TEST_F(FetchTest, TlsRejectsACertificateForAnotherHost) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(res.error().message.find("tls"), std::string::npos) << res.error().message;
+  EXPECT_NE(res.error().message.find("(hostname mismatch)"), std::string::npos) << res.error().message;
 }
 
 }  // namespace
