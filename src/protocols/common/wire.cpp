@@ -281,9 +281,15 @@ Status require_fields(const Fields& f, std::initializer_list<const char*> names)
   return ok_status();
 }
 
+namespace {
+// A field name a message may carry as it is: short printable ASCII.
+bool is_nameable(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && is_printable_ascii_no_space(name);
+}
+}  // namespace
+
 std::string describe_field(std::string_view name) {
-  if (!name.empty() && name.size() <= 64 && is_printable_ascii_no_space(name)) return "field " + std::string(name);
-  return "a field";
+  return is_nameable(name) ? "field " + std::string(name) : std::string("a field");
 }
 
 Status check_form_fields(const Fields& values, const std::vector<std::string>& repeated) {
@@ -294,8 +300,9 @@ Status check_form_fields(const Fields& values, const std::vector<std::string>& r
   for (const auto& [name, value] : values) {
     if (!is_utf8(name) || !is_utf8(value)) {
       // Worded as check_text words a value (`payer is not UTF-8: ...`), whichever check finds it first.
-      const std::string who = describe_field(name) == "a field" ? "a field" : std::string(name);
-      return make_error(ErrorCode::kInvalidArgument, who + " is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
+      const std::string who = is_nameable(name) ? std::string(name) : std::string("a field");
+      return make_error(ErrorCode::kInvalidArgument,
+                        who + " is not UTF-8: send Chinese and other non-ASCII text UTF-8 encoded");
     }
   }
   return ok_status();

@@ -66,8 +66,8 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
     case FlatJsonProblem::kNotStringOrNumber:
       return make_error(ErrorCode::kInvalidArgument, describe_field(parsed.key) + " must be a string or a number");
     case FlatJsonProblem::kDuplicateKey:
-      return make_error(ErrorCode::kInvalidArgument,
-                        describe_field(parsed.key) + " appears more than once in the JSON object; send each field once");
+      return make_error(ErrorCode::kInvalidArgument, describe_field(parsed.key) +
+                                                         " appears more than once in the JSON object; send each field once");
     case FlatJsonProblem::kNotUtf8:
       return make_error(ErrorCode::kInvalidArgument,
                         "request body is not UTF-8 (" + parsed.detail + "): send JSON encoded in UTF-8");

@@ -179,6 +179,7 @@ std::string leading_zeros_message(std::string_view t) {
 }
 
 }  // namespace
+
 Result<Money> parse_pay_in_amount(std::string_view t) {
   if (t.empty()) return invalid("amount is empty");
   if (t[0] == '-' || t[0] == '+') {
