@@ -76,15 +76,33 @@ asio::awaitable<void> Dispatcher::run() {
     if (next_due_ms && *next_due_ms <= now_ms && room > 0) {
       size_t want = std::min(room, limits::kNotifyClaimBatchMax);
       std::vector<MerchantId> skip;  // at their share: their due notifications wait for one of theirs to finish
+      std::unordered_map<int64_t, size_t> counts;
       {
         std::lock_guard lock(by_merchant_mutex_);
+        counts = in_flight_by_merchant_;
         for (const auto& [merchant, count] : in_flight_by_merchant_) {
           if (count >= config_.in_flight_per_merchant_max) skip.push_back(MerchantId{merchant});
         }
       }
+      const size_t share = config_.in_flight_per_merchant_max;
       std::function<Result<std::vector<Notification>>(storage::Tx&)> claim =
-          [now_ms, lease_ms, want, skip = std::move(skip)](storage::Tx& tx) -> Result<std::vector<Notification>> {
-        return tx.claim_due_notifications(now_ms, lease_ms, want, skip);
+          [now_ms, lease_ms, want, share, skip = std::move(skip),
+           counts = std::move(counts)](storage::Tx& tx) -> Result<std::vector<Notification>> {
+        auto claimed = tx.claim_due_notifications(now_ms, lease_ms, want, skip);
+        // One claim may take more of a merchant's than its share left: those go back unclaimed, in the same
+        // transaction, and wait for one of its attempts to finish. A local count: a retried closure starts over.
+        std::unordered_map<int64_t, size_t> taken = counts;
+        std::vector<Notification> kept;
+        kept.reserve(claimed.size());
+        for (auto& n : claimed) {
+          if (++taken[n.merchant_id.value()] <= share) {
+            kept.push_back(std::move(n));
+          } else {
+            n.claimed_until_ms = 0;
+            tx.update_notification(n);
+          }
+        }
+        return kept;
       };
       auto claimed = co_await storage::async_write<std::vector<Notification>>(store_, std::move(claim));
       if (claimed.ok()) {
@@ -96,7 +114,7 @@ asio::awaitable<void> Dispatcher::run() {
           }
           asio::co_spawn(io_, deliver(std::move(n)), asio::detached);
         }
-        if (claimed->size() == want) continue;  // more may be due right now
+        if (claimed->size() == want) continue;  // more may be due right now (fewer: some went back, or none)
       } else {
         spdlog::warn("event=outbox_claim_failed error=\"{}\"", claimed.error().message);
       }

@@ -26,8 +26,7 @@ struct DispatcherConfig {
   int64_t claim_lease_margin_ms = 30'000;
   size_t in_flight_max = limits::kNotifyInFlightMax;
   // One merchant's attempts in flight at most (on this node): a merchant whose endpoint hangs holds this many slots
-  // for the total timeout, not all of them, so other merchants' notifications still go out. A claim batch may
-  // overshoot it once (a merchant under it gets all of its due notifications that the batch takes).
+  // for the total timeout, not all of them, so other merchants' notifications still go out.
   size_t in_flight_per_merchant_max = 64;
   int64_t poll_interval_ms = 1'000;
   ScheduleConfig schedule;

@@ -269,7 +269,9 @@ class NotifyFairnessTest(PaygateTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server(name="notify-fair", extra_env={"PAYGATE_NOTIFY_IN_FLIGHT_MAX": "4",
+        # The processing delay makes the stuck merchant's six orders finish, and fall due, together: one claim
+        # then finds more of them than the merchant's share.
+        cls.srv = Server(name="notify-fair", processing_delay_ms=500, extra_env={"PAYGATE_NOTIFY_IN_FLIGHT_MAX": "4",
                                                         "PAYGATE_NOTIFY_IN_FLIGHT_PER_MERCHANT_MAX": "2",
                                                         "PAYGATE_NOTIFY_TOTAL_TIMEOUT_MS": "5000"})
         harness.start_or_dump(cls.srv)
@@ -288,7 +290,7 @@ class NotifyFairnessTest(PaygateTestCase):
         for _ in range(6):
             assert_submit_ok(self, stuck.submit(notify_url=self.rx.url(hang)))
         self.rx.wait_count(hang, 2, timeout=5)
-        time.sleep(0.3)
+        time.sleep(0.5)
         self.assertEqual(len(self.rx.for_key(hang)), 2, "the stuck merchant has 2 of the 4 slots")
         ok = unique("ok")
         self.rx.script(ok, [], default="success")
