@@ -140,7 +140,7 @@ Result<std::string> decode_base64_text(std::string_view name, std::string_view t
 Result<Fields> parse_payload(std::string_view name, std::string_view json) {
   const std::string n(name);
   auto parsed =
-      protocols::parse_flat_json_object(json, {.reject_duplicate_keys = true, .fields_max = limits::kCashierFieldsMax});
+      protocols::parse_flat_json_object(json, {.fields_max = limits::kCashierFieldsMax});
   using protocols::FlatJsonProblem;
   switch (parsed.problem) {
     case FlatJsonProblem::kNone:

@@ -70,9 +70,8 @@ class FlatObjectReader {
   bool end_array() { return true; }
   bool key(json::string_t& k) {
     current_key_ = k;
-    if (!seen_.insert(k).second) {
-      if (options_.reject_duplicate_keys) return fail_member(FlatJsonProblem::kDuplicateKey);
-    } else if (seen_.size() > options_.fields_max) {
+    if (!seen_.insert(k).second) return fail_member(FlatJsonProblem::kDuplicateKey);
+    if (seen_.size() > options_.fields_max) {
       return fail(FlatJsonProblem::kTooManyFields);
     }
     return true;
@@ -130,7 +129,7 @@ class PlainObjectReader {
       skip_space();
       if (!eat(':')) return std::nullopt;
       skip_space();
-      // A repeated member is the general parser's (kept last or refused, by option); so is one past fields_max.
+      // A repeated member is the general parser's to refuse (with its key); so is one past fields_max.
       for (const auto& seen : keys_) {
         if (seen == key) return std::nullopt;
       }

@@ -40,9 +40,6 @@ Status check_http_url(std::string_view name, std::string_view value, size_t byte
 Status check_text(std::string_view name, std::string_view value, size_t bytes_max);
 
 struct FlatJsonOptions {
-  // consign keeps the last value of a repeated member (what it always did); gateway rejects the body, since with
-  // two values nobody can tell which one the merchant signed.
-  bool reject_duplicate_keys = false;
   size_t fields_max = std::numeric_limits<size_t>::max();
   // Try the fast reader first (plain members only, see parse_flat_json_object). false: the general parser alone,
   // for the tests that compare the two.
@@ -55,7 +52,7 @@ enum class FlatJsonProblem {
   kNotUtf8,            // a string holds bytes that are not UTF-8; `detail` says where
   kNotAnObject,        // valid JSON, but not an object
   kNotStringOrNumber,  // member `key` is an object, an array or a boolean
-  kDuplicateKey,       // member `key` appears twice (only with reject_duplicate_keys)
+  kDuplicateKey,       // member `key` appears twice: nobody can tell which value the merchant signed
   kTooManyFields,      // more than fields_max members
 };
 

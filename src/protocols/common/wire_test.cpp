@@ -60,20 +60,20 @@ TEST(FlatJson, TheFastReaderAgreesWithTheGeneralParser) {
       std::string("{\"a\":\"\0\"}", 8), "{\"a\":\"b\"}{", "{\"\":\"\"}"};
   for (const auto& body : bodies) {
     expect_same(body);
-    expect_same(body, FlatJsonOptions{true, 1, true});
+    expect_same(body, FlatJsonOptions{.fields_max = 1});
   }
 }
 
 TEST(FlatJson, RepeatedMembersAndTooManyMembersAreTheGeneralParsersToDecide) {
   expect_same("{\"a\":1,\"a\":2}");
-  expect_same("{\"a\":1,\"a\":2}", FlatJsonOptions{true});
-  EXPECT_EQ(parse_flat_json_object("{\"a\":1,\"a\":2}", FlatJsonOptions{true}).problem, FlatJsonProblem::kDuplicateKey);
-  EXPECT_EQ(parse_flat_json_object("{\"a\":1,\"a\":2}").fields.at("a"), "2") << "consign keeps the last";
-  expect_same("{\"a\":1,\"b\":2,\"c\":null}", FlatJsonOptions{false, 2});
-  EXPECT_EQ(parse_flat_json_object("{\"a\":1,\"b\":2,\"c\":null}", FlatJsonOptions{false, 2}).problem,
+  const FlatJson repeated = parse_flat_json_object("{\"a\":1,\"a\":2}");
+  EXPECT_EQ(repeated.problem, FlatJsonProblem::kDuplicateKey) << "all three protocols refuse it";
+  EXPECT_EQ(repeated.key, "a");
+  expect_same("{\"a\":1,\"b\":2,\"c\":null}", FlatJsonOptions{.fields_max = 2});
+  EXPECT_EQ(parse_flat_json_object("{\"a\":1,\"b\":2,\"c\":null}", FlatJsonOptions{.fields_max = 2}).problem,
             FlatJsonProblem::kTooManyFields)
       << "a null member counts";
-  EXPECT_TRUE(parse_flat_json_object("{\"a\":1,\"b\":2}", FlatJsonOptions{false, 2}).ok());
+  EXPECT_TRUE(parse_flat_json_object("{\"a\":1,\"b\":2}", FlatJsonOptions{.fields_max = 2}).ok());
 }
 
 // json_string quotes plain ASCII itself and leaves everything else to nlohmann: the two must agree on every
@@ -151,7 +151,7 @@ TEST(FlatJson, MutatedBodiesReadTheSameEitherWay) {
       }
     }
     expect_same(body);
-    expect_same(body, FlatJsonOptions{true, 8, true});
+    expect_same(body, FlatJsonOptions{.fields_max = 8});
     if (::testing::Test::HasFailure()) return;  // one body is enough to look at
   }
 }

@@ -58,7 +58,7 @@ Result<Fields> parse_body(std::string_view content_type, std::string_view body) 
     }
     return std::move(form->values);
   }
-  auto parsed = protocols::parse_flat_json_object(body, {.reject_duplicate_keys = true});
+  auto parsed = protocols::parse_flat_json_object(body);
   using protocols::FlatJsonProblem;
   switch (parsed.problem) {
     case FlatJsonProblem::kNone:

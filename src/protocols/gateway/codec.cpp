@@ -106,7 +106,7 @@ Result<Fields> parse_form(std::string_view body, std::string_view content_type) 
 
 Result<Fields> parse_json(std::string_view body) {
   auto parsed =
-      protocols::parse_flat_json_object(body, {.reject_duplicate_keys = true, .fields_max = limits::kGatewayFieldsMax});
+      protocols::parse_flat_json_object(body, {.fields_max = limits::kGatewayFieldsMax});
   using protocols::FlatJsonProblem;
   switch (parsed.problem) {
     case FlatJsonProblem::kNone:
