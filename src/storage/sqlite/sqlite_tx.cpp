@@ -1270,25 +1270,20 @@ NotificationId SqliteTx::enqueue_notification(const Notification& n) {
 
 std::vector<Notification> SqliteTx::claim_due_notifications(int64_t now_ms, int64_t lease_ms, size_t limit,
                                                             const std::vector<MerchantId>& skip_merchants) {
+  // The skipped merchants as a JSON array ("[]" skips nobody): one statement for any number of them, as the
+  // bigint[] parameter is on PostgreSQL.
   static const std::string sql = std::string("SELECT ") + kNotificationColumns +
                                  " FROM notifications WHERE state='pending' AND next_attempt_at_ms <= ?1 "
-                                 "AND claimed_until_ms <= ?1 ORDER BY next_attempt_at_ms LIMIT ?2";
-  // The skipped merchants as a JSON array: one statement for any number of them.
-  static const std::string sql_skipping = std::string("SELECT ") + kNotificationColumns +
-                                          " FROM notifications WHERE state='pending' AND next_attempt_at_ms <= ?1 "
-                                          "AND claimed_until_ms <= ?1 AND merchant_id NOT IN "
-                                          "(SELECT value FROM json_each(?3)) ORDER BY next_attempt_at_ms LIMIT ?2";
-  auto st = c_.prepare(skip_merchants.empty() ? sql.c_str() : sql_skipping.c_str());
-  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
-  if (!skip_merchants.empty()) {
-    std::string ids = "[";
-    for (const MerchantId& m : skip_merchants) {
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(m.value());
-    }
-    ids += ']';
-    st.bind(3, ids);
+                                 "AND claimed_until_ms <= ?1 AND merchant_id NOT IN "
+                                 "(SELECT value FROM json_each(?3)) ORDER BY next_attempt_at_ms LIMIT ?2";
+  std::string ids = "[";
+  for (const MerchantId& m : skip_merchants) {
+    if (ids.size() > 1) ids += ',';
+    ids += std::to_string(m.value());
   }
+  ids += ']';
+  auto st = c_.prepare(sql.c_str());
+  st.bind(1, now_ms).bind(2, static_cast<int64_t>(limit)).bind(3, ids);
   std::vector<Notification> out;
   while (st.step()) out.push_back(read_notification(st));
   for (auto& n : out) {
